@@ -1,0 +1,110 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Store is kefu's embedded storage: two Badger databases under one data
+// directory. Ledger holds what must survive a power loss (work orders, their
+// sequences, the demo member store) and is opened with synced writes, so
+// Badger's group commit lets concurrent orders share one fsync. State holds
+// conversations, transcripts and verification counters, written without
+// fsync: a process crash keeps them, a power loss may lose the last moments.
+type Store struct {
+	Ledger *badger.DB
+	State  *badger.DB
+}
+
+// OpenStore opens (creating if needed) the store under dir.
+func OpenStore(dir string, log *slog.Logger) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	ledger, err := openBadger(filepath.Join(dir, "ledger"), true, log)
+	if err != nil {
+		return nil, err
+	}
+	state, err := openBadger(filepath.Join(dir, "state"), false, log)
+	if err != nil {
+		ledger.Close()
+		return nil, err
+	}
+	return &Store{Ledger: ledger, State: state}, nil
+}
+
+func openBadger(dir string, synced bool, log *slog.Logger) (*badger.DB, error) {
+	opts := badger.DefaultOptions(dir).
+		WithSyncWrites(synced).
+		WithLogger(badgerLogger{log.With("db", filepath.Base(dir))}).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).
+		WithValueThreshold(1 << 10)
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+// Close flushes and closes both databases.
+func (s *Store) Close() error {
+	return errors.Join(s.State.Close(), s.Ledger.Close())
+}
+
+// Healthy reports whether both databases accept reads.
+func (s *Store) Healthy() error {
+	for _, db := range []*badger.DB{s.Ledger, s.State} {
+		if db.IsClosed() {
+			return errors.New("store closed")
+		}
+	}
+	return nil
+}
+
+// update runs fn in a read-write transaction, retrying on conflicts.
+func update(db *badger.DB, fn func(txn *badger.Txn) error) error {
+	for {
+		err := db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+}
+
+// getJSON reads key into v; found is false when the key is absent.
+func getJSON(txn *badger.Txn, key []byte, v any) (found bool, err error) {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// setJSON writes v under key.
+func setJSON(txn *badger.Txn, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.Set(key, b)
+}
+
+// badgerLogger routes Badger's log lines to slog; its info chatter goes to
+// debug.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(fmt.Sprintf(f, a...)) }

@@ -1,0 +1,186 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// RefundPolicy is how a plan refunds the unused part of a period when it is
+// cancelled now.
+type RefundPolicy string
+
+// Refund policies.
+const (
+	RefundNone     RefundPolicy = "none"
+	RefundProrated RefundPolicy = "prorated"
+)
+
+// MembershipStatus is the state of a member's plan.
+type MembershipStatus string
+
+// Membership states.
+const (
+	StatusActive    MembershipStatus = "active"    // benefits running
+	StatusExpired   MembershipStatus = "expired"   // period ended
+	StatusCancelled MembershipStatus = "cancelled" // ended early by a cancel_now order
+)
+
+// Member is what the engine knows of an account once it is identified.
+type Member struct {
+	ID           string
+	Phone        string // normalised: 11 digits
+	Email        string // lower case
+	RegisteredAt time.Time
+	Plan         Plan
+	Status       MembershipStatus
+	PeriodStart  time.Time
+	PeriodEnd    time.Time
+	AutoRenew    bool
+	LastOrder    Order // most recent order, for the security questions
+}
+
+// Plan is a membership plan.
+type Plan struct {
+	Code           string // "monthly_vip", "annual_vip"; also the message ID suffix of its name
+	PriceCents     int64  // price of one period, in fen
+	Policy         RefundPolicy
+	CoolingOffDays int // full refund when cancelled now within this many days of the period start; 0: none
+}
+
+// Order is a purchase, as used by the security questions.
+type Order struct {
+	AmountCents int64
+	At          time.Time
+}
+
+// Members is the platform's member system.
+type Members interface {
+	// Lookup finds a member by normalised phone or email; found is false
+	// when no member has it.
+	Lookup(ctx context.Context, account string) (m Member, found bool, err error)
+}
+
+// Method is a verification method.
+type Method string
+
+// Verification methods.
+const (
+	MethodSMS       Method = "sms"
+	MethodEmail     Method = "email"
+	MethodQuestions Method = "questions"
+)
+
+// SendStatus is the outcome of a request for a verification code.
+type SendStatus string
+
+// Send outcomes. SendSent is also the answer for an account that is not
+// registered, so that replies never reveal registration.
+const (
+	SendSent    SendStatus = "sent"
+	SendTooSoon SendStatus = "too_soon" // resend asked before the resend interval
+	SendLimited SendStatus = "limited"  // hourly send limit reached
+	SendLocked  SendStatus = "locked"   // too many wrong tries: locked for a while
+)
+
+// SendResult answers Verifier.SendCode.
+type SendResult struct {
+	Status SendStatus
+	Wait   time.Duration // with TooSoon, Limited, Locked: how long until it may work
+}
+
+// CheckStatus is the outcome of checking a code or security answers.
+type CheckStatus string
+
+// Check outcomes.
+const (
+	CheckOK      CheckStatus = "ok"
+	CheckWrong   CheckStatus = "wrong"   // Remaining tries left
+	CheckExpired CheckStatus = "expired" // no valid code: ask for a new one
+	CheckLocked  CheckStatus = "locked"  // too many wrong tries; Wait until unlocked
+)
+
+// CheckResult answers Verifier.CheckCode and Verifier.CheckAnswers.
+type CheckResult struct {
+	Status    CheckStatus
+	Remaining int
+	Wait      time.Duration
+	MemberID  string // with CheckOK
+}
+
+// CodeRequest asks for a verification code to be sent.
+type CodeRequest struct {
+	Account string // normalised phone or email the member gave
+	Method  Method // MethodSMS or MethodEmail
+	Lang    Lang
+	Conv    string
+	Chan    string
+}
+
+// Verifier owns the verification rules (code length, lifetime, tries, locks,
+// send limits); they count per account, not per conversation. For an account
+// that is not registered it answers exactly as for one that is, and never
+// verifies it.
+type Verifier interface {
+	SendCode(ctx context.Context, req CodeRequest) (SendResult, error)
+	CheckCode(ctx context.Context, account, code string) (CheckResult, error)
+	// CheckAnswers checks the security questions: the amount of the most
+	// recent order in fen and the registration month (1–12).
+	CheckAnswers(ctx context.Context, account string, amountCents int64, month int) (CheckResult, error)
+}
+
+// OrderKind is the kind of a work order.
+type OrderKind string
+
+// Work-order kinds (DESIGN §4).
+const (
+	KindCancelNow   OrderKind = "cancel_now"
+	KindNoRenew     OrderKind = "no_renew"
+	KindCallback    OrderKind = "callback"
+	KindAgentAction OrderKind = "agent_action"
+)
+
+// OrderRequest asks for a confirmed choice to be executed and recorded.
+type OrderRequest struct {
+	Key      string    // idempotency key: the same key always yields the same order
+	Kind     OrderKind // for agent_action, Action says which
+	Action   OrderKind // KindCancelNow or KindNoRenew for agent_action
+	MemberID string    // empty for a callback from an unidentified member
+	Chan     string
+	Conv     string
+	Reason   string
+	Executor string // "bot" or the agent's name
+	Lang     Lang
+	At       time.Time
+}
+
+// WorkOrder is the durable record of a request (DESIGN §4).
+type WorkOrder struct {
+	Number      string    `json:"number"`
+	Kind        OrderKind `json:"kind"`
+	Action      OrderKind `json:"action,omitempty"`
+	MemberID    string    `json:"member_id,omitempty"`
+	Chan        string    `json:"channel"`
+	Conv        string    `json:"conversation"`
+	Reason      string    `json:"reason,omitempty"`
+	Status      string    `json:"status"` // "done" or, for callbacks, "open"
+	EffectiveAt time.Time `json:"effective_at,omitzero"`
+	RefundCents int64     `json:"refund_cents"`
+	AutoRenew   bool      `json:"auto_renew"`
+	Executor    string    `json:"executor"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Key         string    `json:"-"`
+}
+
+// WorkOrders executes confirmed choices and records them durably: an order
+// returned by Execute is on stable storage before the call returns.
+type WorkOrders interface {
+	Execute(ctx context.Context, req OrderRequest) (WorkOrder, error)
+	// Get finds an order by its canonical number; found is false when none.
+	Get(ctx context.Context, number string) (o WorkOrder, found bool, err error)
+}
+
+// ErrUnavailable is returned by ports when the system behind them is down;
+// the engine tells the member honestly and offers a person.
+var ErrUnavailable = errors.New("dialog: service unavailable")
