@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,3 +109,26 @@ func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a.
 func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(fmt.Sprintf(f, a...)) }
+
+// Secret returns the named random 32-byte secret, creating and persisting it
+// on first use (in the ledger, so it survives what orders survive).
+func (s *Store) Secret(name string) ([]byte, error) {
+	key := []byte("secret/" + name)
+	var out []byte
+	err := update(s.Ledger, func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err == nil {
+			out, err = item.ValueCopy(nil)
+			return err
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		out = make([]byte, 32)
+		if _, err := rand.Read(out); err != nil {
+			return err
+		}
+		return txn.Set(key, out)
+	})
+	return out, err
+}
