@@ -110,3 +110,9 @@ func (Handoff) effect() {}
 type Withdraw struct{}
 
 func (Withdraw) effect() {}
+
+// Failure reports a port error the member was told about in general terms;
+// the runtime logs it.
+type Failure struct{ Err error }
+
+func (Failure) effect() {}

@@ -1,0 +1,55 @@
+# kefu — see README.md. `make run` and `make test` are all a newcomer needs.
+
+GO      ?= go
+BIN     := bin/kefu
+ADDR    ?= 127.0.0.1:8080
+DATA    ?= ./data
+FUZZTIME ?= 20s
+
+.PHONY: all build run test bench fuzz deps browser vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/kefu
+
+## run: build and start kefu with demo data on http://$(ADDR)
+run: build
+	./$(BIN) serve --demo --addr $(ADDR) --data $(DATA)
+
+## test: install what tests need (Chromium), then run every test with the race detector
+test: deps
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+## bench: every benchmark, with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+deps: browser
+
+## browser: Debian's Chromium for the browser tests, when missing
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+	  echo "browser: $$(command -v chromium || command -v chromium-browser || command -v google-chrome)"; \
+	else \
+	  echo "browser: installing Debian's chromium"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

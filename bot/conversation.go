@@ -1,0 +1,75 @@
+package bot
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+// Message senders.
+const (
+	FromMember = "member"
+	FromBot    = "bot"
+	FromAgent  = "agent"
+	FromSystem = "system"
+)
+
+// Conversation statuses (DESIGN §5).
+const (
+	StatusBot     = "bot"     // the bot answers
+	StatusWaiting = "waiting" // the member asked for a person
+	StatusActive  = "active"  // an agent holds it; the bot is silent
+	StatusClosed  = "closed"
+)
+
+// Message is one rendered line of a transcript, as channels show it.
+type Message struct {
+	ID      string          `json:"id"`
+	From    string          `json:"from"`
+	Text    string          `json:"text"`
+	Buttons []MessageButton `json:"buttons,omitempty"`
+	At      time.Time       `json:"at"`
+}
+
+// MessageButton is a reply button as channels show it.
+type MessageButton struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// Conversation is one member's conversation on one channel.
+type Conversation struct {
+	ID           string       `json:"id"`
+	Channel      string       `json:"channel"`
+	User         string       `json:"user"` // the channel's key for the member
+	Status       string       `json:"status"`
+	Agent        string       `json:"agent,omitempty"`
+	WaitingSince time.Time    `json:"waiting_since,omitzero"`
+	Callback     string       `json:"callback,omitempty"` // open callback work order
+	State        dialog.State `json:"state"`
+	Seq          uint64       `json:"seq"` // last message number
+	Preview      string       `json:"preview,omitempty"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+}
+
+// Lang is the conversation's language.
+func (c *Conversation) Lang() dialog.Lang {
+	if c.State.Lang == "" {
+		return dialog.ZH
+	}
+	return c.State.Lang
+}
+
+// Storage keys in the State database.
+func convKey(id string) []byte { return []byte("conv/" + id) }
+
+func addrKey(channel, user string) []byte { return []byte("addr/" + channel + "/" + user) }
+
+func msgPrefix(id string) []byte { return []byte("msg/" + id + "/") }
+
+func msgKey(id string, seq uint64) []byte {
+	k := msgPrefix(id)
+	return binary.BigEndian.AppendUint64(k, seq)
+}

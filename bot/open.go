@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/locales"
+)
+
+// Config is what Open needs to assemble a runtime.
+type Config struct {
+	DataDir   string
+	Demo      bool // seed demo members into an empty store; codes and receipts also shown in chat
+	DemoExtra int  // with Demo: synthetic members 15000000000+i
+	Location  *time.Location
+	Log       *slog.Logger
+	Now       func() time.Time // default time.Now
+	Notifier  Notifier         // delivery outside the chat; default: a log line
+	Rules     VerificationRules
+	MaxLen    int // longest member message; default dialog.DefaultMaxLen
+}
+
+// Open opens the store under cfg.DataDir, seeds demo members when asked and
+// the store is empty, and assembles the runtime. Close releases it all.
+func Open(cfg Config) (*Runtime, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Rules == (VerificationRules{}) {
+		cfg.Rules = DefaultVerificationRules()
+	}
+	if cfg.MaxLen <= 0 {
+		cfg.MaxLen = dialog.DefaultMaxLen
+	}
+	catalog, err := locales.New(cfg.Location)
+	if err != nil {
+		return nil, err
+	}
+	store, err := OpenStore(cfg.DataDir, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	members := NewDemoMembers(store.Ledger)
+	if cfg.Demo {
+		seeded, err := members.Seed(cfg.Now(), cfg.Location, cfg.DemoExtra)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("seed demo members: %w", err)
+		}
+		if seeded {
+			cfg.Log.Info("seeded demo members", "extra", cfg.DemoExtra)
+		}
+	}
+	secret, err := store.Secret("verification")
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("verification secret: %w", err)
+	}
+	r := &Runtime{
+		store:   store,
+		catalog: catalog,
+		log:     cfg.Log,
+		now:     cfg.Now,
+		maxLen:  cfg.MaxLen,
+		live:    map[string]*liveConv{},
+		notes:   map[string][]Message{},
+	}
+	notifier := cfg.Notifier
+	if notifier == nil {
+		notifier = LogNotifier{Log: cfg.Log}
+	}
+	if cfg.Demo {
+		notifier = demoNotifier{next: notifier, r: r}
+	}
+	r.orders = NewWorkOrderBook(store.Ledger, members, notifier, cfg.Location)
+	r.engine = &dialog.Engine{
+		Members:  members,
+		Verifier: NewVerification(store.State, members, notifier, cfg.Rules, secret, cfg.Location, cfg.Now),
+		Orders:   r.orders,
+		MaxLen:   cfg.MaxLen,
+		CodeTTL:  cfg.Rules.CodeTTL,
+	}
+	return r, nil
+}
+
+// Close releases the work-order sequences and closes the store.
+func (r *Runtime) Close() error {
+	return errors.Join(r.orders.Close(), r.store.Close())
+}
+
+// Healthy reports whether the store works.
+func (r *Runtime) Healthy() error { return r.store.Healthy() }
+
+// WorkOrders is the work-order book, for channels that show orders.
+func (r *Runtime) WorkOrders() *WorkOrderBook { return r.orders }
+
+// Catalog is the message catalogue, for channels that render their own
+// words (a Telegram command list, say).
+func (r *Runtime) Catalog() *locales.Catalog { return r.catalog }
+
+// demoNotifier also shows codes and receipts in the member's conversation as
+// system messages marked as a demo, so a newcomer can finish a flow without
+// a phone.
+type demoNotifier struct {
+	next Notifier
+	r    *Runtime
+}
+
+func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
+	err := d.next.Notify(ctx, n)
+	to := dialog.Masked(dialog.MaskAccount(n.To))
+	var text string
+	switch n.Kind {
+	case "code":
+		text = d.r.render(n.Lang, "demo_code_"+string(n.Method), map[string]any{"Code": n.Code, "To": to})
+	case "receipt":
+		text = d.r.render(n.Lang, "demo_receipt_"+string(n.Method), map[string]any{"Number": n.Order.Number, "To": to})
+	default:
+		return err
+	}
+	if n.Conv != "" {
+		d.r.note(n.Conv, Message{From: FromSystem, Text: text})
+	}
+	return err
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

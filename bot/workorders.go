@@ -1,0 +1,458 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+// Key layout of work orders, in the Ledger database.
+const (
+	orderPrefix       = "wo/"        // + number → orderRecord (JSON)
+	orderKeyPrefix    = "wo-key/"    // + idempotency key → number
+	orderMemberPrefix = "wo-member/" // + member ID + "/" + number → nothing
+	orderTimePrefix   = "wo-time/"   // + creation time (UTC, sortable) + "/" + number → nothing
+	orderSeqPrefix    = "seq/wo/"    // + YYYYMMDD → Badger sequence lease
+	orderTimeLayout   = "20060102T150405.000000000"
+)
+
+// seqBandwidth is how many numbers one synced lease write reserves. A crash
+// skips at most this many numbers of the day (gaps, never duplicates).
+const seqBandwidth = 64
+
+// ErrBookClosed is returned by Execute after Close.
+var ErrBookClosed = errors.New("work-order book closed")
+
+// WorkOrderBook executes confirmed choices on the member store and records
+// them as numbered work orders (DESIGN §4) in the synced Ledger database: an
+// order is on stable storage before Execute returns it. It is safe for
+// concurrent use, and concurrent Executes share fsyncs through Badger's group
+// commit.
+type WorkOrderBook struct {
+	// Log receives notifier failures; nil means slog.Default(). Set it
+	// before the first Execute.
+	Log *slog.Logger
+
+	db       *badger.DB
+	members  MemberStore
+	notifier Notifier
+	loc      *time.Location
+	keys     keyedMutex
+
+	seqMu  sync.Mutex
+	seqs   map[string]*badger.Sequence // by day, YYYYMMDD in loc
+	closed bool
+}
+
+var _ dialog.WorkOrders = (*WorkOrderBook)(nil)
+
+// orderRecord is a work order as stored, with its idempotency key.
+type orderRecord struct {
+	dialog.WorkOrder
+	Key string `json:"key"`
+}
+
+// NewWorkOrderBook returns the book kept in db (the Ledger), executing on
+// members and sending receipts through notifier; numbers are dated in loc.
+func NewWorkOrderBook(db *badger.DB, members MemberStore, notifier Notifier, loc *time.Location) *WorkOrderBook {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &WorkOrderBook{
+		db: db, members: members, notifier: notifier, loc: loc,
+		seqs: map[string]*badger.Sequence{},
+	}
+}
+
+// Execute carries out req and returns its work order. The same req.Key
+// always yields the same order, unchanged, however often and however
+// concurrently it is repeated. For cancel_now, no_renew and agent_action the
+// member store applies the action first (errors from it, such as
+// ErrNotActive, are returned wrapped and no order is written). A receipt
+// goes to the member's phone and email after the order is durable; a failed
+// receipt is logged, not returned.
+func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.WorkOrder, error) {
+	if err := ctx.Err(); err != nil {
+		return dialog.WorkOrder{}, err
+	}
+	action, err := checkOrderRequest(req)
+	if err != nil {
+		return dialog.WorkOrder{}, err
+	}
+	if req.At.IsZero() {
+		req.At = time.Now()
+	}
+	req.At = req.At.Round(0) // as it reads back from storage
+	o, created, err := b.execute(ctx, req, action)
+	if err != nil {
+		return dialog.WorkOrder{}, fmt.Errorf("work order %s for %s: %w", req.Kind, req.MemberID, err)
+	}
+	if created {
+		b.sendReceipt(ctx, o, req)
+	}
+	return o, nil
+}
+
+// checkOrderRequest validates req and returns the member action it implies
+// (empty for a callback).
+func checkOrderRequest(req dialog.OrderRequest) (dialog.OrderKind, error) {
+	if req.Key == "" {
+		return "", errors.New("work order: empty idempotency key")
+	}
+	var action dialog.OrderKind
+	switch req.Kind {
+	case dialog.KindCallback:
+		return "", nil
+	case dialog.KindCancelNow, dialog.KindNoRenew:
+		action = req.Kind
+	case dialog.KindAgentAction:
+		if req.Action != dialog.KindCancelNow && req.Action != dialog.KindNoRenew {
+			return "", fmt.Errorf("work order: agent action %q is not cancel_now or no_renew", req.Action)
+		}
+		action = req.Action
+	default:
+		return "", fmt.Errorf("work order: unknown kind %q", req.Kind)
+	}
+	if req.MemberID == "" {
+		return "", fmt.Errorf("work order: %s without a member", req.Kind)
+	}
+	return action, nil
+}
+
+// execute does the work of Execute under the key's lock; created is false
+// when the key already had an order.
+func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, action dialog.OrderKind) (o dialog.WorkOrder, created bool, err error) {
+	defer b.keys.lock(req.Key)()
+
+	if o, found, err := b.byKey(req.Key); err != nil || found {
+		return o, false, err
+	}
+	executor := req.Executor
+	if executor == "" {
+		executor = "bot"
+	}
+	o = dialog.WorkOrder{
+		Kind: req.Kind, MemberID: req.MemberID, Chan: req.Chan, Conv: req.Conv,
+		Reason: req.Reason, Executor: executor, CreatedAt: req.At, UpdatedAt: req.At,
+		Key: req.Key,
+	}
+	if req.Kind == dialog.KindAgentAction {
+		o.Action = action
+	}
+	if action == "" {
+		o.Status = "open"
+		if req.MemberID != "" {
+			m, found, err := b.members.Get(ctx, req.MemberID)
+			if err != nil {
+				return o, false, err
+			}
+			o.AutoRenew = found && m.AutoRenew
+		}
+	} else {
+		// Apply is idempotent per key, so a crash between it and the order
+		// write is repaired by the member retrying: same outcome, one order.
+		out, err := b.members.Apply(ctx, req.MemberID, action, req.Key, req.At)
+		if err != nil {
+			return o, false, err
+		}
+		o.Status = "done"
+		o.EffectiveAt, o.RefundCents, o.AutoRenew = out.EffectiveAt, out.RefundCents, out.AutoRenew
+	}
+	if o.Number, err = b.nextNumber(req.At); err != nil {
+		return o, false, err
+	}
+	err = update(b.db, func(txn *badger.Txn) error {
+		// The key lock makes this a formality within the process; it keeps
+		// the index authoritative should anything else ever write orders.
+		var rec orderRecord
+		found, err := lookupByKey(txn, req.Key, &rec)
+		if err != nil {
+			return err
+		}
+		if found {
+			o, created = rec.order(), false
+			return nil
+		}
+		created = true
+		if err := setJSON(txn, []byte(orderPrefix+o.Number), orderRecord{WorkOrder: o, Key: o.Key}); err != nil {
+			return err
+		}
+		if err := txn.Set([]byte(orderKeyPrefix+req.Key), []byte(o.Number)); err != nil {
+			return err
+		}
+		if o.MemberID != "" {
+			if err := txn.Set([]byte(orderMemberPrefix+o.MemberID+"/"+o.Number), nil); err != nil {
+				return err
+			}
+		}
+		return txn.Set(orderTimeKey(o.CreatedAt, o.Number), nil)
+	})
+	return o, created, err
+}
+
+func (r orderRecord) order() dialog.WorkOrder {
+	o := r.WorkOrder
+	o.Key = r.Key
+	return o
+}
+
+func orderTimeKey(t time.Time, number string) []byte {
+	return []byte(orderTimePrefix + t.UTC().Format(orderTimeLayout) + "/" + number)
+}
+
+// nextNumber allocates the next number of at's day in b.loc. Numbers come
+// from a per-day Badger sequence whose lease is written to the synced Ledger
+// before any number of it is used, so they are unique across restarts and
+// crashes; the first of a day is 1.
+func (b *WorkOrderBook) nextNumber(at time.Time) (string, error) {
+	day := at.In(b.loc)
+	d := day.Format("20060102")
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	if b.closed {
+		return "", ErrBookClosed
+	}
+	seq := b.seqs[d]
+	if seq == nil {
+		var err error
+		if seq, err = b.db.GetSequence([]byte(orderSeqPrefix+d), seqBandwidth); err != nil {
+			return "", fmt.Errorf("work-order sequence %s: %w", d, err)
+		}
+		b.seqs[d] = seq
+	}
+	v, err := seq.Next()
+	if err != nil {
+		return "", fmt.Errorf("work-order sequence %s: %w", d, err)
+	}
+	b.releaseOldDays()
+	n := int(v) + 1
+	if n > dialog.MaxDailySequence {
+		return "", fmt.Errorf("work-order sequence %s: more than %d orders in a day", d, dialog.MaxDailySequence)
+	}
+	return dialog.FormatNumber(day, n), nil
+}
+
+// releaseOldDays keeps the sequences of the two latest days open (orders
+// around midnight may straggle) and releases the others. A later order for a
+// released day reopens its sequence where it stopped. b.seqMu is held.
+func (b *WorkOrderBook) releaseOldDays() {
+	if len(b.seqs) <= 2 {
+		return
+	}
+	days := make([]string, 0, len(b.seqs))
+	for d := range b.seqs {
+		days = append(days, d)
+	}
+	slices.Sort(days)
+	for _, d := range days[:len(days)-2] {
+		if err := b.seqs[d].Release(); err != nil {
+			b.log().Warn("release work-order sequence", "day", d, "err", err)
+		}
+		delete(b.seqs, d)
+	}
+}
+
+// Close releases the leased sequence numbers so the next start continues
+// without a gap; call it before the database closes. Execute fails after it.
+func (b *WorkOrderBook) Close() error {
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	b.closed = true
+	var errs []error
+	for d, seq := range b.seqs {
+		if err := seq.Release(); err != nil {
+			errs = append(errs, fmt.Errorf("release work-order sequence %s: %w", d, err))
+		}
+		delete(b.seqs, d)
+	}
+	return errors.Join(errs...)
+}
+
+// sendReceipt sends o's receipt to the member's phone and email.
+func (b *WorkOrderBook) sendReceipt(ctx context.Context, o dialog.WorkOrder, req dialog.OrderRequest) {
+	if o.MemberID == "" || b.notifier == nil {
+		return
+	}
+	m, found, err := b.members.Get(ctx, o.MemberID)
+	if err != nil || !found {
+		b.log().Warn("receipt: member", "order", o.Number, "member", o.MemberID, "found", found, "err", err)
+		return
+	}
+	for _, dst := range []struct {
+		method dialog.Method
+		to     string
+	}{{dialog.MethodSMS, m.Phone}, {dialog.MethodEmail, m.Email}} {
+		if dst.to == "" {
+			continue
+		}
+		n := Notice{
+			Kind: NoticeReceipt, Method: dst.method, To: dst.to, Order: &o,
+			Lang: req.Lang, Conv: req.Conv, Chan: req.Chan,
+		}
+		if err := b.notifier.Notify(ctx, n); err != nil {
+			b.log().Warn("receipt not delivered", "order", o.Number, "method", dst.method, "to", MaskAccount(dst.to), "err", err)
+		}
+	}
+}
+
+func (b *WorkOrderBook) log() *slog.Logger {
+	if b.Log != nil {
+		return b.Log
+	}
+	return slog.Default()
+}
+
+// byKey finds the order recorded under an idempotency key.
+func (b *WorkOrderBook) byKey(key string) (o dialog.WorkOrder, found bool, err error) {
+	err = b.db.View(func(txn *badger.Txn) error {
+		var rec orderRecord
+		found, err = lookupByKey(txn, key, &rec)
+		o = rec.order()
+		return err
+	})
+	return o, found, err
+}
+
+func lookupByKey(txn *badger.Txn, key string, rec *orderRecord) (bool, error) {
+	item, err := txn.Get([]byte(orderKeyPrefix + key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	number, err := item.ValueCopy(nil)
+	if err != nil {
+		return false, err
+	}
+	found, err := getJSON(txn, []byte(orderPrefix+string(number)), rec)
+	if err == nil && !found {
+		err = fmt.Errorf("work order %s indexed under its key but missing", number)
+	}
+	return found, err
+}
+
+// Get finds an order by number, as ParseNumber accepts it; a malformed
+// number or a wrong check digit is an error (dialog.ErrNumberFormat,
+// dialog.ErrCheckDigit).
+func (b *WorkOrderBook) Get(ctx context.Context, number string) (o dialog.WorkOrder, found bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return o, false, err
+	}
+	n, err := dialog.ParseNumber(number)
+	if err != nil {
+		return o, false, err
+	}
+	err = b.db.View(func(txn *badger.Txn) error {
+		var rec orderRecord
+		found, err = getJSON(txn, []byte(orderPrefix+n), &rec)
+		o = rec.order()
+		return err
+	})
+	if err != nil || !found {
+		return dialog.WorkOrder{}, false, err
+	}
+	return o, true, nil
+}
+
+// Since returns the orders created at or after t, in number order.
+func (b *WorkOrderBook) Since(ctx context.Context, t time.Time) ([]dialog.WorkOrder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var numbers []string
+	var orders []dialog.WorkOrder
+	err := b.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(orderTimePrefix)})
+		defer it.Close()
+		for it.Seek(orderTimeKey(t, "")); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			numbers = append(numbers, string(k[len(k)-17:]))
+		}
+		slices.Sort(numbers)
+		var err error
+		orders, err = getOrders(txn, numbers)
+		return err
+	})
+	return orders, err
+}
+
+// ByMember returns the member's orders in number order.
+func (b *WorkOrderBook) ByMember(ctx context.Context, memberID string) ([]dialog.WorkOrder, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	prefix := []byte(orderMemberPrefix + memberID + "/")
+	var orders []dialog.WorkOrder
+	err := b.db.View(func(txn *badger.Txn) error {
+		var numbers []string
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		for it.Rewind(); it.Valid(); it.Next() {
+			numbers = append(numbers, string(it.Item().Key()[len(prefix):]))
+		}
+		it.Close()
+		var err error
+		orders, err = getOrders(txn, numbers)
+		return err
+	})
+	return orders, err
+}
+
+func getOrders(txn *badger.Txn, numbers []string) ([]dialog.WorkOrder, error) {
+	orders := make([]dialog.WorkOrder, 0, len(numbers))
+	for _, n := range numbers {
+		var rec orderRecord
+		found, err := getJSON(txn, []byte(orderPrefix+n), &rec)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			orders = append(orders, rec.order())
+		}
+	}
+	return orders, nil
+}
+
+// keyedMutex serialises work on one key while other keys proceed.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyLock
+}
+
+type keyLock struct {
+	sync.Mutex
+	refs int
+}
+
+// lock locks key and returns its unlock.
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyLock{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

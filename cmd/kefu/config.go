@@ -1,0 +1,117 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is kefu serve's configuration (DESIGN §5): flags, with environment
+// variables as fallbacks.
+type Config struct {
+	Addr            string
+	Data            string
+	Demo            bool
+	DemoExtra       int
+	TelegramToken   string
+	TelegramAPI     string
+	TelegramWebhook string
+	Agents          map[string]string // name → token
+	AllowedOrigins  []string
+	MsgRate         float64
+	TZ              *time.Location
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(env(name, "false"))
+	return b
+}
+
+func envInt(name string, def int) int {
+	n, err := strconv.Atoi(env(name, strconv.Itoa(def)))
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// parseServe reads kefu serve's flags.
+func parseServe(args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c Config
+	var agents, origins, tz, rate string
+	fs.StringVar(&c.Addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (KEFU_ADDR)")
+	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory (KEFU_DATA)")
+	fs.BoolVar(&c.Demo, "demo", envBool("KEFU_DEMO"), "seed demo members into an empty data directory, show codes in chat, add agent demo:demo (KEFU_DEMO)")
+	fs.IntVar(&c.DemoExtra, "demo-extra", envInt("KEFU_DEMO_EXTRA", 0), "with --demo: also seed N synthetic members 15000000000+i (KEFU_DEMO_EXTRA)")
+	fs.StringVar(&c.TelegramToken, "telegram-token", env("KEFU_TELEGRAM_TOKEN", ""), "Telegram bot token; empty: Telegram off (KEFU_TELEGRAM_TOKEN)")
+	fs.StringVar(&c.TelegramAPI, "telegram-api", env("KEFU_TELEGRAM_API", "https://api.telegram.org"), "Telegram Bot API base URL (KEFU_TELEGRAM_API)")
+	fs.StringVar(&c.TelegramWebhook, "telegram-webhook", env("KEFU_TELEGRAM_WEBHOOK", ""), "public webhook URL; empty: long polling (KEFU_TELEGRAM_WEBHOOK)")
+	fs.StringVar(&agents, "agents", env("KEFU_AGENTS", ""), "agents as name:token,… (KEFU_AGENTS)")
+	fs.StringVar(&origins, "allowed-origins", env("KEFU_ALLOWED_ORIGINS", ""), "origins allowed to embed the widget, comma-separated; empty: same origin only (KEFU_ALLOWED_ORIGINS)")
+	fs.StringVar(&rate, "msg-rate", env("KEFU_MSG_RATE", "5"), "member messages per second per conversation, burst 20; 0: no limit (KEFU_MSG_RATE)")
+	fs.StringVar(&tz, "tz", env("KEFU_TZ", "Asia/Shanghai"), "time zone of work-order dates and shown times (KEFU_TZ)")
+	if err := fs.Parse(args); err != nil {
+		return c, errUsage
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.TZ, err = time.LoadLocation(tz); err != nil {
+		return c, fmt.Errorf("--tz %q is not a known time zone", tz)
+	}
+	if c.MsgRate, err = strconv.ParseFloat(rate, 64); err != nil || c.MsgRate < 0 {
+		return c, fmt.Errorf("--msg-rate %q must be a number ≥ 0", rate)
+	}
+	if c.DemoExtra < 0 {
+		return c, fmt.Errorf("--demo-extra must be ≥ 0")
+	}
+	if c.Agents, err = parseAgents(agents); err != nil {
+		return c, err
+	}
+	if c.Demo {
+		if _, ok := c.Agents["demo"]; !ok {
+			c.Agents["demo"] = "demo"
+		}
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+		}
+	}
+	return c, nil
+}
+
+// parseAgents reads "name:token,…".
+func parseAgents(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		name, token, ok := strings.Cut(pair, ":")
+		name, token = strings.TrimSpace(name), strings.TrimSpace(token)
+		if !ok || name == "" || token == "" {
+			return nil, fmt.Errorf("--agents: %q is not name:token", pair)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--agents: agent %q appears twice", name)
+		}
+		out[name] = token
+	}
+	return out, nil
+}

@@ -1,0 +1,956 @@
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Engine runs conversation turns. Its fields are the ports and settings it
+// needs; it holds no conversation state, so one Engine serves every
+// conversation concurrently.
+type Engine struct {
+	Members  Members
+	Verifier Verifier
+	Orders   WorkOrders
+
+	VerifiedFor time.Duration // how long a verification lasts in a conversation; default 15m
+	IdleAfter   time.Duration // an idle flow is reset after this; default 30m
+	MaxLen      int           // longest member message in characters; default 2000
+	CodeTTL     time.Duration // shown to the member; default 5m
+}
+
+// Defaults from DESIGN §2.
+const (
+	DefaultVerifiedFor = 15 * time.Minute
+	DefaultIdleAfter   = 30 * time.Minute
+	DefaultMaxLen      = 2000
+	DefaultCodeTTL     = 5 * time.Minute
+)
+
+func (e *Engine) verifiedFor() time.Duration { return orDefault(e.VerifiedFor, DefaultVerifiedFor) }
+func (e *Engine) idleAfter() time.Duration   { return orDefault(e.IdleAfter, DefaultIdleAfter) }
+func (e *Engine) codeTTL() time.Duration     { return orDefault(e.CodeTTL, DefaultCodeTTL) }
+func (e *Engine) maxLen() int {
+	if e.MaxLen > 0 {
+		return e.MaxLen
+	}
+	return DefaultMaxLen
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Button values. Free text reaches the same handlers.
+const (
+	btnAbort    = "abort"
+	btnBack     = "back"
+	btnResend   = "resend"
+	btnMethods  = "methods"
+	btnSkip     = "reason:skip"
+	btnContinue = "continue"
+	btnIntent   = "intent:"  // + Intent
+	btnMethod   = "method:"  // + Method
+	btnOption   = "opt:"     // + cancel_now | no_renew
+	btnReason   = "reason:"  // + reason code
+	btnConfirm  = "confirm:" // + flow number
+	btnLang     = "lang:"    // + Lang
+)
+
+// reasons offered at the reason step, as codes; the text shown is
+// "reason_<code>".
+var reasons = []string{"price", "unused", "switching", "other"}
+
+// Turn runs one turn: it returns the new state, the replies to show in order,
+// and effects for the runtime. It never fails: port errors become an honest
+// reply. The same state and input always give the same number of replies.
+func (e *Engine) Turn(ctx context.Context, st State, in Input) (State, []Reply, []Effect) {
+	t := &turn{e: e, ctx: ctx, st: st, in: in}
+	t.run()
+	t.st.LastActive = in.At
+	return t.st, t.replies, t.effects
+}
+
+// turn is the working state of one Turn call.
+type turn struct {
+	e       *Engine
+	ctx     context.Context
+	st      State
+	in      Input
+	misses  int // misunderstandings in a row before this turn
+	replies []Reply
+	effects []Effect
+}
+
+func (t *turn) say(id string, data map[string]any, buttons ...Button) {
+	t.replies = append(t.replies, Reply{ID: id, Data: data, Buttons: buttons})
+	if len(buttons) > 0 {
+		t.st.Buttons = t.st.Buttons[:0]
+		for _, b := range buttons {
+			t.st.Buttons = append(t.st.Buttons, b.Value)
+		}
+	}
+}
+
+func (t *turn) effect(e Effect) { t.effects = append(t.effects, e) }
+
+func btn(label, value string) Button { return Button{Label: label, Value: value} }
+
+func (t *turn) run() {
+	st := &t.st
+	if st.InFlow() && !st.LastActive.IsZero() && t.in.At.Sub(st.LastActive) > t.e.idleAfter() {
+		st.reset()
+		if t.in.Kind != InputStart {
+			t.say("session_expired", nil)
+		}
+	}
+	if st.Verified != "" && t.in.At.Sub(st.VerifiedAt) > t.e.verifiedFor() {
+		st.Verified, st.VerifiedAt = "", time.Time{}
+	}
+	t.pickLang()
+	t.misses, st.Misses = st.Misses, 0
+
+	switch t.in.Kind {
+	case InputStart:
+		st.reset()
+		switch p := strings.TrimSpace(t.in.Text); p {
+		case "cancel", string(IntentCancelMembership):
+			t.startGoal(IntentCancelMembership, "")
+		case "autorenew", string(IntentTurnOffAutoRenew):
+			t.startGoal(IntentTurnOffAutoRenew, "")
+		default:
+			t.say("welcome", nil, t.menu()...)
+		}
+	case InputButton:
+		t.button(t.in.Text)
+	default:
+		t.text(t.in.Text)
+	}
+}
+
+// pickLang settles the reply language: the member's explicit choice first,
+// then what the message is written in, then the channel's hint.
+func (t *turn) pickLang() {
+	st := &t.st
+	if st.LangChosen {
+		return
+	}
+	if st.Lang == "" {
+		st.Lang = ZH
+		if t.in.Hint != "" {
+			st.Lang = t.in.Hint
+		}
+	}
+	if t.in.Kind != InputText {
+		return
+	}
+	if l, ok := DetectLang(t.in.Text); ok && l != st.Lang && clearlyWritten(t.in.Text, l) {
+		st.Lang = l
+	}
+}
+
+// clearlyWritten tells whether text says enough in lang to switch to it: any
+// Han character for Chinese; for English a few letters outside emails and
+// work-order numbers, so "ok" in a Chinese conversation does not switch.
+func clearlyWritten(text string, lang Lang) bool {
+	if lang == ZH {
+		return true
+	}
+	letters := 0
+	for _, w := range strings.Fields(text) {
+		if strings.Contains(w, "@") || strings.HasPrefix(strings.ToUpper(w), "WO") {
+			continue
+		}
+		for _, r := range w {
+			if r < utf8.RuneSelf && unicode.IsLetter(r) {
+				letters++
+			}
+		}
+	}
+	return letters >= 5
+}
+
+// button handles a pressed button; values it does not know are read as text.
+func (t *turn) button(v string) {
+	st := &t.st
+	switch {
+	case v == btnAbort:
+		t.abort()
+	case v == btnContinue:
+		t.reprompt()
+	case v == btnBack && (st.Step == StepConfirm || st.Step == StepClarify || st.Step == StepReason):
+		t.showOptions()
+	case v == btnResend && st.Step == StepCode:
+		t.sendCode()
+	case v == btnMethods && (st.Step == StepCode || st.Step == StepAmount || st.Step == StepMonth):
+		t.askMethod()
+	case strings.HasPrefix(v, btnIntent):
+		t.intent(Intent(strings.TrimPrefix(v, btnIntent)), "")
+	case strings.HasPrefix(v, btnLang):
+		if l, ok := ParseLang(strings.TrimPrefix(v, btnLang)); ok {
+			t.switchLang(l)
+		} else {
+			t.text(v)
+		}
+	case strings.HasPrefix(v, btnMethod) && st.Step == StepMethod:
+		t.chooseMethod(Method(strings.TrimPrefix(v, btnMethod)))
+	case strings.HasPrefix(v, btnOption) && (st.Step == StepOptions || st.Step == StepClarify):
+		t.choose(OrderKind(strings.TrimPrefix(v, btnOption)))
+	case strings.HasPrefix(v, btnReason) && st.Step == StepReason:
+		t.setReason(strings.TrimPrefix(v, btnReason))
+	case strings.HasPrefix(v, btnConfirm):
+		t.confirmButton(strings.TrimPrefix(v, btnConfirm))
+	default:
+		t.text(v)
+	}
+}
+
+// text handles typed text.
+func (t *turn) text(raw string) {
+	st := &t.st
+	if !utf8.ValidString(raw) {
+		t.say("unreadable", nil)
+		return
+	}
+	if utf8.RuneCountInString(raw) > t.e.maxLen() {
+		t.say("too_long", map[string]any{"Max": t.e.maxLen()})
+		return
+	}
+	text := strings.TrimSpace(raw)
+	if text == "" {
+		t.say("empty", nil)
+		return
+	}
+	// "2" picks the second button of the last prompt.
+	if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(st.Buttons) && len(text) <= 2 {
+		t.button(st.Buttons[n-1])
+		return
+	}
+
+	cmd := DetectCommand(text)
+	switch cmd {
+	case CmdLangZH:
+		t.switchLang(ZH)
+		return
+	case CmdLangEN:
+		t.switchLang(EN)
+		return
+	case CmdRestart:
+		st.reset()
+		t.effect(Withdraw{})
+		t.say("restarted", nil, t.menu()...)
+		return
+	case CmdAbort:
+		t.abort()
+		return
+	}
+	intent := Classify(text)
+	if intent == IntentHumanAgent {
+		t.effect(Handoff{Reason: "asked"})
+		return
+	}
+	if st.InFlow() && t.step(text, cmd, intent) {
+		return
+	}
+	if intent == IntentOutOfScope {
+		if _, ok := ExtractNumber(text); ok {
+			intent = IntentWorkOrderStatus
+		}
+	}
+	t.intent(intent, text)
+}
+
+// step handles text that answers the open flow's question; false when the
+// text is not such an answer.
+func (t *turn) step(text string, cmd Command, intent Intent) bool {
+	st := &t.st
+	// A phone or email at any step gives or corrects the account ("my number
+	// is actually …"): verification starts again for it.
+	if acct, ok := extractAccount(text); ok && st.Step != StepNumber && (acct != st.Account || st.Step == StepIdentify) {
+		if st.Account != "" && acct != st.Account {
+			t.say("account_updated", map[string]any{"Account": Masked(MaskAccount(acct))})
+		}
+		st.Account, st.Verified, st.VerifiedAt = acct, "", time.Time{}
+		t.askMethod()
+		return true
+	}
+	switch st.Step {
+	case StepMethod:
+		if m, ok := DetectMethod(text); ok {
+			t.chooseMethod(m)
+			return true
+		}
+	case StepCode:
+		if code, ok := ExtractCode(text); ok {
+			t.checkCode(code)
+			return true
+		}
+		if cmd == CmdResend {
+			t.sendCode()
+			return true
+		}
+		if m, ok := DetectMethod(text); ok {
+			t.chooseMethod(m)
+			return true
+		}
+	case StepAmount:
+		if a, ok := ExtractAmount(text); ok {
+			st.Amount = a
+			st.Step = StepMonth
+			t.say("ask_month", nil, btn("btn_other_method", btnMethods))
+			return true
+		}
+	case StepMonth:
+		if m, ok := ExtractMonth(text); ok {
+			t.checkAnswers(m)
+			return true
+		}
+	case StepOptions:
+		switch cmd {
+		case CmdCancelNow:
+			t.choose(KindCancelNow)
+			return true
+		case CmdNoRenew:
+			t.choose(KindNoRenew)
+			return true
+		case CmdBareCancel:
+			t.clarify()
+			return true
+		case CmdNo:
+			t.abort()
+			return true
+		}
+	case StepReason:
+		if cmd == CmdSkip || cmd == CmdNo {
+			t.setReason("skip")
+			return true
+		}
+		if cmd == CmdNone && (intent == IntentOutOfScope || intent == IntentCancelMembership || intent == IntentTurnOffAutoRenew) {
+			st.Reason = truncate(text, 200)
+			t.askConfirm()
+			return true
+		}
+	case StepConfirm, StepClarify:
+		switch cmd {
+		case CmdYes:
+			t.execute()
+			return true
+		case CmdNo:
+			t.showOptions()
+			return true
+		case CmdBareCancel:
+			t.clarify()
+			return true
+		case CmdCancelNow:
+			t.choose(KindCancelNow)
+			return true
+		case CmdNoRenew:
+			t.choose(KindNoRenew)
+			return true
+		}
+	case StepNumber:
+		if raw, ok := ExtractNumber(text); ok {
+			t.lookupNumber(raw)
+			return true
+		}
+	}
+	// The same goal asked again while its flow is open: keep going.
+	if intent == st.Goal || (st.Goal == IntentCancelMembership && intent == IntentTurnOffAutoRenew) {
+		t.reprompt()
+		return true
+	}
+	if intent != IntentOutOfScope {
+		return false
+	}
+	t.missed()
+	return true
+}
+
+// missed answers text the open step could not use: the step's question again
+// with a hint, or after two misses in a row the menu and a person.
+func (t *turn) missed() {
+	st := &t.st
+	if t.misses+1 >= 2 {
+		t.say("misunderstood_twice", nil, append(t.menu(), btn("btn_continue", btnContinue))...)
+		return
+	}
+	st.Misses = t.misses + 1
+	t.say("misunderstood_step", nil)
+	t.reprompt()
+}
+
+// intent starts what a top-level intent asks for.
+func (t *turn) intent(intent Intent, text string) {
+	st := &t.st
+	switch intent {
+	case IntentCancelMembership, IntentTurnOffAutoRenew, IntentMembershipStatus:
+		t.startGoal(intent, text)
+	case IntentWorkOrderStatus:
+		if raw, ok := ExtractNumber(text); ok {
+			t.lookupNumber(raw)
+			return
+		}
+		st.reset()
+		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
+		t.say("ask_number", nil)
+	case IntentRefundPolicy:
+		t.say("refund_policy", nil, btn("menu_cancel", btnIntent+string(IntentCancelMembership)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.resumeHint()
+	case IntentHumanAgent:
+		t.effect(Handoff{Reason: "asked"})
+	case IntentGreeting:
+		t.say("greeting", nil, t.menu()...)
+	case IntentHelp:
+		t.say("help", nil, t.menu()...)
+	default:
+		if t.misses+1 >= 2 {
+			t.say("misunderstood_twice", nil, t.menu()...)
+			return
+		}
+		st.Misses = t.misses + 1
+		t.say("out_of_scope", nil, t.menu()...)
+	}
+}
+
+// resumeHint reminds a member in the middle of a flow where it stands after
+// a side question.
+func (t *turn) resumeHint() {
+	if t.st.InFlow() {
+		t.reprompt()
+	}
+}
+
+func (t *turn) menu() []Button {
+	return []Button{
+		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
+		btn("menu_autorenew", btnIntent+string(IntentTurnOffAutoRenew)),
+		btn("menu_status", btnIntent+string(IntentMembershipStatus)),
+		btn("menu_refund", btnIntent+string(IntentRefundPolicy)),
+		btn("menu_workorder", btnIntent+string(IntentWorkOrderStatus)),
+		btn("menu_agent", btnIntent+string(IntentHumanAgent)),
+	}
+}
+
+func (t *turn) switchLang(l Lang) {
+	t.st.Lang, t.st.LangChosen = l, true
+	t.say("lang_switched", nil)
+	if t.st.InFlow() {
+		t.reprompt()
+	} else {
+		t.say("help", nil, t.menu()...)
+	}
+}
+
+func (t *turn) abort() {
+	st := &t.st
+	t.effect(Withdraw{})
+	if !st.InFlow() {
+		t.say("nothing_to_abort", nil, t.menu()...)
+		return
+	}
+	goal := st.Goal
+	st.reset()
+	if goal == IntentCancelMembership || goal == IntentTurnOffAutoRenew {
+		t.say("aborted_kept", nil, t.menu()...)
+		return
+	}
+	t.say("aborted", nil, t.menu()...)
+}
+
+// startGoal opens a flow for a goal that needs a verified member.
+func (t *turn) startGoal(goal Intent, text string) {
+	st := &t.st
+	if st.Goal == goal && st.InFlow() && st.Step != StepIdentify {
+		t.reprompt()
+		return
+	}
+	st.reset()
+	st.Goal = goal
+	st.Flow++
+	if st.Verified == "" {
+		st.Account = ""
+	}
+	if st.Verified != "" {
+		t.proceed()
+		return
+	}
+	if acct, ok := extractAccount(text); ok {
+		st.Account = acct
+		t.say("intro_"+string(goal), nil)
+		t.askMethod()
+		return
+	}
+	st.Step = StepIdentify
+	t.say("intro_"+string(goal), nil)
+	t.say("ask_account", nil)
+}
+
+func (t *turn) askMethod() {
+	st := &t.st
+	st.Step = StepMethod
+	t.say("ask_method", map[string]any{"Account": Masked(MaskAccount(st.Account))},
+		btn("method_sms", btnMethod+string(MethodSMS)),
+		btn("method_email", btnMethod+string(MethodEmail)),
+		btn("method_questions", btnMethod+string(MethodQuestions)))
+}
+
+func (t *turn) chooseMethod(m Method) {
+	st := &t.st
+	switch m {
+	case MethodSMS, MethodEmail:
+		st.Method = m
+		t.sendCode()
+	case MethodQuestions:
+		st.Method, st.Step = m, StepAmount
+		t.say("ask_amount", nil, btn("btn_other_method", btnMethods))
+	default:
+		t.askMethod()
+	}
+}
+
+func (t *turn) sendCode() {
+	st := &t.st
+	res, err := t.e.Verifier.SendCode(t.ctx, CodeRequest{Account: st.Account, Method: st.Method, Lang: st.Lang, Conv: t.in.Conv, Chan: t.in.Chan})
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	wait := map[string]any{"Minutes": minutesCeil(res.Wait), "Seconds": int((res.Wait + time.Second - 1) / time.Second)}
+	switch res.Status {
+	case SendSent:
+		st.Step = StepCode
+		t.say("code_sent_"+string(st.Method), map[string]any{"Account": Masked(MaskAccount(st.Account)), "Minutes": minutesCeil(t.e.codeTTL())},
+			btn("btn_resend", btnResend), btn("btn_other_method", btnMethods), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	case SendTooSoon:
+		st.Step = StepCode
+		t.say("code_too_soon", wait, btn("btn_other_method", btnMethods))
+	case SendLimited:
+		t.say("code_limited", wait, btn("method_questions", btnMethod+string(MethodQuestions)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		st.Step = StepMethod
+	case SendLocked:
+		t.locked(res.Wait)
+	}
+}
+
+func (t *turn) checkCode(code string) {
+	res, err := t.e.Verifier.CheckCode(t.ctx, t.st.Account, code)
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	t.checked(res)
+}
+
+func (t *turn) checkAnswers(month int) {
+	res, err := t.e.Verifier.CheckAnswers(t.ctx, t.st.Account, t.st.Amount, month)
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	if res.Status == CheckWrong {
+		t.st.Step = StepAmount
+		t.say("answers_wrong", map[string]any{"Remaining": res.Remaining}, btn("btn_other_method", btnMethods), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		return
+	}
+	t.checked(res)
+}
+
+func (t *turn) checked(res CheckResult) {
+	st := &t.st
+	switch res.Status {
+	case CheckOK:
+		st.Verified, st.VerifiedAt = res.MemberID, t.in.At
+		t.say("verified", nil)
+		t.proceed()
+	case CheckWrong:
+		t.say("code_wrong", map[string]any{"Remaining": res.Remaining}, btn("btn_resend", btnResend), btn("btn_other_method", btnMethods))
+	case CheckExpired:
+		t.say("code_expired", nil, btn("btn_resend", btnResend), btn("btn_other_method", btnMethods))
+	case CheckLocked:
+		t.locked(res.Wait)
+	}
+}
+
+func (t *turn) locked(wait time.Duration) {
+	t.st.reset()
+	t.say("locked", map[string]any{"Minutes": minutesCeil(wait)}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+}
+
+// proceed continues a flow once the member is verified.
+func (t *turn) proceed() {
+	st := &t.st
+	switch st.Goal {
+	case IntentWorkOrderStatus:
+		t.showNumber(st.Number)
+		return
+	}
+	m, ok := t.member()
+	if !ok {
+		return
+	}
+	switch st.Goal {
+	case IntentMembershipStatus:
+		st.reset()
+		t.say("status_"+string(m.Status), memberData(m), t.statusButtons(m)...)
+		return
+	}
+	switch {
+	case m.Status == StatusExpired:
+		st.reset()
+		t.say("cancel_expired", memberData(m), t.menu()...)
+	case m.Status == StatusCancelled:
+		st.reset()
+		t.say("cancel_already", memberData(m), t.menu()...)
+	default:
+		t.showOptions()
+	}
+}
+
+// member looks up the verified member; false after an honest reply when it
+// cannot.
+func (t *turn) member() (Member, bool) {
+	st := &t.st
+	m, found, err := t.e.Members.Lookup(t.ctx, st.Account)
+	if err == nil && (!found || m.ID != st.Verified) {
+		err = fmt.Errorf("verified member %q not found by account", st.Verified)
+	}
+	if err != nil {
+		t.unavailable(err)
+		return Member{}, false
+	}
+	return m, true
+}
+
+func (t *turn) statusButtons(m Member) []Button {
+	if m.Status != StatusActive {
+		return t.menu()
+	}
+	return []Button{
+		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
+		btn("menu_autorenew", btnIntent+string(IntentTurnOffAutoRenew)),
+	}
+}
+
+func memberData(m Member) map[string]any {
+	return map[string]any{
+		"Plan":      Msg("plan_" + m.Plan.Code),
+		"PeriodEnd": m.PeriodEnd,
+		"AutoRenew": Msg(onOff(m.AutoRenew)),
+		"Price":     Money(m.Plan.PriceCents),
+	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "autorenew_on"
+	}
+	return "autorenew_off"
+}
+
+// showOptions shows both outcomes side by side.
+func (t *turn) showOptions() {
+	st := &t.st
+	m, ok := t.member()
+	if !ok {
+		return
+	}
+	if m.Status != StatusActive {
+		t.proceed()
+		return
+	}
+	st.Step, st.Choice = StepOptions, ""
+	now, renew := Consequences(m, t.in.At)
+	data := memberData(m)
+	data["NowRefund"] = refundText(now.RefundCents)
+	data["RenewEnd"] = renew.EffectiveAt
+	data["Policy"] = Msg("policy_" + string(m.Plan.Policy))
+	buttons := []Button{btn("opt_cancel_now", btnOption+string(KindCancelNow)), btn("opt_no_renew", btnOption+string(KindNoRenew)), btn("opt_keep", btnAbort)}
+	if !m.AutoRenew {
+		t.say("options_renew_off", data, buttons[0], buttons[2])
+		return
+	}
+	t.say("options", data, buttons...)
+}
+
+func refundText(cents int64) any {
+	if cents == 0 {
+		return Msg("refund_none")
+	}
+	return Money(cents)
+}
+
+func (t *turn) choose(k OrderKind) {
+	st := &t.st
+	if k != KindCancelNow && k != KindNoRenew {
+		t.showOptions()
+		return
+	}
+	st.Choice = k
+	if st.Reason != "" {
+		t.askConfirm()
+		return
+	}
+	st.Step = StepReason
+	buttons := make([]Button, 0, len(reasons)+1)
+	for _, r := range reasons {
+		buttons = append(buttons, btn("reason_"+r, btnReason+r))
+	}
+	t.say("ask_reason", nil, append(buttons, btn("btn_skip", btnSkip))...)
+}
+
+func (t *turn) setReason(code string) {
+	if code != "skip" {
+		known := false
+		for _, r := range reasons {
+			known = known || r == code
+		}
+		if !known {
+			code = "other"
+		}
+		t.st.Reason = code
+	}
+	t.askConfirm()
+}
+
+func (t *turn) askConfirm() {
+	st := &t.st
+	m, ok := t.member()
+	if !ok {
+		return
+	}
+	st.Step = StepConfirm
+	now, renew := Consequences(m, t.in.At)
+	data := memberData(m)
+	out := now
+	if st.Choice == KindNoRenew {
+		out = renew
+	}
+	data["Effective"] = out.EffectiveAt
+	data["Refund"] = refundText(out.RefundCents)
+	t.say("confirm_"+string(st.Choice), data,
+		btn("btn_confirm_"+string(st.Choice), btnConfirm+strconv.Itoa(st.Flow)),
+		btn("btn_back", btnBack),
+		btn("btn_keep", btnAbort))
+}
+
+func (t *turn) clarify() {
+	st := &t.st
+	st.Step = StepClarify
+	if st.Choice == "" {
+		t.say("clarify_options", nil,
+			btn("opt_cancel_now", btnOption+string(KindCancelNow)),
+			btn("opt_no_renew", btnOption+string(KindNoRenew)),
+			btn("opt_keep", btnAbort))
+		return
+	}
+	t.say("clarify_confirm", nil,
+		btn("btn_confirm_"+string(st.Choice), btnConfirm+strconv.Itoa(st.Flow)),
+		btn("btn_keep", btnAbort))
+}
+
+// confirmButton handles a confirm button, which names its flow: pressed
+// again after the order was issued (double click, repeated update) it shows
+// the same receipt; pressed from an older flow it does nothing.
+func (t *turn) confirmButton(flow string) {
+	st := &t.st
+	n, err := strconv.Atoi(flow)
+	switch {
+	case err != nil:
+		t.text(btnConfirm + flow)
+	case n == st.Flow && (st.Step == StepConfirm || st.Step == StepClarify) && st.Choice != "":
+		t.execute()
+	case n == st.DoneFlow && st.DoneNumber != "":
+		o, found, err := t.e.Orders.Get(t.ctx, st.DoneNumber)
+		if err != nil || !found {
+			t.unavailable(fmt.Errorf("order %s of flow %d: found=%v: %w", st.DoneNumber, n, found, err))
+			return
+		}
+		t.receipt(o)
+	default:
+		t.say("stale_button", nil)
+		t.resumeHint()
+	}
+}
+
+func (t *turn) execute() {
+	st := &t.st
+	if st.Verified == "" { // verification ran out between the steps
+		goal := st.Goal
+		st.reset()
+		st.Goal = goal
+		t.say("verify_again", nil)
+		t.askMethod()
+		return
+	}
+	o, err := t.e.Orders.Execute(t.ctx, OrderRequest{
+		Key:      fmt.Sprintf("%s/flow/%d/%s", t.in.Conv, st.Flow, st.Choice),
+		Kind:     st.Choice,
+		MemberID: st.Verified,
+		Chan:     t.in.Chan,
+		Conv:     t.in.Conv,
+		Reason:   st.Reason,
+		Executor: "bot",
+		Lang:     st.Lang,
+		At:       t.in.At,
+	})
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	st.DoneFlow, st.DoneNumber = st.Flow, o.Number
+	st.reset()
+	t.receipt(o)
+}
+
+func (t *turn) receipt(o WorkOrder) {
+	t.say("receipt_"+string(orderAction(o)), map[string]any{
+		"Number":    o.Number,
+		"Effective": o.EffectiveAt,
+		"Refund":    refundText(o.RefundCents),
+		"AutoRenew": Msg(onOff(o.AutoRenew)),
+	})
+}
+
+func orderAction(o WorkOrder) OrderKind {
+	if o.Kind == KindAgentAction {
+		return o.Action
+	}
+	return o.Kind
+}
+
+// lookupNumber answers a work-order number: a malformed number or a wrong
+// check digit at once; the order itself only in the conversation that
+// created it or to its verified owner.
+func (t *turn) lookupNumber(raw string) {
+	st := &t.st
+	n, err := ParseNumber(raw)
+	switch {
+	case errors.Is(err, ErrCheckDigit):
+		t.say("number_check_digit", nil)
+		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
+		return
+	case err != nil:
+		t.say("number_malformed", nil)
+		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
+		return
+	}
+	o, found, err := t.e.Orders.Get(t.ctx, n)
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	if found && o.Conv == t.in.Conv && t.in.Conv != "" {
+		st.reset()
+		t.orderStatus(o)
+		return
+	}
+	st.reset()
+	st.Goal, st.Number = IntentWorkOrderStatus, n
+	if st.Verified != "" {
+		t.showNumber(n)
+		return
+	}
+	st.Step = StepIdentify
+	t.say("number_verify", nil)
+	t.say("ask_account", nil)
+}
+
+// showNumber shows an order to its verified owner; any other number gets the
+// same answer as an unknown one.
+func (t *turn) showNumber(n string) {
+	st := &t.st
+	st.reset()
+	o, found, err := t.e.Orders.Get(t.ctx, n)
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	if !found || o.MemberID == "" || o.MemberID != st.Verified {
+		t.say("number_not_found", map[string]any{"Number": n}, t.menu()...)
+		return
+	}
+	t.orderStatus(o)
+}
+
+func (t *turn) orderStatus(o WorkOrder) {
+	data := map[string]any{
+		"Number":    o.Number,
+		"Kind":      Msg("kind_" + string(orderAction(o))),
+		"Status":    Msg("order_" + o.Status),
+		"Created":   o.CreatedAt,
+		"Effective": o.EffectiveAt,
+		"Refund":    refundText(o.RefundCents),
+	}
+	if o.Kind == KindCallback {
+		t.say("order_status_callback", data)
+		return
+	}
+	t.say("order_status", data)
+}
+
+// reprompt asks the open step's question again.
+func (t *turn) reprompt() {
+	st := &t.st
+	switch st.Step {
+	case StepIdentify:
+		t.say("ask_account", nil)
+	case StepMethod:
+		t.askMethod()
+	case StepCode:
+		t.say("ask_code", nil, btn("btn_resend", btnResend), btn("btn_other_method", btnMethods))
+	case StepAmount:
+		t.say("ask_amount", nil, btn("btn_other_method", btnMethods))
+	case StepMonth:
+		t.say("ask_month", nil, btn("btn_other_method", btnMethods))
+	case StepOptions:
+		t.showOptions()
+	case StepReason:
+		t.choose(st.Choice)
+	case StepConfirm:
+		t.askConfirm()
+	case StepClarify:
+		t.clarify()
+	case StepNumber:
+		t.say("ask_number", nil)
+	default:
+		t.say("help", nil, t.menu()...)
+	}
+}
+
+// unavailable tells the member honestly that something failed and offers a
+// person; the flow stays where it was so a retry can continue it.
+func (t *turn) unavailable(err error) {
+	t.effect(Failure{Err: err})
+	t.say("unavailable", nil, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+}
+
+func extractAccount(text string) (string, bool) {
+	if e, ok := ExtractEmail(text); ok {
+		return e, true
+	}
+	return ExtractPhone(text)
+}
+
+func minutesCeil(d time.Duration) int {
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m < 1 {
+		return 1
+	}
+	return m
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}

@@ -1,0 +1,106 @@
+// Package locales turns the engine's message IDs into words: zh-CN and en
+// message files in TOML, embedded, rendered through go-i18n. Adding a
+// language is adding a file.
+package locales
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/kefu-dev/kefu/dialog"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed *.toml
+var files embed.FS
+
+// Catalog renders messages. It is safe for concurrent use.
+type Catalog struct {
+	loc        *time.Location
+	localizers map[dialog.Lang]*i18n.Localizer
+	ids        map[dialog.Lang]map[string]bool
+}
+
+// Langs are the languages with a message file, default first.
+var Langs = []dialog.Lang{dialog.ZH, dialog.EN}
+
+// New loads the embedded message files; times render in loc.
+func New(loc *time.Location) (*Catalog, error) {
+	bundle := i18n.NewBundle(language.SimplifiedChinese)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	c := &Catalog{loc: loc, localizers: map[dialog.Lang]*i18n.Localizer{}, ids: map[dialog.Lang]map[string]bool{}}
+	for _, l := range Langs {
+		mf, err := bundle.LoadMessageFileFS(files, string(l)+".toml")
+		if err != nil {
+			return nil, fmt.Errorf("locale %s: %w", l, err)
+		}
+		c.localizers[l] = i18n.NewLocalizer(bundle, string(l))
+		c.ids[l] = map[string]bool{}
+		for _, m := range mf.Messages {
+			c.ids[l][m.ID] = true
+		}
+	}
+	return c, nil
+}
+
+// IDs returns the message IDs of a language's file.
+func (c *Catalog) IDs(l dialog.Lang) map[string]bool { return c.ids[l] }
+
+// Render renders message id in lang with data. Values of the dialog types
+// Money, Msg and Masked, and time.Time, are formatted for lang first. An
+// unknown id or language is an error; the text is then the ID itself.
+func (c *Catalog) Render(lang dialog.Lang, id string, data map[string]any) (string, error) {
+	lz, ok := c.localizers[lang]
+	if !ok {
+		lz, lang = c.localizers[Langs[0]], Langs[0]
+	}
+	if !c.ids[lang][id] {
+		return id, fmt.Errorf("locale %s: no message %q", lang, id)
+	}
+	var td map[string]string
+	if len(data) > 0 {
+		td = make(map[string]string, len(data))
+		for k, v := range data {
+			s, err := c.format(lang, v)
+			if err != nil {
+				return id, err
+			}
+			td[k] = s
+		}
+	}
+	return lz.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: td})
+}
+
+// MustRender is Render for callers that have checked their IDs in tests.
+func (c *Catalog) MustRender(lang dialog.Lang, id string, data map[string]any) string {
+	s, _ := c.Render(lang, id, data)
+	return s
+}
+
+func (c *Catalog) format(lang dialog.Lang, v any) (string, error) {
+	switch v := v.(type) {
+	case dialog.Money:
+		return fmt.Sprintf("¥%d.%02d", v/100, v%100), nil
+	case dialog.Msg:
+		return c.Render(lang, string(v), nil)
+	case dialog.Masked:
+		return string(v), nil
+	case time.Time:
+		if v.IsZero() {
+			return "—", nil
+		}
+		t := v.In(c.loc)
+		if lang == dialog.ZH {
+			return t.Format("2006年1月2日 15:04"), nil
+		}
+		return t.Format("2 Jan 2006, 15:04"), nil
+	case string:
+		return v, nil
+	default:
+		return strings.TrimSpace(fmt.Sprint(v)), nil
+	}
+}
