@@ -45,13 +45,16 @@ const (
 // synced Ledger database so a cancellation survives whatever its work order
 // survives. It is safe for concurrent use.
 type DemoMembers struct {
-	db *badger.DB
+	db      *badger.DB
+	commits groupCommit // concurrent Applies share a sync
 }
 
 var _ MemberStore = (*DemoMembers)(nil)
 
 // NewDemoMembers returns the member store kept in db (the Ledger).
-func NewDemoMembers(db *badger.DB) *DemoMembers { return &DemoMembers{db: db} }
+func NewDemoMembers(db *badger.DB) *DemoMembers {
+	return &DemoMembers{db: db, commits: groupCommit{db: db}}
+}
 
 // Lookup finds a member by normalised 11-digit phone or lower-case email.
 func (d *DemoMembers) Lookup(ctx context.Context, account string) (m dialog.Member, found bool, err error) {
@@ -112,7 +115,7 @@ func (d *DemoMembers) Apply(ctx context.Context, memberID string, kind dialog.Or
 	}
 	appliedKey := []byte(memberAppliedPre + memberID + "/" + key)
 	var out dialog.Outcome
-	err := update(d.db, func(txn *badger.Txn) error {
+	err := d.commits.update(func(txn *badger.Txn) error {
 		done, err := getJSON(txn, appliedKey, &out)
 		if err != nil || done {
 			return err

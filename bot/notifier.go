@@ -53,7 +53,7 @@ func (l LogNotifier) Notify(ctx context.Context, n Notice) error {
 	attrs := []slog.Attr{
 		slog.String("kind", n.Kind),
 		slog.String("method", string(n.Method)),
-		slog.String("to", MaskAccount(n.To)),
+		slog.String("to", dialog.MaskAccount(n.To)),
 		slog.String("conv", n.Conv),
 		slog.String("chan", n.Chan),
 	}

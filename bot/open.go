@@ -83,11 +83,12 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Demo {
 		notifier = demoNotifier{next: notifier, r: r}
 	}
+	r.metrics = newMetrics(r.liveCount)
 	r.orders = NewWorkOrderBook(store.Ledger, members, notifier, cfg.Location)
 	r.engine = &dialog.Engine{
 		Members:  members,
-		Verifier: NewVerification(store.State, members, notifier, cfg.Rules, secret, cfg.Location, cfg.Now),
-		Orders:   r.orders,
+		Verifier: countedVerifier{NewVerification(store.State, members, notifier, cfg.Rules, secret, cfg.Location, cfg.Now), r.metrics},
+		Orders:   countedOrders{r.orders, r.metrics},
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,
 	}
@@ -98,6 +99,9 @@ func Open(cfg Config) (*Runtime, error) {
 func (r *Runtime) Close() error {
 	return errors.Join(r.orders.Close(), r.store.Close())
 }
+
+// Metrics are the runtime's Prometheus metrics; channels add theirs.
+func (r *Runtime) Metrics() *Metrics { return r.metrics }
 
 // Healthy reports whether the store works.
 func (r *Runtime) Healthy() error { return r.store.Healthy() }
@@ -136,3 +140,47 @@ func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// countedVerifier counts verification outcomes.
+type countedVerifier struct {
+	dialog.Verifier
+	m *Metrics
+}
+
+func (v countedVerifier) SendCode(ctx context.Context, req dialog.CodeRequest) (dialog.SendResult, error) {
+	res, err := v.Verifier.SendCode(ctx, req)
+	if err == nil {
+		v.m.Verifications.WithLabelValues(string(res.Status)).Inc()
+	}
+	return res, err
+}
+
+func (v countedVerifier) CheckCode(ctx context.Context, account, code string) (dialog.CheckResult, error) {
+	res, err := v.Verifier.CheckCode(ctx, account, code)
+	if err == nil {
+		v.m.Verifications.WithLabelValues(string(res.Status)).Inc()
+	}
+	return res, err
+}
+
+func (v countedVerifier) CheckAnswers(ctx context.Context, account string, amount int64, month int) (dialog.CheckResult, error) {
+	res, err := v.Verifier.CheckAnswers(ctx, account, amount, month)
+	if err == nil {
+		v.m.Verifications.WithLabelValues(string(res.Status)).Inc()
+	}
+	return res, err
+}
+
+// countedOrders counts work orders issued by kind.
+type countedOrders struct {
+	*WorkOrderBook
+	m *Metrics
+}
+
+func (o countedOrders) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.WorkOrder, error) {
+	w, err := o.WorkOrderBook.Execute(ctx, req)
+	if err == nil && w.Key == req.Key && w.CreatedAt.Equal(req.At) {
+		o.m.WorkOrders.WithLabelValues(string(w.Kind)).Inc()
+	}
+	return w, err
+}

@@ -31,6 +31,7 @@ type Runtime struct {
 	catalog *locales.Catalog
 	orders  *WorkOrderBook
 	log     *slog.Logger
+	metrics *Metrics
 	now     func() time.Time
 	maxLen  int
 
@@ -192,6 +193,7 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 	if err != nil {
 		return err
 	}
+	started := time.Now()
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	c := lc.conv // work on a copy: the live one changes only once stored
@@ -244,7 +246,21 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 	}
 	lc.conv = c
 	r.publish(lc, msgs)
+	for _, m := range msgs {
+		if m.From == FromMember {
+			r.metrics.MessagesIn.WithLabelValues(c.Channel).Inc()
+		} else {
+			r.metrics.MessagesOut.WithLabelValues(c.Channel).Inc()
+		}
+	}
+	r.metrics.TurnSeconds.Observe(time.Since(started).Seconds())
 	return nil
+}
+
+func (r *Runtime) liveCount() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return float64(len(r.live))
 }
 
 func (r *Runtime) publish(lc *liveConv, msgs []Message) {
@@ -265,6 +281,7 @@ func (r *Runtime) publish(lc *liveConv, msgs []Message) {
 func (r *Runtime) apply(ctx context.Context, c *Conversation, e dialog.Effect) []Message {
 	switch e := e.(type) {
 	case dialog.Failure:
+		r.metrics.Errors.WithLabelValues("turn").Inc()
 		r.log.Error("turn failed", "conv", c.ID, "err", e.Err)
 	case dialog.Withdraw:
 		if c.Status == StatusWaiting {
@@ -297,6 +314,7 @@ func (r *Runtime) handoff(ctx context.Context, c *Conversation, reason string) [
 			At:       r.now(),
 		})
 		if err != nil {
+			r.metrics.Errors.WithLabelValues("handoff").Inc()
 			r.log.Error("callback order", "conv", c.ID, "err", err)
 			return []Message{{From: FromBot, Text: r.render(c.Lang(), "unavailable", nil)}}
 		}

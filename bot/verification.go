@@ -166,7 +166,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	}
 	n := Notice{Kind: NoticeCode, Method: method, To: to, Code: code, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan}
 	if err := v.notifier.Notify(ctx, n); err != nil {
-		return dialog.SendResult{}, fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, MaskAccount(to), err)
+		return dialog.SendResult{}, fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)
 	}
 	return res, nil
 }

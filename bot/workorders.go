@@ -46,6 +46,7 @@ type WorkOrderBook struct {
 	notifier Notifier
 	loc      *time.Location
 	keys     keyedMutex
+	commits  groupCommit // concurrent orders share a sync
 
 	seqMu  sync.Mutex
 	seqs   map[string]*badger.Sequence // by day, YYYYMMDD in loc
@@ -68,7 +69,8 @@ func NewWorkOrderBook(db *badger.DB, members MemberStore, notifier Notifier, loc
 	}
 	return &WorkOrderBook{
 		db: db, members: members, notifier: notifier, loc: loc,
-		seqs: map[string]*badger.Sequence{},
+		commits: groupCommit{db: db},
+		seqs:    map[string]*badger.Sequence{},
 	}
 }
 
@@ -150,9 +152,11 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 	if action == "" {
 		o.Status = "open"
 		if req.MemberID != "" {
+			// A callback is what is left when things fail: record it even
+			// when the member system does not answer.
 			m, found, err := b.members.Get(ctx, req.MemberID)
 			if err != nil {
-				return o, false, err
+				b.log().Warn("callback: member", "member", req.MemberID, "err", err)
 			}
 			o.AutoRenew = found && m.AutoRenew
 		}
@@ -169,17 +173,14 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 	if o.Number, err = b.nextNumber(req.At); err != nil {
 		return o, false, err
 	}
-	err = update(b.db, func(txn *badger.Txn) error {
+	var existing orderRecord
+	err = b.commits.update(func(txn *badger.Txn) error {
 		// The key lock makes this a formality within the process; it keeps
 		// the index authoritative should anything else ever write orders.
-		var rec orderRecord
-		found, err := lookupByKey(txn, req.Key, &rec)
-		if err != nil {
+		found, err := lookupByKey(txn, req.Key, &existing)
+		if err != nil || found {
+			created = false
 			return err
-		}
-		if found {
-			o, created = rec.order(), false
-			return nil
 		}
 		created = true
 		if err := setJSON(txn, []byte(orderPrefix+o.Number), orderRecord{WorkOrder: o, Key: o.Key}); err != nil {
@@ -195,6 +196,9 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		}
 		return txn.Set(orderTimeKey(o.CreatedAt, o.Number), nil)
 	})
+	if err == nil && !created {
+		o = existing.order()
+	}
 	return o, created, err
 }
 
@@ -298,7 +302,7 @@ func (b *WorkOrderBook) sendReceipt(ctx context.Context, o dialog.WorkOrder, req
 			Lang: req.Lang, Conv: req.Conv, Chan: req.Chan,
 		}
 		if err := b.notifier.Notify(ctx, n); err != nil {
-			b.log().Warn("receipt not delivered", "order", o.Number, "method", dst.method, "to", MaskAccount(dst.to), "err", err)
+			b.log().Warn("receipt not delivered", "order", o.Number, "method", dst.method, "to", dialog.MaskAccount(dst.to), "err", err)
 		}
 	}
 }

@@ -644,16 +644,16 @@ func memberData(m Member) map[string]any {
 	return map[string]any{
 		"Plan":      Msg("plan_" + m.Plan.Code),
 		"PeriodEnd": m.PeriodEnd,
-		"AutoRenew": Msg(onOff(m.AutoRenew)),
+		"AutoRenew": onOff(m.AutoRenew),
 		"Price":     Money(m.Plan.PriceCents),
 	}
 }
 
-func onOff(b bool) string {
+func onOff(b bool) Msg {
 	if b {
-		return "autorenew_on"
+		return Msg("autorenew_on")
 	}
-	return "autorenew_off"
+	return Msg("autorenew_off")
 }
 
 // showOptions shows both outcomes side by side.
@@ -816,7 +816,7 @@ func (t *turn) receipt(o WorkOrder) {
 		"Number":    o.Number,
 		"Effective": o.EffectiveAt,
 		"Refund":    refundText(o.RefundCents),
-		"AutoRenew": Msg(onOff(o.AutoRenew)),
+		"AutoRenew": onOff(o.AutoRenew),
 	})
 }
 

@@ -1,6 +1,9 @@
 package dialog
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MaskPhone shows the first 3 and last 4 digits of a phone: 138****8000.
 func MaskPhone(p string) string {
@@ -17,7 +20,8 @@ func MaskEmail(e string) string {
 	if at < 1 {
 		return "***"
 	}
-	return e[:1] + "***" + e[at:]
+	_, first := utf8.DecodeRuneInString(e)
+	return e[:first] + "***" + e[at:]
 }
 
 // MaskAccount masks a phone or an email, whichever it is.

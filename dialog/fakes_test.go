@@ -1,0 +1,150 @@
+package dialog_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+// Fakes for the ports: the member system and code delivery live outside the
+// engine, so the engine's tests use these in-memory stand-ins. The real
+// implementations are tested in package bot.
+
+var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+const testCode = "246810"
+
+func fakeMembers(now time.Time) *members {
+	day := 24 * time.Hour
+	monthly := dialog.Plan{Code: "monthly_vip", PriceCents: 3000, Policy: dialog.RefundProrated, CoolingOffDays: 7}
+	annual := dialog.Plan{Code: "annual_vip", PriceCents: 29800, Policy: dialog.RefundNone}
+	ms := []dialog.Member{
+		{ID: "m-demo", Phone: "13800138000", Email: "demo@example.com", Plan: monthly, Status: dialog.StatusActive,
+			PeriodStart: now.Add(-10 * day), PeriodEnd: now.Add(20 * day), AutoRenew: true,
+			RegisteredAt: time.Date(2024, 3, 15, 10, 0, 0, 0, t0.Location()), LastOrder: dialog.Order{AmountCents: 5000}},
+		{ID: "m-annual", Phone: "13900139000", Email: "annual@example.com", Plan: annual, Status: dialog.StatusActive,
+			PeriodStart: now.Add(-165 * day), PeriodEnd: now.Add(200 * day), AutoRenew: true,
+			RegisteredAt: time.Date(2023, 7, 8, 10, 0, 0, 0, t0.Location()), LastOrder: dialog.Order{AmountCents: 29800}},
+		{ID: "m-renewoff", Phone: "13700137000", Email: "renewoff@example.com", Plan: monthly, Status: dialog.StatusActive,
+			PeriodStart: now.Add(-20 * day), PeriodEnd: now.Add(10 * day), AutoRenew: false,
+			RegisteredAt: time.Date(2025, 11, 2, 10, 0, 0, 0, t0.Location()), LastOrder: dialog.Order{AmountCents: 10000}},
+		{ID: "m-expired", Phone: "13600136000", Email: "expired@example.com", Plan: monthly, Status: dialog.StatusExpired,
+			PeriodStart: now.Add(-35 * day), PeriodEnd: now.Add(-5 * day), AutoRenew: false,
+			RegisteredAt: time.Date(2022, 1, 20, 10, 0, 0, 0, t0.Location()), LastOrder: dialog.Order{AmountCents: 3000}},
+	}
+	m := &members{byAccount: map[string]*dialog.Member{}}
+	for i := range ms {
+		m.byAccount[ms[i].Phone] = &ms[i]
+		m.byAccount[ms[i].Email] = &ms[i]
+	}
+	return m
+}
+
+type members struct {
+	mu        sync.Mutex
+	byAccount map[string]*dialog.Member
+	down      bool
+}
+
+func (f *members) Lookup(ctx context.Context, account string) (dialog.Member, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return dialog.Member{}, false, dialog.ErrUnavailable
+	}
+	m, ok := f.byAccount[account]
+	if !ok {
+		return dialog.Member{}, false, nil
+	}
+	return *m, true, nil
+}
+
+func (f *members) byID(id string) *dialog.Member {
+	for _, m := range f.byAccount {
+		if m.ID == id {
+			return m
+		}
+	}
+	return nil
+}
+
+// verifier accepts testCode for registered accounts, counts wrong tries per
+// account and locks after five.
+type verifier struct {
+	members *members
+	tries   map[string]int
+	sent    []dialog.CodeRequest
+}
+
+func (v *verifier) SendCode(ctx context.Context, req dialog.CodeRequest) (dialog.SendResult, error) {
+	if v.tries[req.Account] >= 5 {
+		return dialog.SendResult{Status: dialog.SendLocked, Wait: 15 * time.Minute}, nil
+	}
+	v.sent = append(v.sent, req)
+	return dialog.SendResult{Status: dialog.SendSent}, nil
+}
+
+func (v *verifier) check(account string, ok bool) (dialog.CheckResult, error) {
+	if v.tries[account] >= 5 {
+		return dialog.CheckResult{Status: dialog.CheckLocked, Wait: 15 * time.Minute}, nil
+	}
+	m, found, _ := v.members.Lookup(context.Background(), account)
+	if ok && found {
+		v.tries[account] = 0
+		return dialog.CheckResult{Status: dialog.CheckOK, MemberID: m.ID}, nil
+	}
+	v.tries[account]++
+	if v.tries[account] >= 5 {
+		return dialog.CheckResult{Status: dialog.CheckLocked, Wait: 15 * time.Minute}, nil
+	}
+	return dialog.CheckResult{Status: dialog.CheckWrong, Remaining: 5 - v.tries[account]}, nil
+}
+
+func (v *verifier) CheckCode(ctx context.Context, account, code string) (dialog.CheckResult, error) {
+	return v.check(account, code == testCode)
+}
+
+func (v *verifier) CheckAnswers(ctx context.Context, account string, amount int64, month int) (dialog.CheckResult, error) {
+	m, found, _ := v.members.Lookup(ctx, account)
+	return v.check(account, found && m.LastOrder.AmountCents == amount && int(m.RegisteredAt.Month()) == month)
+}
+
+// orders numbers orders from 1 per test and applies them to the members.
+type orders struct {
+	members *members
+	byKey   map[string]dialog.WorkOrder
+	byNum   map[string]dialog.WorkOrder
+	seq     int
+}
+
+func (o *orders) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.WorkOrder, error) {
+	if w, ok := o.byKey[req.Key]; ok {
+		return w, nil
+	}
+	o.seq++
+	w := dialog.WorkOrder{Number: dialog.FormatNumber(req.At, o.seq), Kind: req.Kind, MemberID: req.MemberID, Conv: req.Conv,
+		Chan: req.Chan, Reason: req.Reason, Executor: req.Executor, CreatedAt: req.At, Status: "done", Key: req.Key}
+	m := o.members.byID(req.MemberID)
+	if m == nil {
+		return dialog.WorkOrder{}, fmt.Errorf("no member %q", req.MemberID)
+	}
+	now, renew := dialog.Consequences(*m, req.At)
+	switch req.Kind {
+	case dialog.KindCancelNow:
+		w.EffectiveAt, w.RefundCents = now.EffectiveAt, now.RefundCents
+		m.Status, m.PeriodEnd, m.AutoRenew = dialog.StatusCancelled, req.At, false
+	case dialog.KindNoRenew:
+		w.EffectiveAt = renew.EffectiveAt
+		m.AutoRenew = false
+	}
+	o.byKey[req.Key], o.byNum[w.Number] = w, w
+	return w, nil
+}
+
+func (o *orders) Get(ctx context.Context, number string) (dialog.WorkOrder, bool, error) {
+	w, ok := o.byNum[number]
+	return w, ok, nil
+}
