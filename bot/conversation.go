@@ -45,6 +45,7 @@ type Conversation struct {
 	User         string       `json:"user"` // the channel's key for the member
 	Status       string       `json:"status"`
 	Agent        string       `json:"agent,omitempty"`
+	Version      int64        `json:"version"` // changes whenever the owner does`
 	WaitingSince time.Time    `json:"waiting_since,omitzero"`
 	Callback     string       `json:"callback,omitempty"` // open callback work order
 	State        dialog.State `json:"state"`

@@ -17,9 +17,12 @@ type Metrics struct {
 	WorkOrders    *prometheus.CounterVec // issued, by kind
 	Verifications *prometheus.CounterVec // outcomes: sent, too_soon, limited, locked, ok, wrong, expired
 	Errors        *prometheus.CounterVec // by where
+	Waiting       prometheus.GaugeFunc   // members waiting for a person
+	Claims        *prometheus.CounterVec // conversations claimed, by agent
+	TimeToClaim   prometheus.Histogram   // from asking for a person to a claim
 }
 
-func newMetrics(live func() float64) *Metrics {
+func newMetrics(live, waiting func() float64) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		Conversations: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -39,9 +42,16 @@ func newMetrics(live func() float64) *Metrics {
 			Name: "kefu_verifications_total", Help: "Verification outcomes."}, []string{"outcome"}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kefu_errors_total", Help: "Errors by where they happened."}, []string{"where"}),
+		Waiting: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "kefu_handoff_waiting", Help: "Members waiting for a person."}, waiting),
+		Claims: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kefu_handoff_claims_total", Help: "Conversations claimed by agent."}, []string{"agent"}),
+		TimeToClaim: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kefu_handoff_time_to_claim_seconds", Help: "From asking for a person to an agent's claim.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
 	}
 	m.Registry.MustRegister(m.Conversations, m.Connections, m.MessagesIn, m.MessagesOut, m.TurnSeconds,
-		m.WorkOrders, m.Verifications, m.Errors,
+		m.WorkOrders, m.Verifications, m.Errors, m.Waiting, m.Claims, m.TimeToClaim,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -23,6 +23,7 @@ type Config struct {
 	Notifier  Notifier         // delivery outside the chat; default: a log line
 	Rules     VerificationRules
 	MaxLen    int // longest member message; default dialog.DefaultMaxLen
+	Handoff   HandoffConfig
 }
 
 // Open opens the store under cfg.DataDir, seeds demo members when asked and
@@ -42,6 +43,12 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	if cfg.MaxLen <= 0 {
 		cfg.MaxLen = dialog.DefaultMaxLen
+	}
+	if cfg.Handoff.Grace <= 0 {
+		cfg.Handoff.Grace = 2 * time.Minute
+	}
+	if cfg.Handoff.HandleTime <= 0 {
+		cfg.Handoff.HandleTime = 3 * time.Minute
 	}
 	catalog, err := locales.New(cfg.Location)
 	if err != nil {
@@ -75,6 +82,11 @@ func Open(cfg Config) (*Runtime, error) {
 		maxLen:  cfg.MaxLen,
 		live:    map[string]*liveConv{},
 		notes:   map[string][]Message{},
+		loc:     cfg.Location,
+		hoCfg:   cfg.Handoff,
+		started: cfg.Now(),
+		ho:      handoffs{online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}},
+		stop:    make(chan struct{}),
 	}
 	notifier := cfg.Notifier
 	if notifier == nil {
@@ -83,7 +95,7 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Demo {
 		notifier = demoNotifier{next: notifier, r: r}
 	}
-	r.metrics = newMetrics(r.liveCount)
+	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.queueSnapshot())) })
 	r.orders = NewWorkOrderBook(store.Ledger, members, notifier, cfg.Location)
 	r.engine = &dialog.Engine{
 		Members:  members,
@@ -92,11 +104,35 @@ func Open(cfg Config) (*Runtime, error) {
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,
 	}
+	if err := r.loadHandoffs(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("load handoff queue: %w", err)
+	}
+	r.wg.Add(1)
+	go r.janitor()
 	return r, nil
 }
 
-// Close releases the work-order sequences and closes the store.
+// janitor expires agents' leases now and then.
+func (r *Runtime) janitor() {
+	defer r.wg.Done()
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.ExpireLeases(context.Background())
+		}
+	}
+}
+
+// Close stops background work, releases the work-order sequences and closes
+// the store.
 func (r *Runtime) Close() error {
+	r.closeOnce.Do(func() { close(r.stop) })
+	r.wg.Wait()
 	return errors.Join(r.orders.Close(), r.store.Close())
 }
 

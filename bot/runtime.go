@@ -35,6 +35,15 @@ type Runtime struct {
 	now     func() time.Time
 	maxLen  int
 
+	loc     *time.Location
+	started time.Time
+	hoCfg   HandoffConfig
+	ho      handoffs
+
+	stop      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
 	mu   sync.Mutex
 	live map[string]*liveConv
 
@@ -186,75 +195,110 @@ func (r *Runtime) Handle(ctx context.Context, id string, kind dialog.InputKind, 
 	return r.turn(ctx, id, dialog.Input{Kind: kind, Text: text, Hint: hint}, echo)
 }
 
-// turn runs one engine turn under the conversation's lock, persists the new
-// state with the new messages in one transaction, then publishes them.
+// turn runs one engine turn: the member's message, then (unless an agent
+// holds the conversation) the bot's replies and the effects' messages.
 func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo string) error {
-	lc, err := r.load(id)
-	if err != nil {
-		return err
-	}
 	started := time.Now()
-	lc.mu.Lock()
-	defer lc.mu.Unlock()
-	c := lc.conv // work on a copy: the live one changes only once stored
-	now := r.now()
-	in.At, in.Conv, in.Chan = now, c.ID, c.Channel
-
-	var msgs []Message
-	add := func(from, text string, buttons []MessageButton) {
-		c.Seq++
-		msgs = append(msgs, Message{ID: strconv.FormatUint(c.Seq, 10), From: from, Text: text, Buttons: buttons, At: now})
-	}
-	if in.Kind == dialog.InputButton {
-		echo = r.buttonLabel(c, in.Text)
-	}
-	if in.Kind != dialog.InputStart {
-		add(FromMember, echo, nil)
-		c.Preview = truncateRunes(echo, 80)
-	}
-	if c.Status == StatusActive {
-		// An agent holds the conversation: the bot stays silent.
-	} else {
+	_, err := r.change(id, func(e *edit) error {
+		c := &e.c
+		in.At, in.Conv, in.Chan, in.Waiting = e.now, c.ID, c.Channel, c.Status == StatusWaiting
+		if in.Kind == dialog.InputButton {
+			echo = r.buttonLabel(*c, in.Text)
+		}
+		if in.Kind != dialog.InputStart {
+			e.add(FromMember, echo, nil)
+			c.Preview = truncateRunes(echo, 80)
+		}
+		switch c.Status {
+		case StatusActive:
+			return nil // an agent holds the conversation: the bot stays silent
+		case StatusClosed:
+			c.Status = StatusBot // the member is back: a new start
+		}
 		st, replies, effects := r.engine.Turn(ctx, c.State, in)
 		c.State = st
 		for _, rep := range replies {
-			add(FromBot, r.render(c.Lang(), rep.ID, rep.Data), r.buttons(c.Lang(), rep.Buttons))
+			e.reply(r, rep)
 		}
 		for _, m := range r.takeNotes(c.ID) {
-			add(m.From, m.Text, nil)
+			e.add(m.From, m.Text, nil)
 		}
-		for _, e := range effects {
-			for _, m := range r.apply(ctx, &c, e) {
-				add(m.From, m.Text, m.Buttons)
-			}
+		for _, eff := range effects {
+			r.apply(ctx, e, eff)
 		}
+		return nil
+	})
+	r.metrics.TurnSeconds.Observe(time.Since(started).Seconds())
+	return err
+}
+
+// edit is one change to a conversation: a working copy and the messages it
+// adds.
+type edit struct {
+	c    Conversation
+	now  time.Time
+	msgs []Message
+}
+
+func (e *edit) add(from, text string, buttons []MessageButton) {
+	e.c.Seq++
+	e.msgs = append(e.msgs, Message{ID: strconv.FormatUint(e.c.Seq, 10), From: from, Text: text, Buttons: buttons, At: e.now})
+}
+
+// reply adds a bot reply rendered in the conversation's language.
+func (e *edit) reply(r *Runtime, rep dialog.Reply) {
+	e.add(FromBot, r.render(e.c.Lang(), rep.ID, rep.Data), r.buttons(e.c.Lang(), rep.Buttons))
+}
+
+// change runs fn on a copy of the conversation under its lock. When fn
+// succeeds, the copy and the messages it added are stored in one
+// transaction, then published; when it fails nothing changes. fn must not
+// change another conversation (lock order).
+func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error) {
+	lc, err := r.load(id)
+	if err != nil {
+		return Conversation{}, err
 	}
-	c.UpdatedAt = now
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	e := &edit{c: lc.conv, now: r.now()}
+	before := e.c.Status
+	if err := fn(e); err != nil {
+		return lc.conv, err
+	}
+	c := e.c
+	c.UpdatedAt = e.now
 	err = update(r.store.State, func(txn *badger.Txn) error {
 		if err := setJSON(txn, convKey(c.ID), c); err != nil {
 			return err
 		}
-		for i, m := range msgs {
-			if err := setJSON(txn, msgKey(c.ID, c.Seq-uint64(len(msgs)-1-i)), m); err != nil {
+		if err := r.indexHandoff(txn, c); err != nil {
+			return err
+		}
+		for i, m := range e.msgs {
+			if err := setJSON(txn, msgKey(c.ID, c.Seq-uint64(len(e.msgs)-1-i)), m); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("save conversation %s: %w", c.ID, err)
+		r.metrics.Errors.WithLabelValues("store").Inc()
+		return lc.conv, fmt.Errorf("save conversation %s: %w", c.ID, err)
 	}
 	lc.conv = c
-	r.publish(lc, msgs)
-	for _, m := range msgs {
+	r.publish(lc, e.msgs)
+	for _, m := range e.msgs {
 		if m.From == FromMember {
 			r.metrics.MessagesIn.WithLabelValues(c.Channel).Inc()
 		} else {
 			r.metrics.MessagesOut.WithLabelValues(c.Channel).Inc()
 		}
 	}
-	r.metrics.TurnSeconds.Observe(time.Since(started).Seconds())
-	return nil
+	if before != StatusBot || c.Status != StatusBot {
+		r.handoffChanged(c, before)
+	}
+	return c, nil
 }
 
 func (r *Runtime) liveCount() float64 {
@@ -277,51 +321,17 @@ func (r *Runtime) publish(lc *liveConv, msgs []Message) {
 	}
 }
 
-// apply carries out an engine effect and returns the messages it adds.
-func (r *Runtime) apply(ctx context.Context, c *Conversation, e dialog.Effect) []Message {
-	switch e := e.(type) {
+// apply carries out an engine effect.
+func (r *Runtime) apply(ctx context.Context, e *edit, eff dialog.Effect) {
+	switch eff := eff.(type) {
 	case dialog.Failure:
 		r.metrics.Errors.WithLabelValues("turn").Inc()
-		r.log.Error("turn failed", "conv", c.ID, "err", e.Err)
+		r.log.Error("turn failed", "conv", e.c.ID, "err", eff.Err)
 	case dialog.Withdraw:
-		if c.Status == StatusWaiting {
-			c.Status, c.WaitingSince = StatusBot, time.Time{}
-			return []Message{{From: FromBot, Text: r.render(c.Lang(), "handoff_withdrawn", nil)}}
-		}
+		r.withdraw(e)
 	case dialog.Handoff:
-		return r.handoff(ctx, c, e.Reason)
+		r.handoff(ctx, e, eff.Reason)
 	}
-	return nil
-}
-
-// handoff puts the member in front of a person. No agent can be signed in
-// yet, so the request is recorded as a callback work order and the member
-// is told so; asking again repeats the same order.
-func (r *Runtime) handoff(ctx context.Context, c *Conversation, reason string) []Message {
-	if c.Status != StatusWaiting {
-		c.Status, c.WaitingSince = StatusWaiting, r.now()
-	}
-	if c.Callback == "" {
-		o, err := r.orders.Execute(ctx, dialog.OrderRequest{
-			Key:      c.ID + "/callback/" + strconv.Itoa(c.State.Flow) + "/" + c.WaitingSince.Format(time.RFC3339Nano),
-			Kind:     dialog.KindCallback,
-			MemberID: c.State.Verified,
-			Chan:     c.Channel,
-			Conv:     c.ID,
-			Reason:   reason,
-			Executor: "bot",
-			Lang:     c.Lang(),
-			At:       r.now(),
-		})
-		if err != nil {
-			r.metrics.Errors.WithLabelValues("handoff").Inc()
-			r.log.Error("callback order", "conv", c.ID, "err", err)
-			return []Message{{From: FromBot, Text: r.render(c.Lang(), "unavailable", nil)}}
-		}
-		c.Callback = o.Number
-	}
-	return []Message{{From: FromBot, Text: r.render(c.Lang(), "handoff_callback", map[string]any{"Number": c.Callback}),
-		Buttons: r.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: "abort"}})}}
 }
 
 // note queues a message for the conversation's transcript; the turn in
@@ -388,4 +398,41 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// Conversations returns every stored conversation on channel ("" for all),
+// in no particular order. It reads the store, so it is for listings and
+// start-up scans, not for hot paths.
+func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversation, error) {
+	var out []Conversation
+	err := r.store.State.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte("conv/")
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var c Conversation
+			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &c) }); err != nil {
+				return err
+			}
+			if channel == "" || c.Channel == channel {
+				out = append(out, r.current(c))
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// current prefers the live copy of a stored conversation.
+func (r *Runtime) current(c Conversation) Conversation {
+	r.mu.Lock()
+	lc, ok := r.live[c.ID]
+	r.mu.Unlock()
+	if !ok {
+		return c
+	}
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.conv
 }

@@ -196,8 +196,8 @@ func TestHandoffRecordsOneCallback(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
 	id, _, _ := e.rt.Resolve(context.Background(), "test", "carol")
-	first := numberRE.FindString(e.send(id, dialog.InputText, "转人工")[0].Text)
-	second := numberRE.FindString(e.send(id, dialog.InputText, "人工客服")[0].Text)
+	first := numberRE.FindString(texts(e.send(id, dialog.InputText, "转人工")))
+	second := numberRE.FindString(texts(e.send(id, dialog.InputText, "人工客服")))
 	if first == "" || first != second {
 		t.Fatalf("callback numbers %q and %q, want one", first, second)
 	}
@@ -227,4 +227,13 @@ func TestLongMessageStoredTruncated(t *testing.T) {
 	if n := len([]rune(hist[0].Text)); n > 2001 {
 		t.Fatalf("stored %d characters", n)
 	}
+}
+
+func texts(ms []bot.Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.Text)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -26,7 +27,7 @@ type Store struct {
 // OpenStore opens (creating if needed) the store under dir.
 func OpenStore(dir string, log *slog.Logger) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+		return nil, fmt.Errorf("cannot create data directory %s: %w", dir, errors.Unwrap(err))
 	}
 	ledger, err := openBadger(filepath.Join(dir, "ledger"), true, log)
 	if err != nil {
@@ -49,7 +50,12 @@ func openBadger(dir string, synced bool, log *slog.Logger) (*badger.DB, error) {
 		WithBlockCacheSize(16 << 20).
 		WithValueThreshold(1 << 10)
 	db, err := badger.Open(opts)
-	if err != nil {
+	switch {
+	case err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock"):
+		return nil, fmt.Errorf("data directory %s is in use by another kefu process", filepath.Dir(dir))
+	case err != nil && errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("data directory %s is not writable", filepath.Dir(dir))
+	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	return db, nil

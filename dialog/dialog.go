@@ -79,6 +79,8 @@ type Input struct {
 	Hint Lang   // the channel's language hint, empty when unknown
 	Conv string // conversation ID, passed through to ports
 	Chan string // channel name ("web", "telegram", "cli"), passed through to ports
+	// Waiting: the member is queued for a person (the runtime knows).
+	Waiting bool
 }
 
 // Button is a reply button. Label is a message ID; Value is what comes back

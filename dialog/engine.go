@@ -33,9 +33,8 @@ const (
 	DefaultCodeTTL     = 5 * time.Minute
 )
 
-func (e *Engine) verifiedFor() time.Duration { return orDefault(e.VerifiedFor, DefaultVerifiedFor) }
-func (e *Engine) idleAfter() time.Duration   { return orDefault(e.IdleAfter, DefaultIdleAfter) }
-func (e *Engine) codeTTL() time.Duration     { return orDefault(e.CodeTTL, DefaultCodeTTL) }
+func (e *Engine) idleAfter() time.Duration { return orDefault(e.IdleAfter, DefaultIdleAfter) }
+func (e *Engine) codeTTL() time.Duration   { return orDefault(e.CodeTTL, DefaultCodeTTL) }
 func (e *Engine) maxLen() int {
 	if e.MaxLen > 0 {
 		return e.MaxLen
@@ -94,7 +93,7 @@ type turn struct {
 func (t *turn) say(id string, data map[string]any, buttons ...Button) {
 	t.replies = append(t.replies, Reply{ID: id, Data: data, Buttons: buttons})
 	if len(buttons) > 0 {
-		t.st.Buttons = t.st.Buttons[:0]
+		t.st.Buttons = make([]string, 0, len(buttons)) // never reuse: the caller's state shares the array
 		for _, b := range buttons {
 			t.st.Buttons = append(t.st.Buttons, b.Value)
 		}
@@ -108,12 +107,12 @@ func btn(label, value string) Button { return Button{Label: label, Value: value}
 func (t *turn) run() {
 	st := &t.st
 	if st.InFlow() && !st.LastActive.IsZero() && t.in.At.Sub(st.LastActive) > t.e.idleAfter() {
-		st.reset()
+		st.Reset()
 		if t.in.Kind != InputStart {
 			t.say("session_expired", nil)
 		}
 	}
-	if st.Verified != "" && t.in.At.Sub(st.VerifiedAt) > t.e.verifiedFor() {
+	if _, ok := st.VerifiedMember(t.in.At, t.e.VerifiedFor); !ok {
 		st.Verified, st.VerifiedAt = "", time.Time{}
 	}
 	t.pickLang()
@@ -121,7 +120,7 @@ func (t *turn) run() {
 
 	switch t.in.Kind {
 	case InputStart:
-		st.reset()
+		st.Reset()
 		switch p := strings.TrimSpace(t.in.Text); p {
 		case "cancel", string(IntentCancelMembership):
 			t.startGoal(IntentCancelMembership, "")
@@ -150,7 +149,7 @@ func (t *turn) pickLang() {
 			st.Lang = t.in.Hint
 		}
 	}
-	if t.in.Kind != InputText {
+	if t.in.Kind != InputText || len(t.in.Text) > 4*t.e.maxLen() {
 		return
 	}
 	if l, ok := DetectLang(t.in.Text); ok && l != st.Lang && clearlyWritten(t.in.Text, l) {
@@ -245,7 +244,7 @@ func (t *turn) text(raw string) {
 		t.switchLang(EN)
 		return
 	case CmdRestart:
-		st.reset()
+		st.Reset()
 		t.effect(Withdraw{})
 		t.say("restarted", nil, t.menu()...)
 		return
@@ -399,7 +398,7 @@ func (t *turn) intent(intent Intent, text string) {
 			t.lookupNumber(raw)
 			return
 		}
-		st.reset()
+		st.Reset()
 		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
 		t.say("ask_number", nil)
 	case IntentRefundPolicy:
@@ -454,11 +453,13 @@ func (t *turn) abort() {
 	st := &t.st
 	t.effect(Withdraw{})
 	if !st.InFlow() {
-		t.say("nothing_to_abort", nil, t.menu()...)
+		if !t.in.Waiting { // a queued member hears from the runtime that they left the queue
+			t.say("nothing_to_abort", nil, t.menu()...)
+		}
 		return
 	}
 	goal := st.Goal
-	st.reset()
+	st.Reset()
 	if goal == IntentCancelMembership || goal == IntentTurnOffAutoRenew {
 		t.say("aborted_kept", nil, t.menu()...)
 		return
@@ -473,7 +474,7 @@ func (t *turn) startGoal(goal Intent, text string) {
 		t.reprompt()
 		return
 	}
-	st.reset()
+	st.Reset()
 	st.Goal = goal
 	st.Flow++
 	if st.Verified == "" {
@@ -581,7 +582,7 @@ func (t *turn) checked(res CheckResult) {
 }
 
 func (t *turn) locked(wait time.Duration) {
-	t.st.reset()
+	t.st.Reset()
 	t.say("locked", map[string]any{"Minutes": minutesCeil(wait)}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 }
 
@@ -599,16 +600,16 @@ func (t *turn) proceed() {
 	}
 	switch st.Goal {
 	case IntentMembershipStatus:
-		st.reset()
+		st.Reset()
 		t.say("status_"+string(m.Status), memberData(m), t.statusButtons(m)...)
 		return
 	}
 	switch {
 	case m.Status == StatusExpired:
-		st.reset()
+		st.Reset()
 		t.say("cancel_expired", memberData(m), t.menu()...)
 	case m.Status == StatusCancelled:
-		st.reset()
+		st.Reset()
 		t.say("cancel_already", memberData(m), t.menu()...)
 	default:
 		t.showOptions()
@@ -693,6 +694,17 @@ func (t *turn) choose(k OrderKind) {
 	if k != KindCancelNow && k != KindNoRenew {
 		t.showOptions()
 		return
+	}
+	if k == KindNoRenew {
+		m, ok := t.member()
+		if !ok {
+			return
+		}
+		if !m.AutoRenew { // nothing to change: say so rather than issue an empty order
+			st.Step = StepOptions
+			t.say("renew_already_off", memberData(m), btn("opt_cancel_now", btnOption+string(KindCancelNow)), btn("opt_keep", btnAbort))
+			return
+		}
 	}
 	st.Choice = k
 	if st.Reason != "" {
@@ -785,7 +797,7 @@ func (t *turn) execute() {
 	st := &t.st
 	if st.Verified == "" { // verification ran out between the steps
 		goal := st.Goal
-		st.reset()
+		st.Reset()
 		st.Goal = goal
 		t.say("verify_again", nil)
 		t.askMethod()
@@ -807,17 +819,24 @@ func (t *turn) execute() {
 		return
 	}
 	st.DoneFlow, st.DoneNumber = st.Flow, o.Number
-	st.reset()
+	st.Reset()
 	t.receipt(o)
 }
 
 func (t *turn) receipt(o WorkOrder) {
-	t.say("receipt_"+string(orderAction(o)), map[string]any{
+	r := Receipt(o)
+	t.say(r.ID, r.Data)
+}
+
+// Receipt is the reply that hands a member an executed order: number,
+// effective time, refund and auto-renew state.
+func Receipt(o WorkOrder) Reply {
+	return Reply{ID: "receipt_" + string(orderAction(o)), Data: map[string]any{
 		"Number":    o.Number,
 		"Effective": o.EffectiveAt,
 		"Refund":    refundText(o.RefundCents),
 		"AutoRenew": onOff(o.AutoRenew),
-	})
+	}}
 }
 
 func orderAction(o WorkOrder) OrderKind {
@@ -849,11 +868,11 @@ func (t *turn) lookupNumber(raw string) {
 		return
 	}
 	if found && o.Conv == t.in.Conv && t.in.Conv != "" {
-		st.reset()
+		st.Reset()
 		t.orderStatus(o)
 		return
 	}
-	st.reset()
+	st.Reset()
 	st.Goal, st.Number = IntentWorkOrderStatus, n
 	if st.Verified != "" {
 		t.showNumber(n)
@@ -868,7 +887,7 @@ func (t *turn) lookupNumber(raw string) {
 // same answer as an unknown one.
 func (t *turn) showNumber(n string) {
 	st := &t.st
-	st.reset()
+	st.Reset()
 	o, found, err := t.e.Orders.Get(t.ctx, n)
 	if err != nil {
 		t.unavailable(err)

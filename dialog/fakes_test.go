@@ -91,7 +91,10 @@ func (v *verifier) check(account string, ok bool) (dialog.CheckResult, error) {
 	if v.tries[account] >= 5 {
 		return dialog.CheckResult{Status: dialog.CheckLocked, Wait: 15 * time.Minute}, nil
 	}
-	m, found, _ := v.members.Lookup(context.Background(), account)
+	m, found, err := v.members.Lookup(context.Background(), account)
+	if err != nil {
+		return dialog.CheckResult{}, err
+	}
 	if ok && found {
 		v.tries[account] = 0
 		return dialog.CheckResult{Status: dialog.CheckOK, MemberID: m.ID}, nil

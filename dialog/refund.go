@@ -21,8 +21,9 @@ func Consequences(m Member, now time.Time) (cancelNow, noRenew Outcome) {
 }
 
 // Refund is what cancelling m now returns: all of the price inside the
-// cooling-off window, otherwise nothing or the unused whole days' share per
-// the plan's policy.
+// cooling-off window, otherwise nothing or the unused days' share per the
+// plan's policy (a day already begun counts as unused, in the member's
+// favour).
 func Refund(m Member, now time.Time) int64 {
 	if m.Status != StatusActive || !now.Before(m.PeriodEnd) {
 		return 0
@@ -38,10 +39,12 @@ func Refund(m Member, now time.Time) int64 {
 	if total <= 0 {
 		return 0
 	}
-	unusedDays := int64(m.PeriodEnd.Sub(now) / (24 * time.Hour))
-	totalDays := int64((total + 12*time.Hour) / (24 * time.Hour))
-	if totalDays == 0 || unusedDays <= 0 {
+	day := 24 * time.Hour
+	unusedDays := int64((m.PeriodEnd.Sub(now) + day - 1) / day) // a day begun counts as unused
+	totalDays := int64((total + day/2) / day)
+	if totalDays == 0 {
 		return 0
 	}
+	unusedDays = min(unusedDays, totalDays)
 	return p.PriceCents * unusedDays / totalDays
 }

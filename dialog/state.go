@@ -46,9 +46,25 @@ type State struct {
 // InFlow reports whether a flow is open.
 func (s State) InFlow() bool { return s.Step != StepIdle }
 
-// reset closes the open flow, keeping language, verification and the last
+// Executed records an order issued outside the engine (by an agent): the
+// open flow is closed as if the member had confirmed it.
+func (s *State) Executed(o WorkOrder) {
+	s.Reset()
+	s.DoneFlow, s.DoneNumber = s.Flow, o.Number
+}
+
+// VerifiedMember is the member verified in this conversation at now, if the
+// verification has not run out.
+func (s *State) VerifiedMember(now time.Time, verifiedFor time.Duration) (string, bool) {
+	if s.Verified == "" || now.Sub(s.VerifiedAt) > orDefault(verifiedFor, DefaultVerifiedFor) {
+		return "", false
+	}
+	return s.Verified, true
+}
+
+// Reset closes the open flow, keeping language, verification and the last
 // order.
-func (s *State) reset() {
+func (s *State) Reset() {
 	s.Step, s.Goal, s.Method, s.Amount = StepIdle, "", "", 0
 	s.Choice, s.Reason, s.Number, s.Misses = "", "", "", 0
 }

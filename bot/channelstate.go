@@ -1,0 +1,61 @@
+package bot
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Channel adapters keep a little state of their own in the store: which
+// inbound events they have handled (a repeated Telegram update is handled
+// once) and cursors (a polling offset, the last message delivered to a
+// member).
+
+// FirstTime records key in channel's set of handled events and reports
+// whether it was not there yet. Records expire after ttl.
+func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool, err error) {
+	k := []byte("seen/" + channel + "/" + key)
+	err = update(r.store.State, func(txn *badger.Txn) error {
+		_, err := txn.Get(k)
+		switch {
+		case err == nil:
+			first = false
+			return nil
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		first = true
+		return txn.SetEntry(badger.NewEntry(k, nil).WithTTL(ttl))
+	})
+	return first, err
+}
+
+// Cursor returns a named cursor; 0 when never set.
+func (r *Runtime) Cursor(name string) (int64, error) {
+	var v int64
+	err := r.store.State.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte("cursor/" + name))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(b []byte) error {
+			if len(b) == 8 {
+				v = int64(binary.BigEndian.Uint64(b))
+			}
+			return nil
+		})
+	})
+	return v, err
+}
+
+// SetCursor stores a named cursor.
+func (r *Runtime) SetCursor(name string, v int64) error {
+	return update(r.store.State, func(txn *badger.Txn) error {
+		return txn.Set([]byte("cursor/"+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
+	})
+}
