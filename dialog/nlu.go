@@ -1,18 +1,26 @@
 package dialog
 
-// NLU: rules for zh-CN and en, no model, no network. STUB: the real rules
-// replace these bodies; the signatures are what the engine relies on.
+// NLU: rules for zh-CN and en, no model, no network. Every phrase list is
+// compiled once at start-up; a call scans the message once, without regular
+// expressions. See nlu_classify.go (intents), nlu_command.go (control words
+// and verification methods) and nlu_extract.go (phones, emails, codes,
+// work-order numbers, amounts, months).
 
 // Normalize folds full-width forms to ASCII, upper to lower case, common
 // traditional characters to simplified, and collapses punctuation and spaces.
-func Normalize(s string) string { return s }
+// Apostrophes are dropped ("don't" → "dont"); the result is trimmed, and
+// Normalize(Normalize(s)) == Normalize(s).
+func Normalize(s string) string {
+	b, _ := normalizeTo(make([]byte, 0, len(s)), s, false)
+	return string(b)
+}
 
 // Classify returns the intent of a message read on its own.
-func Classify(text string) Intent { return IntentOutOfScope }
+func Classify(text string) Intent { return classify(text) }
 
 // DetectLang tells the language a message is written in; ok is false when
 // the text does not tell (digits, emoji, a bare phone number).
-func DetectLang(text string) (lang Lang, ok bool) { return "", false }
+func DetectLang(text string) (lang Lang, ok bool) { return detectLang(text) }
 
 // Command is a control word that means something inside a flow.
 type Command string
@@ -34,27 +42,27 @@ const (
 )
 
 // DetectCommand finds the control word a message is, if any.
-func DetectCommand(text string) Command { return CmdNone }
+func DetectCommand(text string) Command { return detectCommand(text) }
 
 // DetectMethod finds a verification method the message asks for.
-func DetectMethod(text string) (Method, bool) { return "", false }
+func DetectMethod(text string) (Method, bool) { return detectMethod(text) }
 
 // ExtractPhone finds a mainland mobile number (spaces, dashes, +86 and
 // full-width digits allowed) and returns its 11 digits.
-func ExtractPhone(text string) (string, bool) { return "", false }
+func ExtractPhone(text string) (string, bool) { return extractPhone(text) }
 
 // ExtractEmail finds an email address and returns it in lower case.
-func ExtractEmail(text string) (string, bool) { return "", false }
+func ExtractEmail(text string) (string, bool) { return extractEmail(text) }
 
 // ExtractCode finds a 6-digit verification code ("123456", "123 456").
-func ExtractCode(text string) (string, bool) { return "", false }
+func ExtractCode(text string) (string, bool) { return extractCode(text) }
 
 // ExtractNumber finds something that looks like a work-order number and
 // returns it raw, for ParseNumber to canonicalise and check.
-func ExtractNumber(text string) (string, bool) { return "", false }
+func ExtractNumber(text string) (string, bool) { return extractNumber(text) }
 
 // ExtractAmount finds a money amount ("30", "30元", "¥30.00", "三十块") in fen.
-func ExtractAmount(text string) (int64, bool) { return 0, false }
+func ExtractAmount(text string) (int64, bool) { return extractAmount(text) }
 
 // ExtractMonth finds a month ("3月", "三月", "March", "2024-03") as 1–12.
-func ExtractMonth(text string) (int, bool) { return 0, false }
+func ExtractMonth(text string) (int, bool) { return extractMonth(text) }
