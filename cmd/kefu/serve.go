@@ -89,6 +89,8 @@ func (m *Main) routes() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
 	})
+	m.webChannel().Register(mux)
+	m.agentConsole().Register(mux)
 	return mux
 }
 
