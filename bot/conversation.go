@@ -30,6 +30,25 @@ type Message struct {
 	Text    string          `json:"text"`
 	Buttons []MessageButton `json:"buttons,omitempty"`
 	At      time.Time       `json:"at"`
+	// Expect says what the bot asks for next, so a channel can help the
+	// member answer (a phone keyboard, a share-my-phone button).
+	Expect string `json:"expect,omitempty"`
+}
+
+// Values of Message.Expect.
+const (
+	ExpectAccount = "account" // a phone number or email
+	ExpectCode    = "code"    // a 6-digit verification code
+)
+
+func expectFor(step dialog.Step) string {
+	switch step {
+	case dialog.StepIdentify:
+		return ExpectAccount
+	case dialog.StepCode:
+		return ExpectCode
+	}
+	return ""
 }
 
 // MessageButton is a reply button as channels show it.

@@ -124,6 +124,7 @@ func (r *Runtime) janitor() {
 			return
 		case <-t.C:
 			r.ExpireLeases(context.Background())
+			r.evictIdle()
 		}
 	}
 }

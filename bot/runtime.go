@@ -53,13 +53,51 @@ type Runtime struct {
 	notes  map[string][]Message
 }
 
-// liveConv is a loaded conversation. mu serialises its turns; subs is under
-// Runtime.mu.
+// liveConv is a loaded conversation. mu serialises its turns and guards
+// conv and evicted; subs, next and used are under Runtime.mu.
 type liveConv struct {
-	mu   sync.Mutex
-	conv Conversation
-	subs map[int]func(Message)
-	next int
+	mu      sync.Mutex
+	conv    Conversation
+	evicted bool // dropped from Runtime.live: load it again
+	subs    map[int]func(Message)
+	next    int
+	used    time.Time
+}
+
+// idleEvict is how long a loaded conversation nobody watches stays in
+// memory after its last use; it is in the store all along.
+const idleEvict = 5 * time.Minute
+
+// evictIdle drops from memory the conversations nobody is subscribed to and
+// nobody used for idleEvict, so memory follows active members, not all
+// members ever seen.
+func (r *Runtime) evictIdle() {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, lc := range r.live {
+		if len(lc.subs) > 0 || now.Sub(lc.used) < idleEvict || !lc.mu.TryLock() {
+			continue
+		}
+		lc.evicted = true
+		delete(r.live, id)
+		lc.mu.Unlock()
+	}
+}
+
+// lock loads a conversation and locks it for a change.
+func (r *Runtime) lock(id string) (*liveConv, error) {
+	for {
+		lc, err := r.load(id)
+		if err != nil {
+			return nil, err
+		}
+		lc.mu.Lock()
+		if !lc.evicted {
+			return lc, nil
+		}
+		lc.mu.Unlock()
+	}
 }
 
 func newID() string {
@@ -97,6 +135,9 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 func (r *Runtime) load(id string) (*liveConv, error) {
 	r.mu.Lock()
 	lc, ok := r.live[id]
+	if ok {
+		lc.used = time.Now()
+	}
 	r.mu.Unlock()
 	if ok {
 		return lc, nil
@@ -117,18 +158,17 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 	if lc, ok := r.live[id]; ok { // loaded meanwhile
 		return lc, nil
 	}
-	lc = &liveConv{conv: c, subs: map[int]func(Message){}}
+	lc = &liveConv{conv: c, subs: map[int]func(Message){}, used: time.Now()}
 	r.live[id] = lc
 	return lc, nil
 }
 
 // Conversation returns a snapshot of a conversation.
 func (r *Runtime) Conversation(ctx context.Context, id string) (Conversation, error) {
-	lc, err := r.load(id)
+	lc, err := r.lock(id)
 	if err != nil {
 		return Conversation{}, err
 	}
-	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	return lc.conv, nil
 }
@@ -143,6 +183,13 @@ func (r *Runtime) Subscribe(id string, fn func(Message)) (unsubscribe func(), er
 		return nil, err
 	}
 	r.mu.Lock()
+	for lc.evicted { // evicted between load and here: the live copy is new
+		r.mu.Unlock()
+		if lc, err = r.load(id); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+	}
 	n := lc.next
 	lc.next++
 	lc.subs[n] = fn
@@ -220,6 +267,9 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 		for _, rep := range replies {
 			e.reply(r, rep)
 		}
+		if n := len(e.msgs); len(replies) > 0 && e.msgs[n-1].From == FromBot {
+			e.msgs[n-1].Expect = expectFor(st.Step)
+		}
 		for _, m := range r.takeNotes(c.ID) {
 			e.add(m.From, m.Text, nil)
 		}
@@ -255,11 +305,10 @@ func (e *edit) reply(r *Runtime, rep dialog.Reply) {
 // transaction, then published; when it fails nothing changes. fn must not
 // change another conversation (lock order).
 func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error) {
-	lc, err := r.load(id)
+	lc, err := r.lock(id)
 	if err != nil {
 		return Conversation{}, err
 	}
-	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	e := &edit{c: lc.conv, now: r.now()}
 	before := e.c.Status

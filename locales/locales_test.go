@@ -50,9 +50,9 @@ func TestSameIDsEverywhere(t *testing.T) {
 // be forgotten here.
 func codeIDs(t *testing.T) (exact map[string]bool, prefixes []string) {
 	exact = map[string]bool{}
-	takesID := map[string]int{"say": 0, "btn": 0, "Msg": 0, "render": 1, "Render": 1, "MustRender": 1}
+	takesID := map[string]int{"say": 0, "btn": 0, "Msg": 0, "text": 1, "render": 1, "Render": 1, "MustRender": 1}
 	fset := token.NewFileSet()
-	for _, dir := range []string{"../dialog", "../bot"} {
+	for _, dir := range []string{"../dialog", "../bot", "../channels"} {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
@@ -80,15 +80,15 @@ func codeIDs(t *testing.T) (exact map[string]bool, prefixes []string) {
 					if s, ok := literal(n.X); ok && n.Op == token.ADD && idPrefix.MatchString(s) {
 						prefixes = append(prefixes, s)
 					}
-				case *ast.CompositeLit: // dialog.Button{Label: "…"}
-					for _, el := range n.Elts {
-						if kv, ok := el.(*ast.KeyValueExpr); ok {
-							if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Label" {
-								if s, ok := literal(kv.Value); ok {
-									exact[s] = true
-								}
+				case *ast.CompositeLit: // dialog.Button{Label: "…"}, []dialog.Button{{Label: "…"}}
+					if _, list := n.Type.(*ast.ArrayType); list && isButtonType(n.Type) {
+						for _, el := range n.Elts {
+							if lit, ok := el.(*ast.CompositeLit); ok {
+								buttonLabel(lit, exact)
 							}
 						}
+					} else if isButtonType(n.Type) {
+						buttonLabel(n, exact)
 					}
 				}
 				return true
@@ -100,6 +100,30 @@ func codeIDs(t *testing.T) (exact map[string]bool, prefixes []string) {
 		}
 	}
 	return exact, prefixes
+}
+
+func buttonLabel(lit *ast.CompositeLit, ids map[string]bool) {
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Label" {
+				if s, ok := literal(kv.Value); ok {
+					ids[s] = true
+				}
+			}
+		}
+	}
+}
+
+func isButtonType(e ast.Expr) bool {
+	switch e := e.(type) {
+	case *ast.SelectorExpr:
+		return e.Sel.Name == "Button"
+	case *ast.Ident:
+		return e.Name == "Button"
+	case *ast.ArrayType:
+		return isButtonType(e.Elt)
+	}
+	return false
 }
 
 var idPrefix = regexp.MustCompile(`^[a-z]+(_[a-z]+)*_$`)

@@ -1,0 +1,505 @@
+// Package telegram is kefu's Telegram channel: members talk to the bot in a
+// private chat and get the same conversation as on the web (DESIGN §5).
+//
+// Updates arrive by long polling, or by webhook when a webhook URL is
+// configured (Telegram's secret-token header is checked). Each update is
+// handled once: handled update_ids and the polling offset are kept in the
+// runtime's store, so neither a redelivery nor a restart handles one twice.
+// Updates of one chat are handled in order, different chats in parallel.
+//
+// Every message the runtime adds to a Telegram conversation — the bot's, an
+// agent's, a system notice — is sent to the member in order, within
+// Telegram's limits (about 30 messages a second in all, about one a second
+// per chat with short bursts, and its 429 retry_after). The last message
+// delivered is recorded per conversation: what could not be sent (a receipt
+// while Telegram was failing, or while kefu was down) is sent once Telegram
+// accepts it, after a restart included.
+package telegram
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+// ChannelName is the runtime's name for this channel.
+const ChannelName = "telegram"
+
+// DefaultAPIURL is Telegram's public Bot API.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// Defaults of Config.
+const (
+	DefaultPollTimeout = 50 * time.Second
+	DefaultGlobalRate  = 30 // messages a second to all chats
+	DefaultChatRate    = 1  // messages a second to one chat…
+	DefaultChatBurst   = 4  // …after a burst of this many
+
+	dedupTTL       = 48 * time.Hour // Telegram keeps an update at most 24 hours
+	maxInFlight    = 1024           // updates received but not yet handled
+	maxChatBacklog = 100            // of which one chat may hold
+	sendTimeout    = 20 * time.Second
+	maxBackoff     = 30 * time.Second
+	webhookWait    = 10 * time.Second // a webhook request waits this long for its update to be handled
+	maxUpdateBytes = 1 << 20
+)
+
+// Config configures an Adapter.
+type Config struct {
+	Runtime *bot.Runtime
+	Token   string
+	// APIURL is the Bot API base URL without /bot<token>; default
+	// DefaultAPIURL.
+	APIURL string
+	// WebhookURL, when set, is the public HTTPS URL Telegram posts updates
+	// to; WebhookHandler must be mounted at its path. Empty: long polling.
+	WebhookURL string
+	Log        *slog.Logger // nil: slog.Default()
+
+	// PollTimeout is how long one getUpdates call waits for updates.
+	PollTimeout time.Duration
+
+	// Outbound limits. Zero takes the default; a negative rate turns the
+	// limit off (tests, benchmarks).
+	GlobalRate float64
+	ChatRate   float64
+	ChatBurst  int
+}
+
+// Adapter connects Telegram to a runtime. Start it, mount WebhookHandler in
+// webhook mode, and Shutdown before closing the runtime. Its methods are
+// safe for concurrent use.
+type Adapter struct {
+	rt          *bot.Runtime
+	log         *slog.Logger
+	tg          *tgbot.Bot
+	transport   *http.Transport
+	apiURL      string
+	webhookURL  string
+	webhookPath string
+	secret      string // the webhook's secret token
+	botKey      string // the bot's ID, from the token: keys its update_ids and offset
+
+	globalLimit *bot.Limiter
+	chatLimit   *bot.Limiter
+	groupLimit  *bot.Limiter // deep-link replies in groups
+	globalGap   time.Duration
+	globalTurn  chan struct{} // held by the one sender waiting for a global token
+	chatGap     time.Duration
+
+	ctx    context.Context // work in progress; cancelled last by Shutdown
+	cancel context.CancelFunc
+	quit   chan struct{} // closed by Shutdown: senders stop
+
+	mu       sync.Mutex
+	me       *models.User
+	chats    map[int64]*chat
+	started  bool
+	closing  bool // no new updates
+	stopped  bool // no new senders
+	pollStop context.CancelFunc
+	pollDone chan struct{}
+
+	slots   chan struct{}  // one per update in flight (received, not yet handled)
+	inbound sync.WaitGroup // chat inbox workers
+	senders sync.WaitGroup // chat outbox workers and start-up chores
+
+	offMu     sync.Mutex
+	offOrder  []int64 // polled update_ids not yet handled, oldest first…
+	offDone   map[int64]bool
+	offLast   int64         // …and the newest whose predecessors are all handled
+	offDirty  chan struct{} // the offset advanced since it was saved
+	offSaveMu sync.Mutex
+	offSaved  int64
+
+	// Test hooks, set before Start.
+	beforeHandle func(*models.Update)
+	afterHandle  func(*models.Update)
+}
+
+// New returns an adapter for cfg; Start connects it.
+func New(cfg Config) (*Adapter, error) {
+	if cfg.Runtime == nil {
+		return nil, errors.New("telegram: no runtime")
+	}
+	token := strings.TrimSpace(cfg.Token)
+	if token == "" {
+		return nil, errors.New("telegram: no bot token")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = DefaultPollTimeout
+	}
+	if cfg.PollTimeout < 2*time.Second {
+		cfg.PollTimeout = 2 * time.Second // the library asks Telegram for a second less
+	}
+	cfg.GlobalRate = rateOr(cfg.GlobalRate, DefaultGlobalRate)
+	cfg.ChatRate = rateOr(cfg.ChatRate, DefaultChatRate)
+	if cfg.ChatBurst <= 0 {
+		cfg.ChatBurst = DefaultChatBurst
+	}
+	api, err := url.Parse(cfg.APIURL)
+	if err != nil || (api.Scheme != "http" && api.Scheme != "https") || api.Host == "" {
+		return nil, fmt.Errorf("telegram: API URL %q is not an http(s) URL", cfg.APIURL)
+	}
+	a := &Adapter{
+		rt:          cfg.Runtime,
+		log:         cfg.Log.With("channel", ChannelName),
+		apiURL:      strings.TrimRight(cfg.APIURL, "/"),
+		webhookURL:  cfg.WebhookURL,
+		globalLimit: bot.NewLimiter(cfg.GlobalRate, max(1, int(cfg.GlobalRate/10)), nil),
+		chatLimit:   bot.NewLimiter(cfg.ChatRate, cfg.ChatBurst, nil),
+		groupLimit:  bot.NewLimiter(0.1, 2, nil),
+		globalGap:   gap(cfg.GlobalRate),
+		globalTurn:  make(chan struct{}, 1),
+		chatGap:     gap(cfg.ChatRate),
+		quit:        make(chan struct{}),
+		chats:       map[int64]*chat{},
+		slots:       make(chan struct{}, maxInFlight),
+		offDone:     map[int64]bool{},
+		offDirty:    make(chan struct{}, 1),
+	}
+	if id, _, ok := strings.Cut(token, ":"); ok {
+		a.botKey = id
+	} else {
+		a.botKey = "0"
+	}
+	if cfg.WebhookURL != "" {
+		u, err := url.Parse(cfg.WebhookURL)
+		if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+			return nil, fmt.Errorf("telegram: webhook URL %q is not an http(s) URL", cfg.WebhookURL)
+		}
+		a.webhookPath = u.EscapedPath()
+		if a.webhookPath == "" {
+			a.webhookPath = "/"
+		}
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		a.secret = hex.EncodeToString(b)
+	}
+	offset, err := a.rt.Cursor(a.offsetKey())
+	if err != nil {
+		return nil, fmt.Errorf("telegram: read polling offset: %w", err)
+	}
+	a.offLast, a.offSaved = offset, offset
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	// The client's own timeout stays above the poll's (NOTES-libs); other
+	// calls have a context deadline of sendTimeout.
+	// Every call goes to one host: keep a connection per busy sender.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	client := &http.Client{Timeout: cfg.PollTimeout + 10*time.Second, Transport: transport}
+	a.transport = transport
+	a.tg, err = tgbot.New(token,
+		tgbot.WithServerURL(a.apiURL),
+		tgbot.WithSkipGetMe(), // Start calls getMe itself, to tell a refused token from a network error
+		tgbot.WithHTTPClient(cfg.PollTimeout, client),
+		tgbot.WithDefaultHandler(func(ctx context.Context, _ *tgbot.Bot, u *models.Update) { a.dispatch(ctx, u, nil) }),
+		// One update at a time from the poller into dispatch, which queues
+		// it per chat; the unbuffered channel keeps the library from
+		// fetching (and so confirming) far ahead of what is handled.
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithWorkers(1),
+		tgbot.WithUpdatesChannelCap(0),
+		tgbot.WithInitialOffset(offset),
+		tgbot.WithAllowedUpdates(allowedUpdates),
+		tgbot.WithErrorsHandler(func(err error) { a.log.Warn("bot api", "err", err) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	return a, nil
+}
+
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}
+
+func rateOr(r, def float64) float64 {
+	switch {
+	case r == 0:
+		return def
+	case r < 0:
+		return 0 // bot.Limiter: a zero rate allows everything
+	}
+	return r
+}
+
+// gap is how long a sender waits before asking a limiter of rate again.
+func gap(rate float64) time.Duration {
+	if rate <= 0 {
+		return 0
+	}
+	return max(time.Millisecond, time.Duration(float64(time.Second)/rate))
+}
+
+func (a *Adapter) offsetKey() string { return "telegram/offset/" + a.botKey }
+
+func deliveredKey(conv string) string { return "telegram/delivered/" + conv }
+
+// Start checks the token (getMe), resumes delivery to every known Telegram
+// conversation, registers the bot's commands, and starts receiving updates:
+// it sets the webhook, or starts long polling. It returns once updates
+// flow; an error when the token is refused, the Bot API cannot be reached
+// before ctx ends, or the webhook cannot be set.
+func (a *Adapter) Start(ctx context.Context) error {
+	a.mu.Lock()
+	if a.started {
+		a.mu.Unlock()
+		return errors.New("telegram: already started")
+	}
+	a.started = true
+	a.mu.Unlock()
+
+	me, err := a.getMe(ctx)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.me = me
+	a.mu.Unlock()
+	a.log.Info("telegram bot", "username", me.Username, "mode", a.mode())
+
+	convs, err := a.rt.Conversations(ctx, ChannelName)
+	if err != nil {
+		return fmt.Errorf("telegram: list conversations: %w", err)
+	}
+	for _, c := range convs {
+		id, err := strconv.ParseInt(c.User, 10, 64)
+		if err != nil {
+			a.log.Error("conversation with an unreadable chat id", "conv", c.ID)
+			continue
+		}
+		if err := a.attach(a.chat(id), c.ID); err != nil {
+			return fmt.Errorf("telegram: resume conversation %s: %w", c.ID, err)
+		}
+	}
+
+	a.background(a.setCommands)
+	if a.webhookURL != "" {
+		if _, err := a.tg.SetWebhook(ctx, &tgbot.SetWebhookParams{
+			URL:            a.webhookURL,
+			SecretToken:    a.secret,
+			AllowedUpdates: allowedUpdates,
+		}); err != nil {
+			return fmt.Errorf("telegram: setWebhook %s: %w", a.webhookURL, err)
+		}
+		return nil
+	}
+	// A webhook left from an earlier deployment makes getUpdates fail.
+	if _, err := a.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		a.log.Warn("deleteWebhook", "err", err)
+	}
+	a.background(a.saveOffsets)
+	pollCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	a.mu.Lock()
+	a.pollStop, a.pollDone = stop, done
+	a.mu.Unlock()
+	go func() {
+		defer close(done)
+		a.tg.Start(pollCtx)
+	}()
+	return nil
+}
+
+func (a *Adapter) mode() string {
+	if a.webhookURL != "" {
+		return "webhook"
+	}
+	return "polling"
+}
+
+// getMe checks the token. A refused token ends start-up at once; network
+// errors and 5xx are retried until ctx ends.
+func (a *Adapter) getMe(ctx context.Context) (*models.User, error) {
+	wait := 200 * time.Millisecond
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+		me, err := a.tg.GetMe(callCtx)
+		cancel()
+		switch {
+		case err == nil:
+			return me, nil
+		case errors.Is(err, tgbot.ErrorUnauthorized):
+			return nil, errors.New("telegram: the bot token was refused (401 Unauthorized); check --telegram-token")
+		case errors.Is(err, tgbot.ErrorNotFound):
+			return nil, fmt.Errorf("telegram: the bot token was refused (404 Not Found); check --telegram-token and --telegram-api (%s)", a.apiURL)
+		case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorForbidden):
+			return nil, fmt.Errorf("telegram: getMe: %w", err)
+		}
+		a.log.Warn("getMe failed, retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("telegram: cannot reach the Bot API at %s: %w", a.apiURL, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// setCommands registers the commands in both languages: Chinese for
+// clients set to Chinese, English for everyone else.
+func (a *Adapter) setCommands() {
+	for _, l := range []struct {
+		lang dialog.Lang
+		code string
+	}{{dialog.EN, ""}, {dialog.ZH, "zh"}} {
+		var cmds []models.BotCommand
+		for _, c := range []string{"start", "help", "cancel", "agent", "lang"} {
+			cmds = append(cmds, models.BotCommand{Command: c, Description: a.text(l.lang, "telegram_cmd_"+c, nil)})
+		}
+		err := a.call(nil, func(ctx context.Context) error {
+			_, err := a.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: l.code})
+			return err
+		})
+		if err != nil && !errors.Is(err, errStopped) {
+			a.log.Error("setMyCommands", "lang", l.lang, "err", err)
+		}
+	}
+}
+
+// background runs fn until it returns; Shutdown waits for it.
+func (a *Adapter) background(fn func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return
+	}
+	a.senders.Add(1)
+	go func() {
+		defer a.senders.Done()
+		fn()
+	}()
+}
+
+// WebhookPath is the path of the webhook URL, where WebhookHandler must be
+// mounted; empty in polling mode.
+func (a *Adapter) WebhookPath() string { return a.webhookPath }
+
+// WebhookHandler receives updates that Telegram posts in webhook mode. A
+// request without the right X-Telegram-Bot-Api-Secret-Token gets 401 and is
+// not looked at. It answers once the update is handled (or after a few
+// seconds, the update staying queued), so Telegram redelivers what a crash
+// lost; a redelivered update is handled once.
+func (a *Adapter) WebhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.secret == "" {
+			http.NotFound(w, r)
+			return
+		}
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(a.secret)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+		if err != nil {
+			http.Error(w, "unreadable update", http.StatusBadRequest)
+			return
+		}
+		var u models.Update
+		if err := json.Unmarshal(body, &u); err != nil || u.ID == 0 {
+			http.Error(w, "not an update", http.StatusBadRequest)
+			return
+		}
+		done := make(chan struct{})
+		if !a.dispatch(r.Context(), &u, done) {
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		t := time.NewTimer(webhookWait)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// Shutdown stops receiving updates, lets the updates already received be
+// handled (until ctx ends), then stops sending: messages not yet delivered
+// are delivered after the next Start. Call it before closing the runtime.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	a.mu.Lock()
+	if a.closing {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closing = true
+	stop, pollDone := a.pollStop, a.pollDone
+	a.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-pollDone
+	}
+
+	var err error
+	drained := make(chan struct{})
+	go func() {
+		a.inbound.Wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	a.mu.Lock()
+	a.stopped = true
+	chats := make([]*chat, 0, len(a.chats))
+	for _, c := range a.chats {
+		chats = append(chats, c)
+	}
+	a.mu.Unlock()
+	// Senders stop before their next call; calls in flight may finish (until
+	// ctx ends), so what Telegram accepted is recorded as delivered.
+	close(a.quit)
+	sent := make(chan struct{})
+	go func() {
+		a.senders.Wait()
+		close(sent)
+	}()
+	select {
+	case <-sent:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	a.cancel()
+	<-drained // turns in flight end quickly once cancelled; the runtime must outlive them
+	<-sent
+	for _, c := range chats {
+		c.detach()
+	}
+	a.saveOffset()
+	a.transport.CloseIdleConnections()
+	return err
+}

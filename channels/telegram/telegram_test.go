@@ -1,0 +1,714 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/channels/telegram/telegramtest"
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+func TestCancelFlowChineseByText(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	m.send("/start")
+	welcome := m.text(e.render(dialog.ZH, "welcome"))
+	if !welcome.HasButton("intent:cancel_membership") {
+		t.Fatalf("welcome without the menu: %+v", welcome.Buttons)
+	}
+	m.send("我要取消会员")
+	ask := m.text(e.render(dialog.ZH, "ask_account"))
+	if !strings.Contains(string(ask.Keyboard), `"request_contact":true`) {
+		t.Fatalf("the account question does not offer to share the phone number: %s", ask.Keyboard)
+	}
+	m.send("13800138000")
+	m.withButton("method:sms")
+	m.send("短信验证")
+	m.send(m.demoCode())
+	m.withButton("opt:no_renew")
+	m.send("到期不续费")
+	m.withButton("reason:skip")
+	m.send("跳过")
+	m.withButton("confirm:")
+	m.send("确认")
+	number := m.receipt()
+	o, found, err := e.rt.WorkOrders().Get(context.Background(), number)
+	if err != nil || !found || o.Kind != dialog.KindNoRenew || o.Chan != ChannelName {
+		t.Fatalf("work order %s: %+v found=%v err=%v", number, o, found, err)
+	}
+	for _, s := range e.api.Messages(m.u.ID) {
+		if !s.Italic && codeRE.MatchString(s.Text) && !numberRE.MatchString(s.Text) {
+			t.Fatalf("the bot itself sent a code: %q", s.Text)
+		}
+	}
+}
+
+func TestCancelFlowEnglishByButtons(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("en")
+	m.send("/start")
+	m.text(e.render(dialog.EN, "welcome"))
+	press := m.press("intent:cancel_membership")
+	m.text(e.render(dialog.EN, "intro_cancel_membership"))
+	if ask := m.text(e.render(dialog.EN, "ask_account")); !strings.Contains(string(ask.Keyboard), e.a.text(dialog.EN, "telegram_share_phone", nil)) {
+		t.Fatalf("share-my-phone keyboard: %s", ask.Keyboard)
+	}
+	if !e.api.Answered(press) {
+		t.Fatal("callback query not answered")
+	}
+	edits := e.api.Calls("editMessageReplyMarkup")
+	if len(edits) != 1 || !strings.Contains(edits[0].Params["reply_markup"], "✓ "+e.render(dialog.EN, "menu_cancel")) || !edits[0].OK() {
+		t.Fatalf("used keyboard not marked: %+v", edits)
+	}
+	// Shares their own phone number instead of typing it.
+	e.api.Push(telegramtest.Contact(m.u, "+86 138 0013 8000", m.u.ID))
+	m.withButton("method:sms")
+	m.press("method:sms")
+	code := m.demoCode()
+	if !hasRemoveKeyboard(e, m) {
+		t.Fatal("share-my-phone keyboard not removed once the number was given")
+	}
+	m.send(code)
+	m.withButton("opt:cancel_now")
+	m.press("opt:cancel_now")
+	m.withButton("reason:skip")
+	m.press("reason:skip")
+	confirm := m.withButton("confirm:")
+	value := buttonValue(confirm, "confirm:")
+	m.press(value)
+	number := m.receipt()
+	// A double click: the same order again, not a second one.
+	e.api.Push(telegramtest.Press(m.u, confirm, value))
+	if again := m.receipt(); again != number {
+		t.Fatalf("confirming twice gave %s and %s", number, again)
+	}
+	o, found, err := e.rt.WorkOrders().Get(context.Background(), number)
+	if err != nil || !found || o.Kind != dialog.KindCancelNow {
+		t.Fatalf("work order %s: %+v %v %v", number, o, found, err)
+	}
+	orders, err := e.rt.WorkOrders().ByMember(context.Background(), o.MemberID)
+	if err != nil || len(orders) != 1 {
+		t.Fatalf("member has %d orders (%v), want 1", len(orders), err)
+	}
+}
+
+func hasRemoveKeyboard(e *env, m *member) bool {
+	for _, c := range e.api.Calls("sendMessage") {
+		if c.Int("chat_id") == m.u.ID && c.OK() && strings.Contains(c.Params["reply_markup"], `"remove_keyboard":true`) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestContactOfSomeoneElseIsNotUsed(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("en")
+	m.send("/start cancel")
+	m.text(e.render(dialog.EN, "ask_account"))
+	e.api.Push(telegramtest.Contact(m.u, "+8613800138000", m.u.ID+1))
+	m.text(e.a.text(dialog.EN, "telegram_contact_not_own", nil))
+	m.send("hi")
+	if s := m.next(); s.HasButton("method:sms") {
+		t.Fatalf("someone else's number was used: %q", s.Text)
+	}
+}
+
+func TestDeepLinkOpensCancelFlow(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	m.send("/start cancel")
+	first := m.next()
+	if first.Text != e.render(dialog.ZH, "intro_cancel_membership") || len(first.Buttons) > 0 {
+		t.Fatalf("first message %q %v, want the cancel flow's introduction", first.Text, first.Buttons)
+	}
+	m.text(e.render(dialog.ZH, "ask_account"))
+}
+
+func TestCommands(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	m.send("/start cancel")
+	m.text(e.render(dialog.ZH, "ask_account"))
+	m.send("/cancel")
+	m.text(e.render(dialog.ZH, "aborted_kept"))
+	m.send("/help")
+	if h := m.text(e.render(dialog.ZH, "help")); !h.HasButton("intent:cancel_membership") {
+		t.Fatalf("help without the menu: %+v", h.Buttons)
+	}
+	m.send("/lang")
+	m.text(e.render(dialog.EN, "lang_switched"))
+	m.send("/lang@" + telegramtest.BotUsername)
+	m.text(e.render(dialog.ZH, "lang_switched"))
+	m.send("/lang en")
+	m.text(e.render(dialog.EN, "lang_switched"))
+	m.send("/agent")
+	s := m.until("call-back work order", func(s telegramtest.Sent) bool { return numberRE.MatchString(s.Text) })
+	o, found, err := e.rt.WorkOrders().Get(context.Background(), numberRE.FindString(s.Text))
+	if err != nil || !found || o.Kind != dialog.KindCallback {
+		t.Fatalf("/agent: %q → %+v %v %v", s.Text, o, found, err)
+	}
+}
+
+func TestLanguageFromLanguageCode(t *testing.T) {
+	e := newEnv(t)
+	for code, lang := range map[string]dialog.Lang{"en": dialog.EN, "en-US": dialog.EN, "zh-hans": dialog.ZH, "zh": dialog.ZH, "": dialog.ZH, "ru": dialog.ZH} {
+		m := e.member(code)
+		m.send("/start")
+		if got := m.next(); got.Text != e.render(lang, "welcome") {
+			t.Errorf("language_code %q: welcome %q, want it in %s", code, got.Text, lang)
+		}
+	}
+}
+
+func TestGroupChatGetsOnlyADeepLink(t *testing.T) {
+	e := newEnv(t)
+	u := telegramtest.User{ID: 777001, LanguageCode: "zh-hans"}
+	g := telegramtest.Group{ID: -100123, Title: "会员群"}
+	// Not addressed to the bot: ignored. Handled before the next one, as
+	// updates of one chat are handled in order.
+	e.api.Push(telegramtest.GroupText(u, g, "13800138000 我要取消会员"))
+	e.api.Push(telegramtest.GroupText(u, g, "@"+telegramtest.BotUsername+" 我要取消会员"))
+	e.waitFor("the group reply", func() bool { return len(e.api.Messages(g.ID)) >= 1 })
+	e.waitFor("both updates handled", func() bool { return e.handled.Load() >= 2 })
+	msgs := e.api.Messages(g.ID)
+	if len(msgs) != 1 {
+		t.Fatalf("group got %d messages, want 1: %+v", len(msgs), msgs)
+	}
+	link := "https://t.me/" + telegramtest.BotUsername + "?start=cancel"
+	if !strings.Contains(msgs[0].Text, link) || len(msgs[0].Buttons) > 0 || msgs[0].ReplyTo == 0 {
+		t.Fatalf("group reply %+v, want a reply with %s", msgs[0], link)
+	}
+	if convs, _ := e.rt.Conversations(context.Background(), ChannelName); len(convs) != 0 {
+		t.Fatalf("a group message opened %d conversations", len(convs))
+	}
+	for _, c := range e.api.Calls("sendMessage") {
+		if strings.Contains(c.Params["text"], e.render(dialog.ZH, "ask_account")) || strings.Contains(c.Params["reply_markup"], "request_contact") {
+			t.Fatalf("asked for personal data in a group: %q", c.Params["text"])
+		}
+	}
+	e.api.Push(telegramtest.GroupText(telegramtest.User{ID: 777002, LanguageCode: "en"}, g, "/start@"+telegramtest.BotUsername))
+	e.waitFor("the English group reply", func() bool { return len(e.api.Messages(g.ID)) == 2 })
+	if got := e.api.Messages(g.ID)[1].Text; !strings.Contains(got, "private chat") || !strings.Contains(got, "https://t.me/"+telegramtest.BotUsername) {
+		t.Fatalf("English group reply %q", got)
+	}
+}
+
+func TestRepeatedUpdateHandledOnce(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	intro := e.render(dialog.ZH, "intro_cancel_membership")
+	cancel := m.send("我要取消会员")
+	m.text(e.render(dialog.ZH, "ask_account"))
+	e.api.Redeliver(cancel)
+	phone := m.send("13800138000")
+	m.withButton("method:sms")
+
+	e.close()
+	polls := len(e.api.Calls("getUpdates"))
+	e.open()
+	// Telegram delivers both again after the restart.
+	e.api.Redeliver(cancel)
+	e.api.Redeliver(phone)
+	m.send("短信")
+	m.demoCode()
+	count := func(text string) int {
+		n := 0
+		for _, s := range e.api.Messages(m.u.ID) {
+			if s.Text == text {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(intro); n != 1 {
+		t.Fatalf("introduction sent %d times, want 1", n)
+	}
+	n := 0
+	for _, s := range e.api.Messages(m.u.ID) {
+		if s.HasButton("method:sms") {
+			n++
+		}
+	}
+	if n != 1 {
+		dump(t, e, m)
+		t.Fatalf("verification methods asked %d times, want 1", n)
+	}
+	// The restarted poller asked from the stored offset on.
+	first := e.api.Calls("getUpdates")[polls]
+	if want := phone["update_id"].(int64) + 1; first.Int("offset") != want {
+		t.Fatalf("first getUpdates after the restart asked for offset %d, want %d", first.Int("offset"), want)
+	}
+}
+
+func TestUpdatesOfAChatInOrderAndChatsInParallel(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.member("zh-hans"), e.member("zh-hans")
+	release := make(chan struct{})
+	e.beforeHandle = func(u *models.Update) {
+		// a's first update waits until b has been answered: if chats were
+		// handled one after another, this would never end.
+		if u.Message != nil && u.Message.Chat.ID == a.u.ID && u.Message.Text == "/start" {
+			select {
+			case <-release:
+			case <-time.After(timeout):
+			}
+		}
+	}
+	for _, text := range []string{"/start", "我要取消会员", "13800138000", "短信"} {
+		a.send(text)
+	}
+	b.send("/start")
+	b.text(e.render(dialog.ZH, "welcome"))
+	close(release)
+	want := []string{e.render(dialog.ZH, "welcome"), e.render(dialog.ZH, "intro_cancel_membership"), e.render(dialog.ZH, "ask_account")}
+	for i, w := range want {
+		if got := a.next(); got.Text != w {
+			t.Fatalf("message %d: %q, want %q", i, got.Text, w)
+		}
+	}
+	if got := a.next(); !got.HasButton("method:sms") {
+		t.Fatalf("message 3: %q, want the verification methods", got.Text)
+	}
+	if got := a.next(); !got.HasButton("resend") {
+		t.Fatalf("message 4: %q, want the code sent", got.Text)
+	}
+	a.demoCode()
+}
+
+func TestTooManyRequestsIsHonoured(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	var mu sync.Mutex
+	failed := false
+	e.api.Fail(func(c telegramtest.Call) *telegramtest.Failure {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Method == "sendMessage" && c.Int("chat_id") == m.u.ID && !failed {
+			failed = true
+			return &telegramtest.Failure{Status: http.StatusTooManyRequests, Description: "Too Many Requests: retry after 1", RetryAfter: 1}
+		}
+		return nil
+	})
+	m.send("/start")
+	m.send("我要取消会员")
+	m.text(e.render(dialog.ZH, "welcome"))
+	m.text(e.render(dialog.ZH, "intro_cancel_membership"))
+	m.text(e.render(dialog.ZH, "ask_account"))
+	var refusedAt, retriedAt time.Time
+	for _, c := range e.api.Calls("sendMessage") {
+		if c.Int("chat_id") != m.u.ID {
+			continue
+		}
+		if c.Status == http.StatusTooManyRequests {
+			refusedAt = c.At
+		} else if retriedAt.IsZero() && !refusedAt.IsZero() {
+			retriedAt = c.At
+		}
+	}
+	if refusedAt.IsZero() || retriedAt.Sub(refusedAt) < time.Second {
+		t.Fatalf("429 at %v, retried at %v: want a retry after retry_after (1 s)", refusedAt, retriedAt)
+	}
+	var got []string
+	for _, s := range e.api.Messages(m.u.ID) {
+		got = append(got, s.Text)
+	}
+	want := []string{e.render(dialog.ZH, "welcome"), e.render(dialog.ZH, "intro_cancel_membership"), e.render(dialog.ZH, "ask_account")}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("delivered %q, want %q in this order", got, want)
+	}
+}
+
+// cancelToConfirm runs the cancel flow up to the confirmation and returns
+// the confirm button's value.
+func cancelToConfirm(t *testing.T, m *member) string {
+	t.Helper()
+	m.send("/start cancel")
+	m.send("13800138000")
+	m.withButton("method:sms")
+	m.press("method:sms")
+	m.send(m.demoCode())
+	m.withButton("opt:cancel_now")
+	m.press("opt:cancel_now")
+	m.withButton("reason:skip")
+	m.press("reason:skip")
+	return buttonValue(m.withButton("confirm:"), "confirm:")
+}
+
+func failReceipts(e *env, times *int, mu *sync.Mutex, limit int) {
+	e.api.Fail(func(c telegramtest.Call) *telegramtest.Failure {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.Method == "sendMessage" && numberRE.MatchString(c.Params["text"]) && (limit < 0 || *times < limit) {
+			*times++
+			if *times%2 == 0 {
+				return &telegramtest.Failure{Status: http.StatusBadGateway, Body: "<html>502 Bad Gateway</html>"}
+			}
+			return &telegramtest.Failure{Status: http.StatusInternalServerError, Description: "Internal Server Error"}
+		}
+		return nil
+	})
+}
+
+func TestReceiptRetriedUntilDelivered(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	confirm := cancelToConfirm(t, m)
+	var mu sync.Mutex
+	failures := 0
+	failReceipts(e, &failures, &mu, 3)
+	m.press(confirm)
+	number := m.receipt()
+	mu.Lock()
+	if failures != 3 {
+		t.Fatalf("receipt failed %d times before delivery, want 3", failures)
+	}
+	mu.Unlock()
+	// The demo receipt notice, published after the receipt, follows it.
+	m.until("demo receipt notice", func(s telegramtest.Sent) bool { return s.Italic && strings.Contains(s.Text, number) })
+}
+
+func TestReceiptDeliveredAfterRestart(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("zh-hans")
+	confirm := cancelToConfirm(t, m)
+	before := len(e.api.Messages(m.u.ID))
+	var mu sync.Mutex
+	failures := 0
+	failReceipts(e, &failures, &mu, -1)
+	m.press(confirm)
+	e.waitFor("a failed receipt", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return failures >= 2
+	})
+	e.close()
+	e.api.Fail(nil)
+	e.open()
+	number := m.receipt()
+	m.until("demo receipt notice", func(s telegramtest.Sent) bool { return s.Italic && strings.Contains(s.Text, number) })
+	// Nothing delivered before the restart came again; the receipt came once.
+	receipts := 0
+	for _, s := range e.api.Messages(m.u.ID)[before:] {
+		if !strings.Contains(s.Text, number) {
+			t.Fatalf("sent again after the restart: %q", s.Text)
+		}
+		if !s.Italic {
+			receipts++
+		}
+	}
+	if receipts != 1 {
+		t.Fatalf("receipt sent %d times", receipts)
+	}
+}
+
+func TestBlockedMemberGetsMessagesOnReturn(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("en")
+	var mu sync.Mutex
+	blocked := true
+	e.api.Fail(func(c telegramtest.Call) *telegramtest.Failure {
+		mu.Lock()
+		defer mu.Unlock()
+		if blocked && c.Method == "sendMessage" && c.Int("chat_id") == m.u.ID {
+			return &telegramtest.Failure{Status: http.StatusForbidden, Description: "Forbidden: bot was blocked by the user"}
+		}
+		return nil
+	})
+	m.send("/start")
+	e.waitFor("the refused welcome", func() bool {
+		for _, c := range e.api.Calls("sendMessage") {
+			if c.Status == http.StatusForbidden {
+				return true
+			}
+		}
+		return false
+	})
+	mu.Lock()
+	blocked = false
+	mu.Unlock()
+	m.send("/help")
+	m.text(e.render(dialog.EN, "welcome"))
+	m.text(e.render(dialog.EN, "help"))
+}
+
+func TestWebhook(t *testing.T) {
+	const hookURL = "https://kefu.example.com/telegram/hook"
+	e := newEnv(t, func(c *Config) { c.WebhookURL = hookURL })
+	url, secret := e.api.Webhook()
+	if url != hookURL || len(secret) < 32 {
+		t.Fatalf("setWebhook(%q, secret of %d chars)", url, len(secret))
+	}
+	if e.a.WebhookPath() != "/telegram/hook" {
+		t.Fatalf("webhook path %q", e.a.WebhookPath())
+	}
+	srv := httptest.NewServer(e.a.WebhookHandler())
+	defer srv.Close()
+	m := e.member("en")
+	upd := telegramtest.Text(m.u, "/start")
+	upd["update_id"] = int64(42)
+	body, _ := json.Marshal(upd)
+	post := func(secret string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/telegram/hook", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(""); got != http.StatusUnauthorized {
+		t.Fatalf("no secret: %d, want 401", got)
+	}
+	if got := post(secret[:len(secret)-1] + "x"); got != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d, want 401", got)
+	}
+	if n := e.handled.Load(); n != 0 {
+		t.Fatalf("%d updates handled after refused requests", n)
+	}
+	// The same update with the right secret is handled: the refused ones
+	// were not even recorded.
+	if got := post(secret); got != http.StatusOK {
+		t.Fatalf("right secret: %d, want 200", got)
+	}
+	m.text(e.render(dialog.EN, "welcome"))
+	if got := post(secret); got != http.StatusOK { // Telegram retrying
+		t.Fatalf("redelivery: %d, want 200", got)
+	}
+	help := telegramtest.Text(m.u, "/help")
+	help["update_id"] = int64(43)
+	body, _ = json.Marshal(help)
+	if got := post(secret); got != http.StatusOK {
+		t.Fatalf("second update: %d", got)
+	}
+	m.text(e.render(dialog.EN, "help"))
+	if n := len(e.api.Messages(m.u.ID)); n != 2 {
+		dump(t, e, m)
+		t.Fatalf("%d messages, want the welcome and help once each", n)
+	}
+	if n := len(e.api.Calls("getUpdates")); n != 0 {
+		t.Fatalf("webhook mode polled %d times", n)
+	}
+}
+
+func TestPanicIsRecovered(t *testing.T) {
+	e := newEnv(t)
+	e.beforeHandle = func(u *models.Update) {
+		if u.Message != nil && u.Message.Text == "boom" {
+			panic("boom")
+		}
+	}
+	m := e.member("en")
+	m.send("/start")
+	m.text(e.render(dialog.EN, "welcome"))
+	m.send("boom")
+	m.text(e.render(dialog.EN, "unavailable"))
+	m.send("/help")
+	m.text(e.render(dialog.EN, "help"))
+}
+
+func TestBadTokenEndsStart(t *testing.T) {
+	api := telegramtest.NewServer()
+	defer api.Close()
+	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	a, err := New(Config{Runtime: rt, Token: "123:wrong", APIURL: api.URL, Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err = a.Start(ctx)
+	if err == nil || !strings.Contains(err.Error(), "telegram: the bot token was refused (401 Unauthorized)") {
+		t.Fatalf("Start with a bad token: %v", err)
+	}
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCommandsRegisteredInBothLanguages(t *testing.T) {
+	e := newEnv(t)
+	e.waitFor("setMyCommands twice", func() bool { return len(e.api.Calls("setMyCommands")) >= 2 })
+	byLang := map[string]string{}
+	for _, c := range e.api.Calls("setMyCommands") {
+		if !c.OK() {
+			t.Fatalf("setMyCommands refused: %+v", c)
+		}
+		byLang[c.Params["language_code"]] = c.Params["commands"]
+	}
+	for _, code := range []string{"", "zh"} {
+		var cmds []models.BotCommand
+		if err := json.Unmarshal([]byte(byLang[code]), &cmds); err != nil {
+			t.Fatalf("language %q: %v", code, err)
+		}
+		var names []string
+		for _, c := range cmds {
+			names = append(names, c.Command)
+			if c.Command != "lang" && (code == "zh") != hasHan(c.Description) {
+				t.Errorf("language %q: /%s described as %q", code, c.Command, c.Description)
+			}
+		}
+		if got := strings.Join(names, " "); got != "start help cancel agent lang" {
+			t.Errorf("language %q: commands %s", code, got)
+		}
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
+
+func TestOutboundLimits(t *testing.T) {
+	const chats, each = 20, 3
+	e := newEnv(t, func(c *Config) { c.GlobalRate, c.ChatRate, c.ChatBurst = 40, 2, 1 })
+	var members []*member
+	for range chats {
+		m := e.member("zh-hans")
+		members = append(members, m)
+		m.send("/start cancel") // two messages each…
+		m.send("/help")         // …and one
+	}
+	e.waitFor("every message", func() bool { return e.api.MessageCount() >= chats*each })
+	var at []time.Time
+	perChat := map[int64][]time.Time{}
+	for _, m := range members {
+		for _, s := range e.api.Messages(m.u.ID) {
+			at = append(at, s.At)
+			perChat[m.u.ID] = append(perChat[m.u.ID], s.At)
+		}
+	}
+	// Over any second, at most rate + burst messages in all…
+	if got := maxInWindow(at, time.Second); got > 40+4+1 {
+		t.Errorf("%d messages within a second in all, want ≤ 45", got)
+	}
+	// …and in one chat, at most 2 a second after a burst of 1.
+	for id, ts := range perChat {
+		if got := maxInWindow(ts, 900*time.Millisecond); got > 2 {
+			t.Errorf("chat %d: %d messages within 0.9 s", id, got)
+		}
+	}
+}
+
+func maxInWindow(ts []time.Time, w time.Duration) int {
+	best := 0
+	for _, a := range ts {
+		n := 0
+		for _, b := range ts {
+			if !b.Before(a) && b.Sub(a) < w {
+				n++
+			}
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+func TestSplitText(t *testing.T) {
+	long := strings.Repeat("第一行文字。\n", 1000) // 7000 code units
+	parts := splitText(long)
+	if len(parts) != 2 || strings.Join(parts, "") != long {
+		t.Fatalf("split into %d parts", len(parts))
+	}
+	for _, p := range parts {
+		if utf16Len(p) > maxTextUnits || !strings.HasSuffix(p, "\n") {
+			t.Fatalf("part of %d units ending %q", utf16Len(p), p[len(p)-3:])
+		}
+	}
+	emoji := strings.Repeat("😀", 3000) // 2 units each
+	for _, p := range splitText(emoji) {
+		if utf16Len(p) > maxTextUnits {
+			t.Fatalf("part of %d units", utf16Len(p))
+		}
+	}
+	if got := splitText("short"); len(got) != 1 || got[0] != "short" {
+		t.Fatalf("splitText(short) = %q", got)
+	}
+}
+
+func dump(t *testing.T, e *env, m *member) {
+	for _, s := range e.api.Messages(m.u.ID) {
+		t.Logf("%d %q %v", s.MessageID, s.Text, s.Buttons)
+	}
+}
+
+func TestAgentAndSystemMessagesReachTheMember(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	m := e.member("zh-hans")
+	m.send("/agent")
+	m.until("call-back work order", func(s telegramtest.Sent) bool { return numberRE.MatchString(s.Text) })
+	conv, created, err := e.rt.Resolve(ctx, ChannelName, strconv.FormatInt(m.u.ID, 10))
+	if err != nil || created {
+		t.Fatalf("resolve: %v created=%v", err, created)
+	}
+	c, err := e.rt.Claim(ctx, conv, "alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.until("the agent-joined notice", func(s telegramtest.Sent) bool { return s.Italic && strings.Contains(s.Text, "alice") })
+	say := func(text string) {
+		t.Helper()
+		if _, err := e.rt.AgentMessage(ctx, conv, "alice", c.Version, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	say("您好，我是客服")
+	m.text("👤 您好，我是客服")
+	// Written while the Telegram side is down: delivered once it is back.
+	e.stopAdapter()
+	say("还在吗？")
+	e.startAdapter()
+	m.text("👤 还在吗？")
+	// After a full restart, a conversation nobody has written in since is
+	// still followed.
+	e.restart()
+	say("好的，已为您处理。")
+	m.text("👤 好的，已为您处理。")
+	n := 0
+	for _, s := range e.api.Messages(m.u.ID) {
+		if strings.Contains(s.Text, "还在吗") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the message written while down was sent %d times", n)
+	}
+}
+
+func TestKeyboardLeavesOutWhatTelegramCannotCarry(t *testing.T) {
+	e := newEnv(t)
+	kb := e.a.keyboard([]bot.MessageButton{
+		{Label: "ok", Value: "intent:help"},
+		{Label: "too long", Value: strings.Repeat("v", maxCallbackData+1)},
+		{Label: "", Value: "abort"},
+	})
+	if kb == nil || len(kb.InlineKeyboard) != 1 || kb.InlineKeyboard[0][0].CallbackData != "intent:help" {
+		t.Fatalf("keyboard %+v, want only the button Telegram accepts", kb)
+	}
+	if kb := e.a.keyboard([]bot.MessageButton{{Label: "x", Value: strings.Repeat("v", 65)}}); kb != nil {
+		t.Fatalf("keyboard of nothing sendable: %+v", kb)
+	}
+}
