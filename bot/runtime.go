@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -485,3 +486,6 @@ func (r *Runtime) current(c Conversation) Conversation {
 	defer lc.mu.Unlock()
 	return lc.conv
 }
+
+// Backup writes a backup of the whole store to w while kefu runs.
+func (r *Runtime) Backup(w io.Writer) error { return r.store.Backup(w) }

@@ -22,6 +22,8 @@ Usage:
   kefu serve [flags]   run the help-center page, the chat channels and the APIs
   kefu chat [flags]    chat with the bot in this terminal
   kefu intent          read one utterance a line, print intent<TAB>lang
+  kefu backup [flags]  write a backup of a data directory no server holds
+  kefu restore [flags] load a backup into an empty data directory
   kefu help            this text
 
 Run "kefu serve -h" or "kefu chat -h" for flags.
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return chat(ctx, args[1:], stdin, stdout, stderr)
 	case "intent":
 		return intent(stdin, stdout)
+	case "backup":
+		return backup(args[1:], stdout, stderr)
+	case "restore":
+		return restore(args[1:], stdin, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

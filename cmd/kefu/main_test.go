@@ -70,3 +70,29 @@ func TestBadServeFlagsSayWhy(t *testing.T) {
 		t.Fatalf("%+v %v", c, err)
 	}
 }
+
+func TestBackupAndRestoreCommands(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()+"/restored"
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"chat", "--demo", "--data", src}, strings.NewReader("转人工\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	number := regexp.MustCompile(`WO\d{15}`).FindString(out.String())
+	if number == "" {
+		t.Fatalf("no callback order in:\n%s", out.String())
+	}
+	var backup bytes.Buffer
+	if err := run(context.Background(), []string{"backup", "--data", src}, nil, &backup, &errOut); err != nil {
+		t.Fatalf("backup: %v\n%s", err, errOut.String())
+	}
+	if err := run(context.Background(), []string{"restore", "--data", dst}, &backup, &out, &errOut); err != nil {
+		t.Fatalf("restore: %v\n%s", err, errOut.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"chat", "--data", dst}, strings.NewReader("转人工\n"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), number) {
+		t.Fatalf("the restored conversation does not know its callback %s:\n%s", number, out.String())
+	}
+}
