@@ -132,6 +132,24 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 	return id, created, err
 }
 
+// Lookup finds the conversation of a member on a channel without creating
+// one; found is false for an address never seen.
+func (r *Runtime) Lookup(ctx context.Context, channel, user string) (id string, found bool, err error) {
+	err = r.store.State.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(addrKey(channel, user))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		id, found = string(b), true
+		return err
+	})
+	return id, found, err
+}
+
 // load returns the live conversation, reading it from the store on first use.
 func (r *Runtime) load(id string) (*liveConv, error) {
 	r.mu.Lock()
@@ -437,10 +455,13 @@ func (r *Runtime) buttonLabel(c Conversation, value string) string {
 		}
 		return nil
 	})
-	if label == "" {
-		return truncateRunes(value, 80)
+	if label != "" {
+		return label
 	}
-	return label
+	if id, ok := dialog.ButtonLabel(value); ok && r.catalog.IDs(c.Lang())[id] {
+		return r.render(c.Lang(), id, nil)
+	}
+	return truncateRunes(value, 80)
 }
 
 func truncateRunes(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,6 +66,44 @@ const (
 	btnLang     = "lang:"    // + Lang
 )
 
+// ButtonLabel is the label message ID of a button value the engine offers,
+// for showing a pressed button that is no longer on screen; ok is false for
+// values that need their message (confirm buttons, say).
+func ButtonLabel(value string) (id string, ok bool) {
+	kind, arg, _ := strings.Cut(value, ":")
+	switch kind {
+	case "intent":
+		id = map[string]string{
+			string(IntentCancelMembership): "menu_cancel", string(IntentTurnOffAutoRenew): "menu_autorenew",
+			string(IntentMembershipStatus): "menu_status", string(IntentRefundPolicy): "menu_refund",
+			string(IntentWorkOrderStatus): "menu_workorder", string(IntentHumanAgent): "menu_agent"}[arg]
+	case "method":
+		id = "method_" + arg
+	case "opt":
+		id = "opt_" + arg
+	case "reason":
+		if arg == "skip" {
+			return "btn_skip", true
+		}
+		id = "reason_" + arg
+	case "lang":
+		if l, ok := ParseLang(arg); ok {
+			id = "btn_lang_" + string(l[:2])
+		}
+	case btnAbort:
+		id = "btn_abort"
+	case btnBack:
+		id = "btn_back"
+	case btnResend:
+		id = "btn_resend"
+	case btnMethods:
+		id = "btn_other_method"
+	case btnContinue:
+		id = "btn_continue"
+	}
+	return id, id != ""
+}
+
 // reasons offered at the reason step, as codes; the text shown is
 // "reason_<code>".
 var reasons = []string{"price", "unused", "switching", "other"}
@@ -121,11 +160,13 @@ func (t *turn) run() {
 	switch t.in.Kind {
 	case InputStart:
 		st.Reset()
-		switch p := strings.TrimSpace(t.in.Text); p {
-		case "cancel", string(IntentCancelMembership):
-			t.startGoal(IntentCancelMembership, "")
-		case "autorenew", string(IntentTurnOffAutoRenew):
-			t.startGoal(IntentTurnOffAutoRenew, "")
+		switch p := Intent(strings.TrimSpace(t.in.Text)); {
+		case p == "cancel":
+			t.intent(IntentCancelMembership, "")
+		case p == "autorenew":
+			t.intent(IntentTurnOffAutoRenew, "")
+		case slices.Contains(Intents, p) && p != IntentGreeting && p != IntentOutOfScope:
+			t.intent(p, "")
 		default:
 			t.say("welcome", nil, t.menu()...)
 		}

@@ -198,3 +198,25 @@ func TestTurnDeterministic(t *testing.T) {
 		t.Fatalf("the flow did not finish with one order: %+v", h.state())
 	}
 }
+
+func TestButtonLabelsRender(t *testing.T) {
+	h := newHarness(t)
+	values := []string{"abort", "back", "resend", "methods", "continue", "reason:skip", "lang:en", "lang:zh-CN",
+		"method:sms", "method:email", "method:questions", "opt:cancel_now", "opt:no_renew"}
+	for _, in := range dialog.Intents {
+		if in != dialog.IntentGreeting && in != dialog.IntentHelp && in != dialog.IntentOutOfScope {
+			values = append(values, "intent:"+string(in))
+		}
+	}
+	for _, v := range values {
+		id, ok := dialog.ButtonLabel(v)
+		if !ok {
+			t.Errorf("%q has no label", v)
+			continue
+		}
+		h.render(dialog.ZH, dialog.Reply{ID: id})
+	}
+	if _, ok := dialog.ButtonLabel("confirm:1"); ok {
+		t.Error("a confirm button got a label without its message")
+	}
+}

@@ -84,7 +84,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if c.Demo {
 		if _, ok := c.Agents["demo"]; !ok {
-			c.Agents["demo"] = "demo"
+			if c.Agents, err = parseAgents(agents + ",demo:demo"); err != nil {
+				return c, err
+			}
 		}
 	}
 	for _, o := range strings.Split(origins, ",") {
@@ -97,7 +99,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 
 // parseAgents reads "name:token,…".
 func parseAgents(s string) (map[string]string, error) {
-	out := map[string]string{}
+	out, tokens := map[string]string{}, map[string]string{}
 	for _, pair := range strings.Split(s, ",") {
 		pair = strings.TrimSpace(pair)
 		if pair == "" {
@@ -111,7 +113,10 @@ func parseAgents(s string) (map[string]string, error) {
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("--agents: agent %q appears twice", name)
 		}
-		out[name] = token
+		if _, dup := tokens[token]; dup {
+			return nil, fmt.Errorf("--agents: agents %q and %q share a token: give each their own", tokens[token], name)
+		}
+		out[name], tokens[token] = token, name
 	}
 	return out, nil
 }

@@ -57,6 +57,7 @@ func TestBadServeFlagsSayWhy(t *testing.T) {
 		{[]string{"--tz", "Mars/Olympus"}, "--tz"},
 		{[]string{"--agents", "alice"}, "name:token"},
 		{[]string{"--agents", "a:1,a:2"}, "twice"},
+		{[]string{"--agents", "a:1,b:1"}, "share a token"},
 		{[]string{"--msg-rate", "-1"}, "--msg-rate"},
 		{[]string{"stray"}, "unexpected argument"},
 	} {

@@ -12,7 +12,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/channels/agent"
+	"github.com/kefu-dev/kefu/channels/telegram"
+	"github.com/kefu-dev/kefu/channels/web"
 )
 
 // Main is a running kefu server: shared by main and the end-to-end tests, so
@@ -21,12 +26,17 @@ type Main struct {
 	Config  Config
 	Log     *slog.Logger
 	Runtime *bot.Runtime
-	ln      net.Listener
-	srv     *http.Server
+
+	ln       net.Listener
+	srv      *http.Server
+	web      *web.Channel
+	agents   *agent.Console
+	telegram *telegram.Adapter
 }
 
-// Open opens the runtime and binds the listen address; Serve then serves.
-func (m *Main) Open() error {
+// Open opens the runtime, binds the listen address and starts the
+// channels; Serve then serves.
+func (m *Main) Open(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -44,11 +54,27 @@ func (m *Main) Open() error {
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		rt.Close()
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+		return fmt.Errorf("cannot listen on %s: %w", m.Config.Addr, unwrapOp(err))
 	}
 	m.ln = ln
-	m.srv = &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
+	mux := m.routes()
+	m.telegram, err = startTelegram(ctx, m.Config, rt, m.Log, mux)
+	if err != nil {
+		ln.Close()
+		rt.Close()
+		return err
+	}
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
+}
+
+// unwrapOp drops the "listen tcp …:" prefix Go's network errors repeat.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }
 
 // Addr is the address the server listens on.
@@ -61,15 +87,15 @@ func (m *Main) Serve(ctx context.Context) error {
 	m.Log.Info("kefu serving", "addr", "http://"+m.Addr(), "demo", m.Config.Demo)
 	select {
 	case err := <-errc:
-		m.Runtime.Close()
-		return err
+		return errors.Join(err, m.Close())
 	case <-ctx.Done():
 	}
 	return m.Close()
 }
 
-// Close stops the server, waiting briefly for requests in flight, and closes
-// the runtime.
+// Close stops accepting, tells connected members the service is
+// restarting, lets turns in flight finish, stops the channels and closes
+// the runtime (releasing work-order sequences and flushing the store).
 func (m *Main) Close() error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -77,10 +103,14 @@ func (m *Main) Close() error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	err = errors.Join(err, m.web.Shutdown(shutCtx))
+	if m.telegram != nil {
+		err = errors.Join(err, m.telegram.Shutdown(shutCtx))
+	}
 	return errors.Join(err, m.Runtime.Close())
 }
 
-func (m *Main) routes() http.Handler {
+func (m *Main) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := m.Runtime.Healthy(); err != nil {
@@ -89,8 +119,11 @@ func (m *Main) routes() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
 	})
-	m.webChannel().Register(mux)
-	m.agentConsole().Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Runtime.Metrics().Registry, promhttp.HandlerOpts{}))
+	m.web = m.webChannel()
+	m.web.Register(mux)
+	m.agents = m.agentConsole()
+	m.agents.Register(mux)
 	return mux
 }
 
@@ -106,7 +139,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	m := &Main{Config: cfg, Log: slog.New(slog.NewTextHandler(stderr, nil))}
-	if err := m.Open(); err != nil {
+	if err := m.Open(ctx); err != nil {
 		return err
 	}
 	return m.Serve(ctx)

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"github.com/kefu-dev/kefu/channels/agent"
+	"github.com/kefu-dev/kefu/channels/web"
+)
+
+// perAddressFactor is how many conversations' worth of messages one client
+// address may send: members behind one NAT share it.
+const perAddressFactor = 4
+
+// webChannel is the web chat, the widget and the help-center page. The
+// per-address message and connection limits follow --msg-rate, so
+// --msg-rate 0 lifts them all.
+func (m *Main) webChannel() *web.Channel {
+	return web.New(web.Config{
+		Runtime:        m.Runtime,
+		Log:            m.Log,
+		Demo:           m.Config.Demo,
+		AllowedOrigins: m.Config.AllowedOrigins,
+		MsgRate:        m.Config.MsgRate,
+		IPRate:         perAddressFactor * m.Config.MsgRate,
+		ConnRate:       m.Config.MsgRate,
+		// Observer: the channel's counts for /metrics (web.Observer).
+	})
+}
+
+// agentConsole is the agents' surface: the work-order API.
+func (m *Main) agentConsole() *agent.Console {
+	return agent.New(agent.Config{
+		Runtime:  m.Runtime,
+		Agents:   m.Config.Agents,
+		Location: m.Config.TZ,
+		Log:      m.Log,
+	})
+}

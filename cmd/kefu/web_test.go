@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// startMain runs the real program, as `kefu serve --demo` on a free port,
+// until the test ends.
+func startMain(t *testing.T, args ...string) *Main {
+	t.Helper()
+	cfg, err := parseServe(append([]string{"--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Log: slog.New(slog.DiscardHandler)}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- m.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return m
+}
+
+func TestServeWeb(t *testing.T) {
+	m := startMain(t)
+	base := "http://" + m.Addr()
+
+	for path, want := range map[string]string{
+		"/":                `<script src="/widget.js"`,
+		"/?lang=en":        `<html lang="en">`,
+		"/widget.js":       "data-kefu",
+		"/static/help.css": "--brand",
+		"/healthz":         `"ok"`,
+	} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Fatalf("GET %s: HTTP %d, body without %q", path, resp.StatusCode, want)
+		}
+	}
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+m.Addr()+"/ws", http.Header{"Origin": {base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]string{"type": "hello", "lang": "en"}); err != nil {
+		t.Fatal(err)
+	}
+	var welcome, first struct{ Type, Session, Lang, From, Text string }
+	if err := ws.ReadJSON(&welcome); err != nil || welcome.Type != "welcome" || welcome.Session == "" || welcome.Lang != "en" {
+		t.Fatalf("welcome %+v (%v)", welcome, err)
+	}
+	if err := ws.ReadJSON(&first); err != nil || first.Type != "message" || first.From != "bot" {
+		t.Fatalf("first message %+v (%v), want the bot's welcome", first, err)
+	}
+
+	_, resp, err := websocket.DefaultDialer.Dial("ws://"+m.Addr()+"/ws", http.Header{"Origin": {"https://elsewhere.example"}})
+	if err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("websocket from another origin: %v, want 403", err)
+	}
+}
+
+// --demo adds the agent demo:demo; the work-order API wants a token.
+func TestServeWorkOrderAPI(t *testing.T) {
+	m := startMain(t, "--agents", "alice:wonderland")
+	since := url.QueryEscape(time.Now().Add(-time.Hour).Format(time.RFC3339))
+	for token, want := range map[string]int{"": 401, "nope": 401, "demo": 200, "wonderland": 200} {
+		req, _ := http.NewRequest("GET", "http://"+m.Addr()+"/api/workorders?since="+since, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("token %q: HTTP %d, want %d", token, resp.StatusCode, want)
+		}
+	}
+}
+
+// --allowed-origins lets an embedding site's pages open the websocket.
+func TestServeAllowedOrigins(t *testing.T) {
+	m := startMain(t, "--allowed-origins", "https://shop.example.com, https://m.shop.example.com/")
+	for _, origin := range []string{"https://shop.example.com", "https://m.shop.example.com"} {
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+m.Addr()+"/ws", http.Header{"Origin": {origin}})
+		if err != nil {
+			t.Fatalf("origin %s: %v", origin, err)
+		}
+		ws.Close()
+	}
+}
