@@ -484,3 +484,54 @@ func (r *Runtime) queueSnapshot() []string {
 	defer r.ho.mu.Unlock()
 	return slices.Clone(r.ho.queue)
 }
+
+// MemberSummary is what an agent sees of a conversation's member: whether
+// they verified, and their membership, with phone and email masked.
+type MemberSummary struct {
+	Verified      bool      `json:"verified"`
+	VerifiedUntil time.Time `json:"verified_until,omitzero"`
+	Account       string    `json:"account,omitempty"` // masked, as the member gave it
+	Phone         string    `json:"phone,omitempty"`   // masked
+	Email         string    `json:"email,omitempty"`   // masked
+	Plan          string    `json:"plan,omitempty"`    // rendered in the conversation's language
+	Status        string    `json:"status,omitempty"`  // active, expired, cancelled
+	PeriodEnd     time.Time `json:"period_end,omitzero"`
+	AutoRenew     bool      `json:"auto_renew"`
+}
+
+// MemberSummary returns the member summary of a conversation; membership
+// details only once the member has verified.
+func (r *Runtime) MemberSummary(ctx context.Context, id string) (MemberSummary, error) {
+	c, err := r.Conversation(ctx, id)
+	if err != nil {
+		return MemberSummary{}, err
+	}
+	var s MemberSummary
+	if c.State.Account != "" {
+		s.Account = dialog.MaskAccount(c.State.Account)
+	}
+	member, ok := c.State.VerifiedMember(r.now(), r.engine.VerifiedFor)
+	if !ok {
+		return s, nil
+	}
+	m, found, err := r.engine.Members.Lookup(ctx, c.State.Account)
+	if err != nil {
+		return s, err
+	}
+	if !found || m.ID != member {
+		return s, nil
+	}
+	s.Verified = true
+	s.VerifiedUntil = c.State.VerifiedAt.Add(orDuration(r.engine.VerifiedFor, dialog.DefaultVerifiedFor))
+	s.Phone, s.Email = dialog.MaskPhone(m.Phone), dialog.MaskEmail(m.Email)
+	s.Plan = r.render(c.Lang(), "plan_"+m.Plan.Code, nil)
+	s.Status, s.PeriodEnd, s.AutoRenew = string(m.Status), m.PeriodEnd, m.AutoRenew
+	return s, nil
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

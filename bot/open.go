@@ -24,6 +24,13 @@ type Config struct {
 	Rules     VerificationRules
 	MaxLen    int // longest member message; default dialog.DefaultMaxLen
 	Handoff   HandoffConfig
+	Retention Retention
+}
+
+// Retention is how long records are kept; zero keeps them forever.
+type Retention struct {
+	Transcripts time.Duration // after a conversation's last message
+	Orders      time.Duration // after a work order's creation
 }
 
 // Open opens the store under cfg.DataDir, seeds demo members when asked and

@@ -189,7 +189,7 @@ var pageText = map[dialog.Lang]*pageCopy{
 		RenewHead:    "到期不续费",
 		Compare: []compareRow{
 			{"会员权益", "立即结束", "保留到当期结束"},
-			{"退款", "按套餐规则：月度 VIP 按未使用的整天数退款（付款 7 天内全额退款）；年度 VIP 不退款", "不退款"},
+			{"退款", "按套餐规则：月度 VIP 按未使用天数退款（当天算作未使用）（付款 7 天内全额退款）；年度 VIP 不退款", "不退款"},
 			{"自动续费", "关闭，不再扣费", "关闭，不再扣费"},
 			{"办理凭证", "工单号，同时发送到手机和邮箱", "工单号，同时发送到手机和邮箱"},
 		},
@@ -199,7 +199,7 @@ var pageText = map[dialog.Lang]*pageCopy{
 		FAQ: []faq{
 			{"如何取消会员？", "点击本页「取消会员」，或在在线客服中说「我要取消会员」。助手会找到您的账号，通过短信验证码、邮箱验证码或安全问题验证身份，说明两种方式的区别，您确认后立即办理并给出工单号。"},
 			{"立即取消和到期不续费有什么区别？", "立即取消：会员权益马上结束，按套餐规则退款。到期不续费：权益保留到当期结束，不退款，之后也不会再扣费。两种方式都会关闭自动续费。"},
-			{"取消后会退款吗？", "月度 VIP 立即取消时，按未使用的整天数退款，付款后 7 天内取消全额退款；年度 VIP 提前取消不退款。退款原路返回。"},
+			{"取消后会退款吗？", "月度 VIP 立即取消时，按未使用天数退款（当天算作未使用），付款后 7 天内取消全额退款；年度 VIP 提前取消不退款。退款原路返回。"},
 			{"只想关闭自动续费怎么办？", "选择「到期不续费」即可：权益保留到期末，之后不再扣费。也可以点击本页「关闭自动续费」。"},
 			{"工单号有什么用？", "工单号（例如 WO202611240000127）是办理凭证，会同时发送到您的手机和邮箱。请保留 1–2 个月，之后如有疑问，可凭工单号查询或联系人工客服。"},
 			{"收不到验证码怎么办？", "验证码 5 分钟内有效，60 秒后可重新发送；也可以改用邮箱验证码，或回答安全问题验证身份。客服任何时候都不会向您索要登录凭证或支付信息。"},
@@ -254,7 +254,7 @@ var pageText = map[dialog.Lang]*pageCopy{
 		RenewHead:    "Don’t renew",
 		Compare: []compareRow{
 			{"Benefits", "End immediately", "Continue until the period ends"},
-			{"Refund", "Per plan: Monthly VIP refunds unused whole days (in full within 7 days of paying); Annual VIP has no refund", "No refund"},
+			{"Refund", "Per plan: Monthly VIP refunds the unused days (today counts as unused) (in full within 7 days of paying); Annual VIP has no refund", "No refund"},
 			{"Auto-renew", "Off, no further charge", "Off, no further charge"},
 			{"Proof", "Work-order number, also sent to your phone and email", "Work-order number, also sent to your phone and email"},
 		},
@@ -264,7 +264,7 @@ var pageText = map[dialog.Lang]*pageCopy{
 		FAQ: []faq{
 			{"How do I cancel my membership?", "Click “Cancel membership” on this page, or tell the support chat “I want to cancel my membership”. The assistant finds your account, verifies it’s you by SMS code, email code or security questions, explains both options, and once you confirm it’s done — with a work-order number."},
 			{"What is the difference between cancel now and don’t renew?", "Cancel now: benefits end immediately, refund per your plan. Don’t renew: benefits continue until the period ends, no refund and no further charge. Both turn auto-renew off."},
-			{"Will I get a refund?", "Monthly VIP cancelled now refunds the unused whole days, in full within 7 days of paying. Annual VIP has no refund for early cancellation. Refunds go back to the original payment method."},
+			{"Will I get a refund?", "Monthly VIP cancelled now refunds the unused days (today counts as unused), in full within 7 days of paying. Annual VIP has no refund for early cancellation. Refunds go back to the original payment method."},
 			{"I only want to stop auto-renew.", "Choose “Don’t renew”: you keep your benefits until the period ends and are not charged again. Or click “Turn off auto-renew” on this page."},
 			{"What is the work-order number for?", "The work-order number (e.g. WO202611240000127) is your proof; it is also sent to your phone and email. Keep it for 1–2 months and use it to check the request or when talking to an agent."},
 			{"I didn’t get the verification code.", "Codes are valid for 5 minutes and can be resent after 60 seconds. You can also use an email code or answer security questions. Our support never asks for your login credentials or payment details."},

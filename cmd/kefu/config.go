@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kefu-dev/kefu/bot"
 )
 
 // Config is kefu serve's configuration (DESIGN §5): flags, with environment
@@ -24,6 +26,9 @@ type Config struct {
 	AllowedOrigins  []string
 	MsgRate         float64
 	TZ              *time.Location
+	AgentHours      *bot.ServiceHours // nil: agents work around the clock
+	Retention       time.Duration     // how long transcripts are kept after a conversation's last message
+	OrderRetention  time.Duration     // how long work orders are kept
 }
 
 func env(name, def string) string {
@@ -51,7 +56,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c Config
-	var agents, origins, tz, rate string
+	var agents, origins, tz, rate, hours, retention, orderRetention string
 	fs.StringVar(&c.Addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (KEFU_ADDR)")
 	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory (KEFU_DATA)")
 	fs.BoolVar(&c.Demo, "demo", envBool("KEFU_DEMO"), "seed demo members into an empty data directory, show codes in chat, add agent demo:demo (KEFU_DEMO)")
@@ -63,6 +68,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&origins, "allowed-origins", env("KEFU_ALLOWED_ORIGINS", ""), "origins allowed to embed the widget, comma-separated; empty: same origin only (KEFU_ALLOWED_ORIGINS)")
 	fs.StringVar(&rate, "msg-rate", env("KEFU_MSG_RATE", "5"), "member messages per second per conversation, burst 20; 0: no limit (KEFU_MSG_RATE)")
 	fs.StringVar(&tz, "tz", env("KEFU_TZ", "Asia/Shanghai"), "time zone of work-order dates and shown times (KEFU_TZ)")
+	fs.StringVar(&hours, "agent-hours", env("KEFU_AGENT_HOURS", ""), "when agents answer, HH:MM-HH:MM in --tz; empty: always (KEFU_AGENT_HOURS)")
+	fs.StringVar(&retention, "retention", env("KEFU_RETENTION", "365d"), "how long transcripts are kept after a conversation's last message, e.g. 180d (KEFU_RETENTION)")
+	fs.StringVar(&orderRetention, "order-retention", env("KEFU_ORDER_RETENTION", "1096d"), "how long work orders are kept; at least 3 years is advised (KEFU_ORDER_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
@@ -75,6 +83,15 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if c.MsgRate, err = strconv.ParseFloat(rate, 64); err != nil || c.MsgRate < 0 {
 		return c, fmt.Errorf("--msg-rate %q must be a number ≥ 0", rate)
+	}
+	if c.AgentHours, err = parseHours(hours); err != nil {
+		return c, err
+	}
+	if c.Retention, err = parseDays("--retention", retention); err != nil {
+		return c, err
+	}
+	if c.OrderRetention, err = parseDays("--order-retention", orderRetention); err != nil {
+		return c, err
 	}
 	if c.DemoExtra < 0 {
 		return c, fmt.Errorf("--demo-extra must be ≥ 0")
@@ -119,4 +136,36 @@ func parseAgents(s string) (map[string]string, error) {
 		out[name], tokens[token] = token, name
 	}
 	return out, nil
+}
+
+// parseHours reads "09:00-21:00"; empty means always.
+func parseHours(s string) (*bot.ServiceHours, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	from, to, ok := strings.Cut(s, "-")
+	f, err1 := time.Parse("15:04", strings.TrimSpace(from))
+	t, err2 := time.Parse("15:04", strings.TrimSpace(to))
+	if !ok || err1 != nil || err2 != nil || f.Equal(t) {
+		return nil, fmt.Errorf("--agent-hours %q: use HH:MM-HH:MM, e.g. 09:00-21:00", s)
+	}
+	sinceMidnight := func(t time.Time) time.Duration {
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	return &bot.ServiceHours{From: sinceMidnight(f), To: sinceMidnight(t)}, nil
+}
+
+// parseDays reads a duration that may be given in days ("180d") or as Go
+// durations ("4320h"); it must be positive.
+func parseDays(flag, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err == nil && days > 0 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("%s %q: use a number of days such as 180d", flag, s)
 }

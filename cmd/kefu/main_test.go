@@ -60,6 +60,8 @@ func TestBadServeFlagsSayWhy(t *testing.T) {
 		{[]string{"--agents", "a:1,b:1"}, "share a token"},
 		{[]string{"--msg-rate", "-1"}, "--msg-rate"},
 		{[]string{"stray"}, "unexpected argument"},
+		{[]string{"--agent-hours", "9-5"}, "HH:MM-HH:MM"},
+		{[]string{"--retention", "forever"}, "days"},
 	} {
 		_, err := parseServe(tc.args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

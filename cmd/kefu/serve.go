@@ -46,6 +46,8 @@ func (m *Main) Open(ctx context.Context) error {
 		DemoExtra: m.Config.DemoExtra,
 		Location:  m.Config.TZ,
 		Log:       m.Log,
+		Handoff:   bot.HandoffConfig{Hours: m.Config.AgentHours},
+		Retention: bot.Retention{Transcripts: m.Config.Retention, Orders: m.Config.OrderRetention},
 	})
 	if err != nil {
 		return err
