@@ -354,19 +354,8 @@ func (t *turn) step(text string, cmd Command, intent Intent) bool {
 			t.checkAnswers(m)
 			return true
 		}
-	case StepOptions:
-		switch cmd {
-		case CmdCancelNow:
-			t.choose(KindCancelNow)
-			return true
-		case CmdNoRenew:
-			t.choose(KindNoRenew)
-			return true
-		case CmdBareCancel:
-			t.clarify()
-			return true
-		case CmdNo:
-			t.abort()
+	case StepOptions, StepConfirm, StepClarify:
+		if t.decide(cmd) {
 			return true
 		}
 	case StepReason:
@@ -377,24 +366,6 @@ func (t *turn) step(text string, cmd Command, intent Intent) bool {
 		if cmd == CmdNone && (intent == IntentOutOfScope || intent == IntentCancelMembership || intent == IntentTurnOffAutoRenew) {
 			st.Reason = truncate(text, 200)
 			t.askConfirm()
-			return true
-		}
-	case StepConfirm, StepClarify:
-		switch cmd {
-		case CmdYes:
-			t.execute()
-			return true
-		case CmdNo:
-			t.showOptions()
-			return true
-		case CmdBareCancel:
-			t.clarify()
-			return true
-		case CmdCancelNow:
-			t.choose(KindCancelNow)
-			return true
-		case CmdNoRenew:
-			t.choose(KindNoRenew)
 			return true
 		}
 	case StepNumber:
@@ -412,6 +383,29 @@ func (t *turn) step(text string, cmd Command, intent Intent) bool {
 		return false
 	}
 	t.missed()
+	return true
+}
+
+// decide handles the words that choose, confirm or refuse at the options
+// and the confirmation; false when cmd is none of them here.
+func (t *turn) decide(cmd Command) bool {
+	st := &t.st
+	switch {
+	case cmd == CmdCancelNow:
+		t.choose(KindCancelNow)
+	case cmd == CmdNoRenew:
+		t.choose(KindNoRenew)
+	case cmd == CmdBareCancel:
+		t.clarify()
+	case cmd == CmdYes && st.Choice != "":
+		t.execute()
+	case cmd == CmdNo && st.Step == StepOptions:
+		t.abort()
+	case cmd == CmdNo:
+		t.showOptions()
+	default:
+		return false
+	}
 	return true
 }
 
