@@ -113,45 +113,58 @@ func (d *DemoMembers) Apply(ctx context.Context, memberID string, kind dialog.Or
 	if kind != dialog.KindCancelNow && kind != dialog.KindNoRenew {
 		return dialog.Outcome{}, fmt.Errorf("apply %q to member %s: not a member action", kind, memberID)
 	}
-	appliedKey := []byte(memberAppliedPre + memberID + "/" + key)
 	var out dialog.Outcome
-	err := d.commits.update(func(txn *badger.Txn) error {
-		done, err := getJSON(txn, appliedKey, &out)
-		if err != nil || done {
-			return err
-		}
-		var m dialog.Member
-		found, err := getJSON(txn, []byte(memberPrefix+memberID), &m)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ErrNoMember
-		}
-		if m.Status != dialog.StatusActive || !now.Before(m.PeriodEnd) {
-			return ErrNotActive
-		}
-		cancelNow, noRenew := dialog.Consequences(m, now)
-		switch kind {
-		case dialog.KindCancelNow:
-			out = cancelNow
-			m.Status = dialog.StatusCancelled
-			m.PeriodEnd = now
-		case dialog.KindNoRenew:
-			out = noRenew
-		}
-		out.AutoRenew = false
-		m.AutoRenew = false
-		if err := setJSON(txn, []byte(memberPrefix+memberID), m); err != nil {
-			return err
-		}
-		return setJSON(txn, appliedKey, out)
+	err := d.commits.update(func(txn *badger.Txn) (err error) {
+		out, err = d.applyTxn(txn, memberID, kind, key, now)
+		return err
 	})
 	if err != nil {
 		return dialog.Outcome{}, fmt.Errorf("apply %s to member %s: %w", kind, memberID, err)
 	}
 	return out, nil
 }
+
+// applyTxn is Apply inside the caller's transaction on the store's
+// database: the work-order book uses it to commit the member's change and
+// the order together.
+func (d *DemoMembers) applyTxn(txn *badger.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error) {
+	appliedKey := []byte(memberAppliedPre + memberID + "/" + key)
+	var out dialog.Outcome
+	done, err := getJSON(txn, appliedKey, &out)
+	if err != nil || done {
+		return out, err
+	}
+	var m dialog.Member
+	found, err := getJSON(txn, []byte(memberPrefix+memberID), &m)
+	if err != nil {
+		return out, err
+	}
+	if !found {
+		return out, ErrNoMember
+	}
+	if m.Status != dialog.StatusActive || !now.Before(m.PeriodEnd) {
+		return out, ErrNotActive
+	}
+	cancelNow, noRenew := dialog.Consequences(m, now)
+	switch kind {
+	case dialog.KindCancelNow:
+		out = cancelNow
+		m.Status = dialog.StatusCancelled
+		m.PeriodEnd = now
+	case dialog.KindNoRenew:
+		out = noRenew
+	}
+	out.AutoRenew = false
+	m.AutoRenew = false
+	if err := setJSON(txn, []byte(memberPrefix+memberID), m); err != nil {
+		return out, err
+	}
+	return out, setJSON(txn, appliedKey, out)
+}
+
+// sameDB reports whether the store lives in db, so its changes can join a
+// transaction there.
+func (d *DemoMembers) sameDB(db *badger.DB) bool { return d.db == db }
 
 // Demo plans.
 var (

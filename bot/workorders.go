@@ -160,15 +160,20 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 			}
 			o.AutoRenew = found && m.AutoRenew
 		}
-	} else {
-		// Apply is idempotent per key, so a crash between it and the order
-		// write is repaired by the member retrying: same outcome, one order.
+	}
+	// A member store in this database applies the action inside the
+	// order's transaction: the change and its order commit together, with
+	// one sync. Any other store applies first; Apply is idempotent per key,
+	// so a crash between the two is repaired by the member retrying: same
+	// outcome, one order.
+	local, inTxn := b.members.(txnApplier)
+	inTxn = inTxn && action != "" && local.sameDB(b.db)
+	if action != "" && !inTxn {
 		out, err := b.members.Apply(ctx, req.MemberID, action, req.Key, req.At)
 		if err != nil {
 			return o, false, err
 		}
-		o.Status = "done"
-		o.EffectiveAt, o.RefundCents, o.AutoRenew = out.EffectiveAt, out.RefundCents, out.AutoRenew
+		setOutcome(&o, out)
 	}
 	if o.Number, err = b.nextNumber(req.At); err != nil {
 		return o, false, err
@@ -181,6 +186,13 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		if err != nil || found {
 			created = false
 			return err
+		}
+		if inTxn {
+			out, err := local.applyTxn(txn, req.MemberID, action, req.Key, req.At)
+			if err != nil {
+				return fmt.Errorf("apply %s to member %s: %w", action, req.MemberID, err)
+			}
+			setOutcome(&o, out)
 		}
 		created = true
 		if err := setJSON(txn, []byte(orderPrefix+o.Number), orderRecord{WorkOrder: o, Key: o.Key}); err != nil {
@@ -200,6 +212,19 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		o = existing.order()
 	}
 	return o, created, err
+}
+
+// txnApplier is a member store that can apply an action inside another
+// transaction on its own database.
+type txnApplier interface {
+	applyTxn(txn *badger.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error)
+	sameDB(db *badger.DB) bool
+}
+
+// setOutcome records an executed action's outcome on the order.
+func setOutcome(o *dialog.WorkOrder, out dialog.Outcome) {
+	o.Status = "done"
+	o.EffectiveAt, o.RefundCents, o.AutoRenew = out.EffectiveAt, out.RefundCents, out.AutoRenew
 }
 
 func (r orderRecord) order() dialog.WorkOrder {
