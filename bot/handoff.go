@@ -99,6 +99,34 @@ func (r *Runtime) handoffIDs() ([]string, error) {
 	return ids, err
 }
 
+// Handoffs returns the conversations waiting for or held by a person,
+// waiting ones first in queue order. It reads only the handoff index.
+func (r *Runtime) Handoffs(ctx context.Context) ([]Conversation, error) {
+	ids, err := r.handoffIDs()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Conversation, 0, len(ids))
+	for _, id := range ids {
+		c, err := r.Conversation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status == StatusWaiting || c.Status == StatusActive {
+			out = append(out, c)
+		}
+	}
+	queue := r.queueSnapshot()
+	rank := func(c Conversation) int {
+		if i := slices.Index(queue, c.ID); i >= 0 {
+			return i
+		}
+		return len(queue)
+	}
+	slices.SortStableFunc(out, func(a, b Conversation) int { return rank(a) - rank(b) })
+	return out, nil
+}
+
 // loadHandoffs rebuilds the queue from the index at start-up.
 func (r *Runtime) loadHandoffs() error {
 	ids, err := r.handoffIDs()
@@ -261,6 +289,7 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 	}
 	if c.Status != StatusWaiting {
 		c.Status, c.WaitingSince = StatusWaiting, e.now
+		c.Version++
 	}
 	r.ho.mu.Lock()
 	pos := slices.Index(r.ho.queue, c.ID) + 1
@@ -306,6 +335,7 @@ func (r *Runtime) withdraw(e *edit) {
 		return
 	}
 	e.c.Status, e.c.WaitingSince = StatusBot, time.Time{}
+	e.c.Version++
 	e.add(FromBot, r.render(e.c.Lang(), "handoff_withdrawn", nil), nil)
 }
 

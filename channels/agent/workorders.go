@@ -21,18 +21,18 @@ func (c *Console) workOrder(w http.ResponseWriter, r *http.Request, agent string
 	o, found, err := c.rt.WorkOrders().Get(r.Context(), raw)
 	switch {
 	case errors.Is(err, dialog.ErrCheckDigit):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a valid work-order number: its check digit does not match, so a digit is probably mistyped", raw))
+		writeError(w, http.StatusBadRequest, CodeCheckDigit, fmt.Sprintf("%q is not a valid work-order number: its check digit does not match, so a digit is probably mistyped", raw))
 		return
 	case errors.Is(err, dialog.ErrNumberFormat):
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is not a work-order number: want WO followed by 15 digits, e.g. WO202611240000127", raw))
+		writeError(w, http.StatusBadRequest, CodeBadNumber, fmt.Sprintf("%q is not a work-order number: want WO followed by 15 digits, e.g. WO202611240000127", raw))
 		return
 	case err != nil:
 		c.log.Error("work order", "number", raw, "agent", agent, "err", err)
-		writeError(w, http.StatusInternalServerError, "the work orders cannot be read right now")
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the work orders cannot be read right now")
 		return
 	case !found:
 		n, _ := dialog.ParseNumber(raw)
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no work order %s", n))
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no work order %s", n))
 		return
 	}
 	if wantsCSV(r) {
@@ -48,18 +48,18 @@ func (c *Console) workOrder(w http.ResponseWriter, r *http.Request, agent string
 func (c *Console) workOrdersSince(w http.ResponseWriter, r *http.Request, agent string) {
 	s := r.URL.Query().Get("since")
 	if s == "" {
-		writeError(w, http.StatusBadRequest, "since is required: an RFC 3339 time, e.g. ?since=2026-11-24T00:00:00%2B08:00")
+		writeError(w, http.StatusBadRequest, CodeBadRequest, "since is required: an RFC 3339 time, e.g. ?since=2026-11-24T00:00:00%2B08:00")
 		return
 	}
 	since, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("since %q is not an RFC 3339 time such as 2026-11-24T00:00:00+08:00 (write + as %%2B in a URL)", s))
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("since %q is not an RFC 3339 time such as 2026-11-24T00:00:00+08:00 (write + as %%2B in a URL)", s))
 		return
 	}
 	orders, err := c.rt.WorkOrders().Since(r.Context(), since)
 	if err != nil {
 		c.log.Error("work orders since", "since", since, "agent", agent, "err", err)
-		writeError(w, http.StatusInternalServerError, "the work orders cannot be read right now")
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the work orders cannot be read right now")
 		return
 	}
 	if wantsCSV(r) {

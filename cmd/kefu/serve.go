@@ -105,7 +105,7 @@ func (m *Main) Close() error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	err = errors.Join(err, m.web.Shutdown(shutCtx))
+	err = errors.Join(err, m.web.Shutdown(shutCtx), m.agents.Shutdown(shutCtx))
 	if m.telegram != nil {
 		err = errors.Join(err, m.telegram.Shutdown(shutCtx))
 	}

@@ -25,7 +25,9 @@ func (m *Main) webChannel() *web.Channel {
 	})
 }
 
-// agentConsole is the agents' surface: the work-order API.
+// agentConsole is the agents' surface: the console at /agent/, the agent
+// API with its event stream, and the work-order API. Its event streams end
+// when the server shuts down.
 func (m *Main) agentConsole() *agent.Console {
 	return agent.New(agent.Config{
 		Runtime:  m.Runtime,

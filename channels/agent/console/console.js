@@ -1,0 +1,748 @@
+/*
+ * kefu agent console. Plain JavaScript, no framework, no request anywhere
+ * but this server. Every text from a conversation is rendered with
+ * textContent, never as HTML.
+ *
+ * Live updates come from one event stream (GET /agent/api/events, read with
+ * fetch so the token travels in the Authorization header, not in a URL);
+ * the open conversation is followed with PUT /agent/api/events/<stream> and
+ * then loaded, so no message falls in between (duplicates share an id).
+ * Nothing polls: a reconnect reloads the list and the open conversation.
+ */
+(function () {
+  'use strict';
+
+  var KEY_SESSION = 'kefu.agent';     // sessionStorage: {name, token}
+  var KEY_LANG = 'kefu.agent.lang';   // localStorage: the console's language
+
+  var TEXT = {
+    'zh-CN': {
+      title: '客服工作台', loginSub: '登录后接待排队中的会员', name: '客服名称', token: '登录令牌', login: '登录',
+      loginHint: '令牌由管理员通过 --agents 配置', loggingIn: '正在登录…',
+      badLogin: '名称或令牌不正确。', tooMany: '错误次数过多，请稍后再试。', nameMismatch: '这个令牌不属于该客服名称。',
+      needBoth: '请填写客服名称和登录令牌。', sessionEnded: '登录已失效，请重新登录。', network: '无法连接服务器，请检查网络。',
+      waitingNow: '排队', mine: '我的', logout: '退出', conversations: '对话', waiting: '排队中', active: '处理中',
+      noWaiting: '暂无排队的会员', noActive: '暂无处理中的对话', pick: '从左侧选择一个对话',
+      claim: '接入', release: '交回机器人', close: '结束对话', reply: '回复', send: '发送',
+      member: '会员信息', noSelection: '未选择对话', actions: '代会员办理', cancelNow: '立即取消', noRenew: '到期不续费',
+      confirm: '确认办理', back: '返回', lookup: '工单查询', woNumber: '工单号', find: '查询',
+      online: '实时连接', connecting: '正在连接…', offline: '连接断开，正在重连…',
+      status: { bot: '智能助手', waiting: '排队中', active: '处理中', closed: '已结束' },
+      channel: { web: '网页', telegram: 'Telegram' },
+      from: { member: '会员', bot: '智能助手', agent: '客服', system: '系统' },
+      heldBy: function (a) { return '由 ' + a + ' 接待'; }, heldByMe: '由我接待',
+      position: function (n) { return '第 ' + n + ' 位'; },
+      waited: function (d) { return '已等待' + d; },
+      lang: { 'zh-CN': '中文', en: '英文' },
+      placeholderMine: '输入回复，Enter 发送，Shift+Enter 换行',
+      placeholderClaim: '接入后即可回复会员', placeholderOther: '该对话由其他客服接待',
+      hintMine: '会员看到的是“人工客服”。接入期间机器人不会回复。',
+      verified: '已验证身份', verifiedUntil: function (t) { return '已验证身份（至 ' + t + '）'; }, notVerified: '尚未验证身份',
+      account: '账号', phone: '手机', email: '邮箱', plan: '套餐', mstatus: '状态', periodEnd: '到期时间', autoRenew: '自动续费',
+      on: '开启', off: '关闭', memberStatus: { active: '有效', expired: '已过期', cancelled: '已取消' },
+      actionsNeedClaim: '接入对话后才能代办。', actionsNeedVerify: '会员需先完成身份验证（交回机器人即可验证）。',
+      actionsReady: '办理后会员会收到与机器人相同的回执。',
+      confirmCancelNow: '立即取消：会员权益立即终止，按套餐规则退款，自动续费关闭。确认为该会员办理？',
+      confirmNoRenew: '到期不续费：权益保留到当前周期结束，关闭自动续费，不再扣费。确认为该会员办理？',
+      done: function (n) { return '已办理，工单号 ' + n + '。会员已收到回执。'; },
+      claimed: '已接入，机器人将保持安静。', released: '已交回机器人。', closed: '对话已结束。',
+      woKind: { cancel_now: '立即取消', no_renew: '到期不续费', callback: '人工回电', agent_action: '客服代办' },
+      wo: { number: '工单号', kind: '类型', action: '办理', status: '状态', channel: '渠道', executor: '执行人', effective: '生效时间', refund: '退款', autoRenew: '自动续费', created: '创建时间', reason: '原因', conversation: '对话' },
+      woStatus: { done: '已完成', open: '待处理' }, openConversation: '打开对话', noRefund: '无',
+      minutes: function (m) { return m < 1 ? '不到 1 分钟' : m < 60 ? m + ' 分钟' : Math.floor(m / 60) + ' 小时 ' + (m % 60) + ' 分'; },
+      justNow: '刚刚', failed: '操作失败：'
+    },
+    en: {
+      title: 'Agent console', loginSub: 'Sign in to help the members waiting', name: 'Agent name', token: 'Token', login: 'Sign in',
+      loginHint: 'Tokens are set by an admin with --agents', loggingIn: 'Signing in…',
+      badLogin: 'Wrong name or token.', tooMany: 'Too many wrong tries; wait a moment.', nameMismatch: 'This token belongs to another agent name.',
+      needBoth: 'Enter your agent name and token.', sessionEnded: 'Your session has ended; please sign in again.', network: 'Cannot reach the server; check the network.',
+      waitingNow: 'Waiting', mine: 'Mine', logout: 'Sign out', conversations: 'Conversations', waiting: 'Waiting', active: 'Active',
+      noWaiting: 'Nobody is waiting', noActive: 'No active conversations', pick: 'Pick a conversation on the left',
+      claim: 'Claim', release: 'Back to bot', close: 'Close', reply: 'Reply', send: 'Send',
+      member: 'Member', noSelection: 'No conversation selected', actions: 'Act for the member', cancelNow: 'Cancel now', noRenew: "Don't renew",
+      confirm: 'Confirm', back: 'Back', lookup: 'Work order', woNumber: 'Work-order number', find: 'Find',
+      online: 'Live', connecting: 'Connecting…', offline: 'Disconnected, reconnecting…',
+      status: { bot: 'With the bot', waiting: 'Waiting', active: 'Active', closed: 'Closed' },
+      channel: { web: 'Web', telegram: 'Telegram' },
+      from: { member: 'Member', bot: 'Bot', agent: 'Agent', system: 'System' },
+      heldBy: function (a) { return 'held by ' + a; }, heldByMe: 'held by me',
+      position: function (n) { return 'No. ' + n; },
+      waited: function (d) { return 'waiting ' + d; },
+      lang: { 'zh-CN': 'Chinese', en: 'English' },
+      placeholderMine: 'Type a reply; Enter sends, Shift+Enter for a new line',
+      placeholderClaim: 'Claim the conversation to reply', placeholderOther: 'Another agent holds this conversation',
+      hintMine: 'The member sees "Support agent". The bot stays silent while you hold it.',
+      verified: 'Identity verified', verifiedUntil: function (t) { return 'Identity verified (until ' + t + ')'; }, notVerified: 'Not verified yet',
+      account: 'Account', phone: 'Phone', email: 'Email', plan: 'Plan', mstatus: 'Status', periodEnd: 'Period ends', autoRenew: 'Auto-renew',
+      on: 'on', off: 'off', memberStatus: { active: 'active', expired: 'expired', cancelled: 'cancelled' },
+      actionsNeedClaim: 'Claim the conversation to act.', actionsNeedVerify: 'The member must verify first (release to the bot to verify).',
+      actionsReady: 'The member gets the same receipt as from the bot.',
+      confirmCancelNow: 'Cancel now: benefits end now, refund per the plan, auto-renew off. Do it for this member?',
+      confirmNoRenew: "Don't renew: benefits kept until the period ends, auto-renew off, no further charge. Do it for this member?",
+      done: function (n) { return 'Done, work order ' + n + '. The member got the receipt.'; },
+      claimed: 'Claimed; the bot stays silent.', released: 'Handed back to the bot.', closed: 'Conversation closed.',
+      woKind: { cancel_now: 'Cancel now', no_renew: "Don't renew", callback: 'Call-back', agent_action: 'Agent action' },
+      wo: { number: 'Number', kind: 'Kind', action: 'Action', status: 'Status', channel: 'Channel', executor: 'Executed by', effective: 'Effective', refund: 'Refund', autoRenew: 'Auto-renew', created: 'Created', reason: 'Reason', conversation: 'Conversation' },
+      woStatus: { done: 'done', open: 'open' }, openConversation: 'Open conversation', noRefund: 'none',
+      minutes: function (m) { return m < 1 ? 'under 1 min' : m < 60 ? m + ' min' : Math.floor(m / 60) + ' h ' + (m % 60) + ' min'; },
+      justNow: 'just now', failed: 'Failed: '
+    }
+  };
+
+  function store(kind) {
+    try { var s = window[kind]; s.setItem('kefu.probe', '1'); s.removeItem('kefu.probe'); return s; } catch (e) { return null; }
+  }
+  var session = store('sessionStorage');
+  var local = store('localStorage');
+  var lang = (local && local.getItem(KEY_LANG)) || (/^en/i.test(navigator.language || '') ? 'en' : 'zh-CN');
+  if (!TEXT[lang]) lang = 'zh-CN';
+  var t = TEXT[lang];
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  var state = {
+    name: '', token: '', tz: undefined,
+    convs: new Map(),     // id → summary, waiting and active ones
+    unread: new Set(),
+    sel: null,            // the open conversation's id
+    cur: null,            // its latest summary
+    member: null,         // its member summary
+    ids: new Set(),       // ids of the messages shown
+    stream: null,         // the event stream's id while connected
+    abort: null,
+    backoff: 1000,
+    retry: null,
+    pending: null,        // action waiting for confirmation
+    refresh: null
+  };
+
+  // ---- language --------------------------------------------------------
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    $all('[data-i18n]').forEach(function (e) { e.textContent = t[e.getAttribute('data-i18n')]; });
+    $all('[data-kefu=ui-lang]').forEach(function (b) {
+      b.textContent = lang === 'en' ? '中文' : 'English';
+      b.setAttribute('lang', lang === 'en' ? 'zh-CN' : 'en');
+    });
+    updateTitle();
+    setConn($('#conn').getAttribute('data-state'));
+    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); }
+  }
+
+  $all('[data-kefu=ui-lang]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      lang = lang === 'en' ? 'zh-CN' : 'en';
+      t = TEXT[lang];
+      if (local) local.setItem(KEY_LANG, lang);
+      applyLang();
+    });
+  });
+
+  // ---- time ------------------------------------------------------------
+
+  function fmt(iso, opts) {
+    if (!iso) return '';
+    var d = new Date(iso);
+    if (isNaN(d)) return '';
+    try {
+      return new Intl.DateTimeFormat(lang, Object.assign({ timeZone: state.tz, hour12: false }, opts)).format(d);
+    } catch (e) {
+      return d.toLocaleString();
+    }
+  }
+  function fmtTime(iso) {
+    var sameDay = fmt(iso, { year: 'numeric', month: '2-digit', day: '2-digit' }) === fmt(new Date().toISOString(), { year: 'numeric', month: '2-digit', day: '2-digit' });
+    return sameDay ? fmt(iso, { hour: '2-digit', minute: '2-digit' }) : fmt(iso, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  }
+  function fmtDateTime(iso) { return fmt(iso, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }); }
+  function since(iso) {
+    var m = Math.floor((Date.now() - new Date(iso).getTime()) / 60000);
+    return t.minutes(Math.max(0, m));
+  }
+
+  // ---- API -------------------------------------------------------------
+
+  function api(method, url, body, token) {
+    var opts = { method: method, headers: { Authorization: 'Bearer ' + (token || state.token) }, cache: 'no-store' };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(url, opts).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (res.ok) return data;
+        var err = new Error(data.error || res.status + ' ' + res.statusText);
+        err.status = res.status;
+        err.code = data.code;
+        err.conversation = data.conversation;
+        if (res.status === 401 && !token && state.token) logout(t.sessionEnded);
+        throw err;
+      });
+    });
+  }
+  function convURL(id, tail) { return '/agent/api/conversations/' + encodeURIComponent(id) + (tail || ''); }
+
+  var toastTimer = null;
+  function toast(text, kind) {
+    var box = $('#toast');
+    box.textContent = text;
+    box.setAttribute('data-kind', kind || 'info');
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { box.hidden = true; }, kind === 'error' ? 6000 : 3000);
+  }
+  function failed(err) {
+    if (err && err.status === 401) return;
+    toast(t.failed + (err && err.message ? err.message : t.network), 'error');
+    if (err && err.conversation) upsert(err.conversation);
+    if (state.sel) loadDetail();
+  }
+
+  // ---- login -----------------------------------------------------------
+
+  var loginForm = $('#login-form');
+  var loginError = $('#login-error');
+  function showLoginError(text) { loginError.textContent = text; loginError.hidden = !text; }
+
+  loginForm.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var name = $('[data-kefu=agent-name]').value.trim();
+    var token = $('[data-kefu=agent-token]').value.trim();
+    if (!name || !token) { showLoginError(t.needBoth); return; }
+    var btn = $('[data-kefu=agent-login]');
+    btn.disabled = true;
+    btn.textContent = t.loggingIn;
+    showLoginError('');
+    api('GET', '/agent/api/me', undefined, token).then(function (me) {
+      if (me.name.toLowerCase() !== name.toLowerCase()) { showLoginError(t.nameMismatch); return; }
+      if (session) session.setItem(KEY_SESSION, JSON.stringify({ name: me.name, token: token }));
+      $('[data-kefu=agent-token]').value = '';
+      start(me, token);
+    }, function (err) {
+      showLoginError(err.status === 401 ? t.badLogin : err.status === 429 ? t.tooMany : t.network);
+    }).then(function () {
+      btn.disabled = false;
+      btn.textContent = t.login;
+    });
+  });
+
+  function start(me, token) {
+    state.name = me.name;
+    state.token = token;
+    state.tz = me.tz || undefined;
+    try { new Intl.DateTimeFormat('en', { timeZone: state.tz }); } catch (e) { state.tz = undefined; }
+    $('#login').hidden = true;
+    $('#app').hidden = false;
+    $('#me-name').textContent = me.name;
+    $('#me-avatar').textContent = me.name.slice(0, 1);
+    applyLang();
+    connect();
+    loadList();
+  }
+
+  function logout(message) {
+    if (session) session.removeItem(KEY_SESSION);
+    if (state.abort) state.abort.abort();
+    clearTimeout(state.retry);
+    state.token = '';
+    state.stream = null;
+    state.convs.clear();
+    state.unread.clear();
+    state.sel = state.cur = state.member = state.pending = null;
+    $('#log').textContent = '';
+    $('#chat').hidden = true;
+    $('#placeholder').hidden = false;
+    $('[data-kefu=workorder]').hidden = true;
+    $('#action-result').hidden = true;
+    renderMember();
+    $('#app').hidden = true;
+    $('#login').hidden = false;
+    showLoginError(message || '');
+    $('[data-kefu=agent-token]').focus();
+  }
+  $('#logout').addEventListener('click', function () { logout(''); });
+
+  // ---- live events -----------------------------------------------------
+
+  function setConn(s) {
+    var box = $('#conn');
+    box.setAttribute('data-state', s || 'connecting');
+    $('#conn-text').textContent = t[s] || t.connecting;
+  }
+
+  function connect() {
+    if (!state.token) return;
+    var ctrl = new AbortController();
+    state.abort = ctrl;
+    setConn('connecting');
+    fetch('/agent/api/events', {
+      headers: { Authorization: 'Bearer ' + state.token, Accept: 'text/event-stream' },
+      cache: 'no-store',
+      signal: ctrl.signal
+    }).then(function (res) {
+      if (res.status === 401) { logout(t.sessionEnded); return; }
+      if (!res.ok || !res.body) throw new Error('HTTP ' + res.status);
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var buf = '';
+      function pump() {
+        return reader.read().then(function (r) {
+          if (r.done) throw new Error('the stream ended');
+          buf += decoder.decode(r.value, { stream: true });
+          var i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            dispatch(buf.slice(0, i));
+            buf = buf.slice(i + 2);
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      if (ctrl.signal.aborted || !state.token) return;
+      state.stream = null;
+      setConn('offline');
+      state.retry = setTimeout(connect, state.backoff);
+      state.backoff = Math.min(state.backoff * 2, 15000);
+    });
+  }
+
+  function dispatch(block) {
+    var name = 'message', data = [];
+    block.split('\n').forEach(function (line) {
+      if (!line || line.charAt(0) === ':') return;
+      var i = line.indexOf(':');
+      var field = i < 0 ? line : line.slice(0, i);
+      var value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+      if (field === 'event') name = value;
+      else if (field === 'data') data.push(value);
+    });
+    if (!data.length) return;
+    var v;
+    try { v = JSON.parse(data.join('\n')); } catch (e) { return; }
+    if (name === 'ready') {
+      state.stream = v.stream;
+      state.backoff = 1000;
+      setConn('online');
+      loadList();
+      if (state.sel) follow().then(loadDetail);
+    } else if (name === 'conversation') {
+      if (v.id !== state.sel && (v.status === 'waiting' || v.status === 'active')) {
+        var old = state.convs.get(v.id);
+        if (!old || old.updated_at !== v.updated_at) state.unread.add(v.id);
+      }
+      upsert(v);
+      if (v.id === state.sel) scheduleRefresh();
+    } else if (name === 'message') {
+      if (v.conversation === state.sel) addMessage(v.message);
+    }
+  }
+
+  // follow makes the stream carry the open conversation's messages.
+  function follow() {
+    if (!state.stream) return Promise.resolve();
+    return api('PUT', '/agent/api/events/' + encodeURIComponent(state.stream), { open: state.sel ? [state.sel] : [] }).catch(function () {});
+  }
+
+  // ---- the list --------------------------------------------------------
+
+  function loadList() {
+    return api('GET', '/agent/api/conversations').then(function (data) {
+      state.convs.clear();
+      data.conversations.forEach(function (c) { state.convs.set(c.id, c); });
+      renderList();
+    }, function () {});
+  }
+
+  function upsert(s) {
+    if (s.status === 'waiting' || s.status === 'active') state.convs.set(s.id, s);
+    else { state.convs.delete(s.id); state.unread.delete(s.id); }
+    if (s.id === state.sel) { state.cur = s; renderHead(); renderActions(); }
+    renderList();
+  }
+
+  function waitingSorted() {
+    return Array.from(state.convs.values()).filter(function (c) { return c.status === 'waiting'; })
+      .sort(function (a, b) { return (a.waiting_since < b.waiting_since ? -1 : a.waiting_since > b.waiting_since ? 1 : 0) || (a.id < b.id ? -1 : 1); });
+  }
+  function activeSorted() {
+    return Array.from(state.convs.values()).filter(function (c) { return c.status === 'active'; })
+      .sort(function (a, b) {
+        var am = a.agent === state.name ? 0 : 1, bm = b.agent === state.name ? 0 : 1;
+        return am - bm || (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : 0);
+      });
+  }
+
+  function channelChip(ch) {
+    return el('span', 'chip chip-' + (ch === 'telegram' ? 'telegram' : 'web'), t.channel[ch] || ch);
+  }
+  function shortID(id) { return '#' + String(id).slice(0, 6); }
+
+  function convItem(c, pos) {
+    var li = el('li');
+    var b = el('button', 'conv');
+    b.type = 'button';
+    b.setAttribute('data-kefu', 'conversation');
+    b.setAttribute('data-id', c.id);
+    b.setAttribute('data-status', c.status);
+    b.setAttribute('data-mine', String(c.agent === state.name));
+    if (c.id === state.sel) b.setAttribute('aria-current', 'true');
+    var p = el('span', 'pos', c.status === 'waiting' ? pos : (c.agent || '?').slice(0, 1).toUpperCase());
+    p.title = c.status === 'waiting' ? t.position(pos) : t.heldBy(c.agent);
+    var title = el('span', 'title');
+    title.appendChild(channelChip(c.channel));
+    title.appendChild(el('span', '', shortID(c.id)));
+    if (c.status === 'active') title.appendChild(el('span', 'chip', c.agent === state.name ? t.heldByMe : c.agent));
+    if (state.unread.has(c.id)) title.appendChild(el('span', 'unread'));
+    var time = el('span', 'time', c.status === 'waiting' ? since(c.waiting_since) : fmtTime(c.updated_at));
+    time.setAttribute('data-since', c.status === 'waiting' ? c.waiting_since : '');
+    var preview = el('span', 'preview', c.preview || '—');
+    b.appendChild(p);
+    b.appendChild(title);
+    b.appendChild(time);
+    b.appendChild(preview);
+    b.addEventListener('click', function () { select(c.id); });
+    li.appendChild(b);
+    return li;
+  }
+
+  function renderList() {
+    var w = waitingSorted(), a = activeSorted();
+    var focused = document.activeElement && document.activeElement.getAttribute('data-id');
+    [['waiting', w], ['active', a]].forEach(function (g) {
+      var ul = $('#list-' + g[0]);
+      ul.textContent = '';
+      g[1].forEach(function (c, i) { ul.appendChild(convItem(c, i + 1)); });
+      $('#count-' + g[0]).textContent = g[1].length;
+      $('#count-' + g[0]).setAttribute('data-n', g[1].length);
+      $('#empty-' + g[0]).hidden = g[1].length > 0;
+    });
+    if (focused) {
+      var again = $('[data-kefu=conversation][data-id="' + CSS.escape(focused) + '"]');
+      if (again) again.focus();
+    }
+    $('#stat-waiting').textContent = w.length;
+    $('#stat-mine').textContent = a.filter(function (c) { return c.agent === state.name; }).length;
+    updateTitle();
+  }
+
+  function updateTitle() {
+    var n = waitingSorted().length;
+    document.title = (n ? '(' + n + ') ' : '') + t.title + ' · kefu';
+  }
+
+  // ---- one conversation ------------------------------------------------
+
+  function select(id) {
+    if (state.sel === id) return;
+    state.sel = id;
+    state.cur = state.convs.get(id) || null;
+    state.member = null;
+    state.pending = null;
+    state.unread.delete(id);
+    state.ids = new Set();
+    $('#log').textContent = '';
+    $('#action-result').hidden = true;
+    $('#placeholder').hidden = true;
+    $('#chat').hidden = false;
+    renderList();
+    renderHead();
+    renderMember();
+    follow().then(loadDetail);
+  }
+
+  function loadDetail() {
+    var id = state.sel;
+    if (!id) return Promise.resolve();
+    return api('GET', convURL(id)).then(function (d) {
+      if (state.sel !== id) return;
+      state.member = d.member;
+      d.messages.forEach(addMessage);
+      delete d.messages;
+      delete d.member;
+      upsert(d);
+      state.cur = d;
+      renderHead();
+      renderMember();
+    }, function (err) {
+      if (state.sel === id && err.status === 404) { toast(err.message, 'error'); }
+    });
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(state.refresh);
+    state.refresh = setTimeout(loadDetail, 300);
+  }
+
+  function mine() { return !!(state.cur && state.cur.status === 'active' && state.cur.agent === state.name); }
+
+  function renderHead() {
+    var c = state.cur;
+    if (!state.sel || !c) { $('#chat-title').textContent = ''; $('#chat-meta').textContent = ''; return; }
+    var h = $('#chat-title');
+    h.textContent = '';
+    h.appendChild(channelChip(c.channel));
+    h.appendChild(el('span', '', shortID(c.id)));
+    h.appendChild(el('span', 'pill pill-' + c.status, t.status[c.status] || c.status));
+    var meta = [t.lang[c.lang] || c.lang];
+    if (c.status === 'waiting') meta.push(t.position(c.position || '?'), t.waited(since(c.waiting_since)));
+    if (c.status === 'active') meta.push(c.agent === state.name ? t.heldByMe : t.heldBy(c.agent));
+    if (c.callback) meta.push(t.woKind.callback + ' ' + c.callback);
+    $('#chat-meta').textContent = meta.join(' · ');
+
+    var held = mine();
+    var other = c.status === 'active' && !held;
+    var claim = $('[data-kefu=claim]');
+    claim.hidden = held;
+    claim.disabled = other;
+    claim.title = other ? t.heldBy(c.agent) : '';
+    $('[data-kefu=release]').hidden = !held;
+    $('[data-kefu=close]').hidden = !held;
+
+    var input = $('[data-kefu=input]');
+    input.disabled = !held;
+    $('[data-kefu=send]').disabled = !held;
+    input.placeholder = held ? t.placeholderMine : other ? t.placeholderOther : t.placeholderClaim;
+    $('#composer-hint').textContent = held ? t.hintMine : '';
+    renderActions();
+  }
+
+  function verifiedNow() {
+    var m = state.member;
+    return !!(m && m.verified && (!m.verified_until || new Date(m.verified_until).getTime() > Date.now()));
+  }
+
+  function renderMember() {
+    var m = state.member;
+    $('#member-empty').hidden = !!m;
+    $('#member').hidden = !m;
+    if (!m) { renderActions(); return; }
+    var v = $('#member-verified');
+    var ok = verifiedNow();
+    v.setAttribute('data-verified', String(ok));
+    v.textContent = ok ? (m.verified_until ? t.verifiedUntil(fmt(m.verified_until, { hour: '2-digit', minute: '2-digit' })) : t.verified) : t.notVerified;
+    var dl = $('#member-facts');
+    dl.textContent = '';
+    function row(k, val) {
+      if (val === undefined || val === null || val === '') return;
+      dl.appendChild(el('dt', '', k));
+      dl.appendChild(el('dd', '', val));
+    }
+    row(t.account, m.account);
+    if (m.verified) {
+      row(t.phone, m.phone);
+      row(t.email, m.email);
+      row(t.plan, m.plan);
+      row(t.mstatus, t.memberStatus[m.status] || m.status);
+      row(t.periodEnd, fmt(m.period_end, { year: 'numeric', month: '2-digit', day: '2-digit' }));
+      row(t.autoRenew, m.auto_renew ? t.on : t.off);
+    }
+    renderActions();
+  }
+
+  function renderActions() {
+    var held = mine(), ok = verifiedNow();
+    $all('[data-action]').forEach(function (b) {
+      b.disabled = !(held && ok) || !!state.pending;
+      b.setAttribute('aria-pressed', String(state.pending === b.getAttribute('data-action')));
+    });
+    $('#actions-hint').textContent = !state.sel ? t.noSelection : !held ? t.actionsNeedClaim : !ok ? t.actionsNeedVerify : t.actionsReady;
+    var box = $('#confirm');
+    box.hidden = !state.pending || !held || !ok;
+    if (state.pending) $('#confirm-text').textContent = state.pending === 'cancel_now' ? t.confirmCancelNow : t.confirmNoRenew;
+  }
+
+  // ---- the transcript --------------------------------------------------
+
+  function messageEl(m) {
+    var from = ({ member: 1, bot: 1, agent: 1, system: 1 })[m.from] ? m.from : 'system';
+    var li = el('li', 'msg');
+    li.setAttribute('data-kefu', 'message');
+    li.setAttribute('data-from', from);
+    li.setAttribute('data-id', m.id);
+    var meta = el('span', 'meta');
+    meta.appendChild(el('b', '', t.from[from]));
+    meta.appendChild(document.createTextNode(fmtTime(m.at)));
+    li.appendChild(meta);
+    li.appendChild(el('div', 'bubble', m.text));
+    if (m.buttons && m.buttons.length) {
+      var offered = el('div', 'offered');
+      m.buttons.forEach(function (b) { offered.appendChild(el('span', '', b.label)); });
+      li.appendChild(offered);
+    }
+    li._message = m;
+    return li;
+  }
+
+  function seq(id) { var n = Number(id); return isNaN(n) ? 0 : n; }
+
+  function addMessage(m) {
+    if (!m || state.ids.has(m.id)) return;
+    state.ids.add(m.id);
+    var log = $('#log');
+    var near = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    var node = messageEl(m);
+    var after = null;
+    $all('[data-kefu=message]', log).some(function (x) {
+      if (seq(x.getAttribute('data-id')) > seq(m.id)) { after = x; return true; }
+      return false;
+    });
+    log.insertBefore(node, after);
+    if (near || m.from === 'agent') log.scrollTop = log.scrollHeight;
+  }
+
+  function rerenderLog() {
+    var log = $('#log');
+    $all('[data-kefu=message]', log).forEach(function (x) { log.replaceChild(messageEl(x._message), x); });
+  }
+
+  // ---- agent actions ---------------------------------------------------
+
+  function version() { return state.cur ? state.cur.version : 0; }
+
+  function act(path, body, done) {
+    var id = state.sel;
+    body = Object.assign({ version: version() }, body || {});
+    return api('POST', convURL(id, path), body).then(function (s) {
+      if (s && s.id) upsert(s);
+      if (done) done(s);
+      if (!state.stream) loadDetail();
+      return s;
+    }, function (err) { failed(err); throw err; });
+  }
+
+  $('[data-kefu=claim]').addEventListener('click', function () {
+    act('/claim', {}, function () { toast(t.claimed); $('[data-kefu=input]').focus(); }).catch(function () {});
+  });
+  $('[data-kefu=release]').addEventListener('click', function () {
+    act('/release', {}, function () { toast(t.released); }).catch(function () {});
+  });
+  $('[data-kefu=close]').addEventListener('click', function () {
+    act('/close', {}, function () { toast(t.closed); }).catch(function () {});
+  });
+
+  var composer = $('#composer');
+  var input = $('[data-kefu=input]');
+  composer.addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text || !mine()) return;
+    var send = $('[data-kefu=send]');
+    send.disabled = true;
+    act('/messages', { text: text }, function () { input.value = ''; })
+      .catch(function () {})
+      .then(function () { send.disabled = !mine(); input.focus(); });
+  });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+
+  $all('[data-action]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      state.pending = b.getAttribute('data-action');
+      $('#action-result').hidden = true;
+      renderActions();
+      $('[data-kefu=action-confirm]').focus();
+    });
+  });
+  $('[data-kefu=action-back]').addEventListener('click', function () {
+    state.pending = null;
+    renderActions();
+  });
+  $('[data-kefu=action-confirm]').addEventListener('click', function () {
+    var action = state.pending;
+    if (!action) return;
+    var btn = this;
+    btn.disabled = true;
+    api('POST', convURL(state.sel, '/actions'), { action: action, version: version() }).then(function (o) {
+      state.pending = null;
+      var res = $('#action-result');
+      res.textContent = t.done(o.number);
+      res.hidden = false;
+      renderActions();
+      loadDetail();
+    }, failed).then(function () { btn.disabled = false; });
+  });
+
+  // ---- work-order lookup -----------------------------------------------
+
+  $('#lookup').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var n = $('[data-kefu=workorder-number]').value.trim();
+    var box = $('[data-kefu=workorder]');
+    var errBox = $('#wo-error');
+    if (!n) return;
+    api('GET', '/api/workorders/' + encodeURIComponent(n)).then(function (o) {
+      errBox.hidden = true;
+      box.textContent = '';
+      function row(k, v, cls) {
+        if (v === undefined || v === null || v === '') return;
+        box.appendChild(el('dt', '', k));
+        box.appendChild(el('dd', cls || '', v));
+      }
+      row(t.wo.number, o.number, 'wo');
+      row(t.wo.kind, t.woKind[o.kind] || o.kind);
+      if (o.action) row(t.wo.action, t.woKind[o.action] || o.action);
+      row(t.wo.status, t.woStatus[o.status] || o.status);
+      row(t.wo.channel, t.channel[o.channel] || o.channel);
+      row(t.wo.executor, o.executor);
+      row(t.wo.effective, fmtDateTime(o.effective_at));
+      if (o.kind !== 'callback') row(t.wo.refund, o.refund_cents ? '¥' + (o.refund_cents / 100).toFixed(2) : t.noRefund);
+      if (o.kind !== 'callback') row(t.wo.autoRenew, o.auto_renew ? t.on : t.off);
+      row(t.wo.created, fmtDateTime(o.created_at));
+      row(t.wo.reason, o.reason);
+      if (o.conversation) {
+        box.appendChild(el('dt', '', t.wo.conversation));
+        var dd = el('dd');
+        var open = el('button', 'link', t.openConversation + ' ' + shortID(o.conversation));
+        open.type = 'button';
+        open.addEventListener('click', function () { select(o.conversation); });
+        dd.appendChild(open);
+        box.appendChild(dd);
+      }
+      box.hidden = false;
+    }, function (err) {
+      if (err.status === 401) return;
+      box.hidden = true;
+      errBox.textContent = err.message;
+      errBox.hidden = false;
+    });
+  });
+
+  // Wait times and verification expiry move with the clock; nothing is
+  // fetched for it.
+  setInterval(function () {
+    if (!state.token) return;
+    $all('.conv .time[data-since]').forEach(function (x) {
+      var s = x.getAttribute('data-since');
+      if (s) x.textContent = since(s);
+    });
+    if (state.sel) { renderHead(); renderMember(); }
+  }, 15000);
+
+  // ---- start -----------------------------------------------------------
+
+  applyLang();
+  var saved = null;
+  try { saved = session && JSON.parse(session.getItem(KEY_SESSION) || 'null'); } catch (e) { saved = null; }
+  if (saved && saved.token) {
+    api('GET', '/agent/api/me', undefined, saved.token).then(function (me) { start(me, saved.token); }, function (err) {
+      if (session) session.removeItem(KEY_SESSION);
+      showLoginError(err.status === 401 ? t.sessionEnded : '');
+    });
+  } else {
+    $('[data-kefu=agent-name]').focus();
+  }
+})();
