@@ -73,13 +73,14 @@ func (h *ServiceHours) Contains(t time.Time) bool {
 
 func handoffKey(id string) []byte { return []byte("handoff/" + id) }
 
-// indexHandoff keeps the handoff index (conversations waiting or held) in
-// step with a conversation being stored, so start-up reads only those.
-func (r *Runtime) indexHandoff(txn *badger.Txn, c Conversation) error {
+// handoffWrite keeps the handoff index (conversations waiting or held) in
+// step with a conversation whose status changed, so start-up and listings
+// read only those.
+func handoffWrite(c Conversation) write {
 	if c.Status == StatusWaiting || c.Status == StatusActive {
-		return txn.Set(handoffKey(c.ID), []byte(c.Status))
+		return write{handoffKey(c.ID), []byte(c.Status)}
 	}
-	return txn.Delete(handoffKey(c.ID))
+	return write{key: handoffKey(c.ID)}
 }
 
 // handoffIDs lists the conversations waiting or held, from the index.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,8 +39,9 @@ type Runtime struct {
 
 	loc     *time.Location
 	started time.Time
-	hoCfg   HandoffConfig
-	ho      handoffs
+
+	hoCfg HandoffConfig
+	ho    handoffs
 
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -336,20 +338,23 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 	}
 	c := e.c
 	c.UpdatedAt = e.now
-	err = update(r.store.State, func(txn *badger.Txn) error {
-		if err := setJSON(txn, convKey(c.ID), c); err != nil {
-			return err
-		}
-		if err := r.indexHandoff(txn, c); err != nil {
-			return err
-		}
-		for i, m := range e.msgs {
-			if err := setJSON(txn, msgKey(c.ID, c.Seq-uint64(len(e.msgs)-1-i)), m); err != nil {
-				return err
+	writes, err := r.encodeChange(c, before, e.msgs)
+	if err == nil {
+		err = update(r.store.State, func(txn *badger.Txn) error {
+			for _, w := range writes {
+				var err error
+				if w.val == nil {
+					err = txn.Delete(w.key)
+				} else {
+					err = txn.Set(w.key, w.val)
+				}
+				if err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		r.metrics.Errors.WithLabelValues("store").Inc()
 		return lc.conv, fmt.Errorf("save conversation %s: %w", c.ID, err)
@@ -367,6 +372,33 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		r.handoffChanged(c, before)
 	}
 	return c, nil
+}
+
+// write is one key to set, or to delete when val is nil.
+type write struct{ key, val []byte }
+
+// encodeChange encodes what storing a changed conversation writes: the
+// conversation, its new messages, and the handoff index when the status
+// changed. Encoding happens before the transaction, so a conflict retry
+// does not encode again.
+func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message) ([]write, error) {
+	writes := make([]write, 0, len(msgs)+2)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	writes = append(writes, write{convKey(c.ID), b})
+	if c.Status != before {
+		writes = append(writes, handoffWrite(c))
+	}
+	for i, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		writes = append(writes, write{msgKey(c.ID, c.Seq-uint64(len(msgs)-1-i)), b})
+	}
+	return writes, nil
 }
 
 func (r *Runtime) liveCount() float64 {
