@@ -117,6 +117,7 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	r.wg.Add(1)
 	go r.janitor()
+	r.keepFor(cfg.Retention)
 	return r, nil
 }
 

@@ -26,16 +26,41 @@ type VerificationRules struct {
 	LockFor         time.Duration // how long it stays locked
 	ResendAfter     time.Duration // least time between two sends
 	MaxSendsPerHour int           // sends in any hour
+
+	// Limits per source (a client address, a Telegram user: see
+	// WithSource) whatever the accounts, so that one source cannot spread
+	// its guesses or its SMS over many accounts. 0: no limit.
+	MaxSendsPerSource int // codes sent in any hour
+	MaxWrongPerSource int // wrong codes or answers in any hour
 }
 
 // DefaultVerificationRules returns DESIGN §2's defaults: 6 digits, valid 5
 // minutes, 5 wrong tries lock for 15 minutes, resend after 60 s, 5 sends an
-// hour.
+// hour; and per source 10 sends and 20 wrong tries an hour.
 func DefaultVerificationRules() VerificationRules {
 	return VerificationRules{
 		CodeDigits: 6, CodeTTL: 5 * time.Minute, MaxTries: 5, LockFor: 15 * time.Minute,
 		ResendAfter: 60 * time.Second, MaxSendsPerHour: 5,
+		MaxSendsPerSource: 10, MaxWrongPerSource: 20,
 	}
+}
+
+// sourceCtxKey is the context key of WithSource.
+type sourceCtxKey struct{}
+
+// WithSource returns ctx carrying where a member's request comes from, as a
+// channel knows it: "ip:203.0.113.7", "telegram:12345". Channels set it on
+// the context of Handle and Start; verification limits count per source as
+// well as per account. Requests without a source are limited per account
+// only.
+func WithSource(ctx context.Context, source string) context.Context {
+	return context.WithValue(ctx, sourceCtxKey{}, source)
+}
+
+// SourceOf returns the source WithSource put in ctx, or "".
+func SourceOf(ctx context.Context) string {
+	s, _ := ctx.Value(sourceCtxKey{}).(string)
+	return s
 }
 
 // verifyPrefix + account key → verifyRecord (JSON), in the State database.
@@ -45,8 +70,9 @@ const verifyPrefix = "verify/"
 // security questions, with tries, locks and send limits counted per account
 // (the member, whichever of their phone or email was given; or the
 // identifier itself when it is not registered), so a new conversation does
-// not reset them. Only an HMAC of a code is stored. It is safe for concurrent
-// use.
+// not reset them, and per source (SourceOf the context), so one client cannot
+// spread its attempts over many accounts. Only an HMAC of a code is stored,
+// and only an HMAC of a source. It is safe for concurrent use.
 type Verification struct {
 	db       *badger.DB
 	members  dialog.Members
@@ -87,6 +113,32 @@ type verifyRecord struct {
 	CodeExpires time.Time   `json:"code_expires,omitzero"`
 }
 
+// sourceRecord is what one source did within the last hour.
+type sourceRecord struct {
+	Sends []time.Time `json:"sends,omitempty"`
+	Wrong []time.Time `json:"wrong,omitempty"`
+}
+
+// sourceKey is the database key of a source's record; "" for no source.
+func (v *Verification) sourceKey(ctx context.Context) string {
+	src := SourceOf(ctx)
+	if src == "" {
+		return ""
+	}
+	mac := hmac.New(sha256.New, v.secret)
+	mac.Write([]byte("source|" + src))
+	return verifyPrefix + "source/" + hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// overLimit reports whether a source used up limit events within the hour,
+// and how long until the one that counts leaves it.
+func overLimit(events []time.Time, limit int, now time.Time) (bool, time.Duration) {
+	if limit <= 0 || len(events) < limit {
+		return false, 0
+	}
+	return true, events[len(events)-limit].Add(time.Hour).Sub(now)
+}
+
 // account is who a verification counts against.
 type account struct {
 	key    string // the database key of its verifyRecord
@@ -123,8 +175,9 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	}
 	var res dialog.SendResult
 	var code string
-	err = v.update(acct.key, func(r *verifyRecord, now time.Time) error {
+	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		code = ""
+		srcFull, srcWait := overLimit(src.Sends, v.rules.MaxSendsPerSource, now)
 		switch {
 		case now.Before(r.LockedUntil):
 			res = dialog.SendResult{Status: dialog.SendLocked, Wait: r.LockedUntil.Sub(now)}
@@ -132,6 +185,8 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 			res = dialog.SendResult{Status: dialog.SendTooSoon, Wait: r.LastSend.Add(v.rules.ResendAfter).Sub(now)}
 		case len(r.Sends) >= v.rules.MaxSendsPerHour:
 			res = dialog.SendResult{Status: dialog.SendLimited, Wait: r.Sends[0].Add(time.Hour).Sub(now)}
+		case srcFull:
+			res = dialog.SendResult{Status: dialog.SendLimited, Wait: srcWait}
 		default:
 			// Unregistered accounts get a code too, one nobody ever sees:
 			// checking it then takes the same path as for a member.
@@ -144,6 +199,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 			r.CodeExpires = now.Add(v.rules.CodeTTL)
 			r.LastSend = now
 			r.Sends = append(r.Sends, now)
+			src.Sends = append(src.Sends, now)
 			res = dialog.SendResult{Status: dialog.SendSent}
 		}
 		return nil
@@ -180,15 +236,18 @@ func (v *Verification) CheckCode(ctx context.Context, id, code string) (dialog.C
 	}
 	code = strings.TrimSpace(code)
 	var res dialog.CheckResult
-	err = v.update(acct.key, func(r *verifyRecord, now time.Time) error {
+	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
+		srcFull, srcWait := overLimit(src.Wrong, v.rules.MaxWrongPerSource, now)
 		switch {
 		case now.Before(r.LockedUntil):
 			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: r.LockedUntil.Sub(now)}
+		case srcFull:
+			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: srcWait}
 		case r.CodeMAC == nil || !now.Before(r.CodeExpires):
 			res = dialog.CheckResult{Status: dialog.CheckExpired}
 		default:
 			ok := hmac.Equal(r.CodeMAC, v.codeMAC(acct.key, code))
-			res = v.judge(r, now, ok && acct.known, acct.member.ID)
+			res = v.judge(r, src, now, ok && acct.known, acct.member.ID)
 		}
 		return nil
 	})
@@ -211,12 +270,16 @@ func (v *Verification) CheckAnswers(ctx context.Context, id string, amountCents 
 	ok := acct.known && m.LastOrder.AmountCents > 0 && !m.RegisteredAt.IsZero() &&
 		amountCents == m.LastOrder.AmountCents && month == int(m.RegisteredAt.In(v.loc).Month())
 	var res dialog.CheckResult
-	err = v.update(acct.key, func(r *verifyRecord, now time.Time) error {
+	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		if now.Before(r.LockedUntil) {
 			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: r.LockedUntil.Sub(now)}
 			return nil
 		}
-		res = v.judge(r, now, ok, m.ID)
+		if srcFull, srcWait := overLimit(src.Wrong, v.rules.MaxWrongPerSource, now); srcFull {
+			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: srcWait}
+			return nil
+		}
+		res = v.judge(r, src, now, ok, m.ID)
 		return nil
 	})
 	if err != nil {
@@ -226,12 +289,13 @@ func (v *Verification) CheckAnswers(ctx context.Context, id string, amountCents 
 }
 
 // judge records one answer in r: a right one clears the tries and the code,
-// a wrong one counts and at MaxTries locks the account.
-func (v *Verification) judge(r *verifyRecord, now time.Time, ok bool, memberID string) dialog.CheckResult {
+// a wrong one counts (for the source too) and at MaxTries locks the account.
+func (v *Verification) judge(r *verifyRecord, src *sourceRecord, now time.Time, ok bool, memberID string) dialog.CheckResult {
 	if ok {
 		r.Tries, r.CodeMAC, r.CodeExpires = 0, nil, time.Time{}
 		return dialog.CheckResult{Status: dialog.CheckOK, MemberID: memberID}
 	}
+	src.Wrong = append(src.Wrong, now)
 	r.Tries++
 	if r.Tries >= v.rules.MaxTries {
 		r.Tries, r.CodeMAC, r.CodeExpires = 0, nil, time.Time{}
@@ -241,29 +305,54 @@ func (v *Verification) judge(r *verifyRecord, now time.Time, ok bool, memberID s
 	return dialog.CheckResult{Status: dialog.CheckWrong, Remaining: v.rules.MaxTries - r.Tries}
 }
 
-// update runs fn on the account's record in a transaction (retried on
-// conflict) and writes it back. Records expire from the database once every
-// counter in them has lapsed.
-func (v *Verification) update(key string, fn func(r *verifyRecord, now time.Time) error) error {
+// update runs fn on the account's record and the source's (srcKey "": a
+// record that is not kept) in one transaction (retried on conflict) and
+// writes them back. Records expire from the database once every counter in
+// them has lapsed.
+func (v *Verification) update(key, srcKey string, fn func(r *verifyRecord, src *sourceRecord, now time.Time) error) error {
 	ttl := time.Hour + v.rules.LockFor + v.rules.CodeTTL + v.rules.ResendAfter
 	return update(v.db, func(txn *badger.Txn) error {
 		var r verifyRecord
+		var src sourceRecord
 		if _, err := getJSON(txn, []byte(key), &r); err != nil {
 			return err
 		}
+		if srcKey != "" {
+			if _, err := getJSON(txn, []byte(srcKey), &src); err != nil {
+				return err
+			}
+		}
 		now := v.now()
-		for len(r.Sends) > 0 && !now.Before(r.Sends[0].Add(time.Hour)) {
-			r.Sends = r.Sends[1:]
-		}
-		if err := fn(&r, now); err != nil {
+		r.Sends = withinHour(r.Sends, now)
+		src.Sends, src.Wrong = withinHour(src.Sends, now), withinHour(src.Wrong, now)
+		before := len(src.Sends) + len(src.Wrong)
+		if err := fn(&r, &src, now); err != nil {
 			return err
 		}
-		b, err := json.Marshal(r)
-		if err != nil {
+		if err := setEntryJSON(txn, key, r, ttl); err != nil {
 			return err
 		}
-		return txn.SetEntry(badger.NewEntry([]byte(key), b).WithTTL(ttl))
+		if srcKey == "" || len(src.Sends)+len(src.Wrong) == before {
+			return nil // nothing new for the source: no write, fewer conflicts
+		}
+		return setEntryJSON(txn, srcKey, src, time.Hour)
 	})
+}
+
+// withinHour drops the times an hour or more before now (oldest first).
+func withinHour(ts []time.Time, now time.Time) []time.Time {
+	for len(ts) > 0 && !now.Before(ts[0].Add(time.Hour)) {
+		ts = ts[1:]
+	}
+	return ts
+}
+
+func setEntryJSON(txn *badger.Txn, key string, v any, ttl time.Duration) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return txn.SetEntry(badger.NewEntry([]byte(key), b).WithTTL(ttl))
 }
 
 // newCode draws a uniform code of CodeDigits digits.

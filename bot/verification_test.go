@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -333,5 +334,246 @@ func TestVerifyAnswers(t *testing.T) {
 	}
 	if res := check("demo@example.com", 5000, 3); res.Status != dialog.CheckLocked {
 		t.Errorf("right answers while locked = %+v; want locked", res)
+	}
+}
+
+// extraPhone is the phone of the i-th synthetic member; seededMembers is
+// called with extra 0, so these are all unregistered: the limits count the
+// same either way.
+func extraPhone(i int) string { return strconv.Itoa(15000000000 + i) }
+
+// One source asking codes for many accounts is limited, whatever the
+// accounts; another source is not, and the hour frees it again.
+func TestVerifySendLimitPerSource(t *testing.T) {
+	v := newVerifier(t)
+	a, b := WithSource(context.Background(), "ip:198.51.100.7"), WithSource(context.Background(), "telegram:42")
+	send := func(ctx context.Context, account string) dialog.SendResult {
+		t.Helper()
+		res, err := v.SendCode(ctx, dialog.CodeRequest{Account: account, Method: dialog.MethodSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for i := range 10 {
+		if res := send(a, extraPhone(i)); res.Status != dialog.SendSent {
+			t.Fatalf("send %d from one source = %+v; want sent", i+1, res)
+		}
+		v.clock.advance(time.Minute)
+	}
+	// 10 minutes after the first send: it leaves the hour in 50.
+	if res := send(a, "13800138000"); res.Status != dialog.SendLimited || res.Wait != 50*time.Minute {
+		t.Fatalf("11th send from one source = %+v; want limited for 50m", res)
+	}
+	if n := len(v.sent.list()); n != 0 {
+		t.Fatalf("the limited send delivered %d notices", n)
+	}
+	if res := send(b, "13800138000"); res.Status != dialog.SendSent {
+		t.Fatalf("send from another source = %+v; want sent", res)
+	}
+	if res := send(context.Background(), extraPhone(20)); res.Status != dialog.SendSent {
+		t.Fatalf("send without a source = %+v; want sent", res)
+	}
+	v.clock.advance(50 * time.Minute)
+	if res := send(a, extraPhone(21)); res.Status != dialog.SendSent {
+		t.Fatalf("send from the source an hour later = %+v; want sent", res)
+	}
+}
+
+// Wrong codes and wrong answers from one source count together across
+// accounts; at 20 in an hour every check from it is refused as locked,
+// right answers included, while the accounts themselves stay unlocked.
+func TestVerifyWrongLimitPerSource(t *testing.T) {
+	ctx := WithSource(context.Background(), "ip:198.51.100.8")
+	v := newVerifier(t)
+	v.random = zeros{}
+	wrong := 0
+	for acct := 0; wrong < 20; acct++ {
+		account := extraPhone(acct)
+		if _, err := v.SendCode(ctx, dialog.CodeRequest{Account: account, Method: dialog.MethodSMS}); err != nil {
+			t.Fatal(err)
+		}
+		// Four wrong tries per account: below the account's lock.
+		for range 4 {
+			var res dialog.CheckResult
+			var err error
+			if wrong%2 == 0 {
+				res, err = v.CheckCode(ctx, account, "123456")
+			} else {
+				res, err = v.CheckAnswers(ctx, account, 100, 2)
+			}
+			if err != nil || res.Status != dialog.CheckWrong {
+				t.Fatalf("wrong try %d = %+v, %v; want wrong", wrong+1, res, err)
+			}
+			wrong++
+			if wrong == 20 {
+				break
+			}
+		}
+		v.clock.advance(time.Minute) // past the resend interval; stays under 10 sends
+	}
+	for _, check := range []func() (dialog.CheckResult, error){
+		func() (dialog.CheckResult, error) { return v.CheckCode(ctx, "13800138000", "000000") },
+		func() (dialog.CheckResult, error) { return v.CheckAnswers(ctx, "13800138000", 5000, 3) },
+	} {
+		if res, err := check(); err != nil || res.Status != dialog.CheckLocked || res.Wait <= 0 || res.Wait > time.Hour {
+			t.Fatalf("check from the source after 20 wrong = %+v, %v; want locked for under an hour", res, err)
+		}
+	}
+	// The member, from elsewhere, is not locked out by someone else's guesses.
+	code := v.send(t, "13800138000", dialog.MethodSMS)
+	if res := v.check(t, "13800138000", code); res.Status != dialog.CheckOK {
+		t.Fatalf("the member from another source = %+v; want ok", res)
+	}
+	v.clock.advance(time.Hour)
+	if res, _ := v.CheckAnswers(ctx, "13800138000", 5000, 3); res.Status != dialog.CheckOK {
+		t.Fatalf("right answers from the source an hour later = %+v; want ok", res)
+	}
+}
+
+// The state database keeps no source in the clear.
+func TestVerifySourceNotStored(t *testing.T) {
+	v := newVerifier(t)
+	const ip = "203.0.113.99"
+	if _, err := v.SendCode(WithSource(context.Background(), "ip:"+ip), dialog.CodeRequest{Account: "13800138000", Method: dialog.MethodSMS}); err != nil {
+		t.Fatal(err)
+	}
+	sources := 0
+	scanState(t, v.store, func(k, val []byte) {
+		if bytes.Contains(k, []byte(ip)) || bytes.Contains(val, []byte(ip)) {
+			t.Errorf("state holds the address: %q = %q", k, val)
+		}
+		if bytes.HasPrefix(k, []byte(verifyPrefix+"source/")) {
+			sources++
+		}
+	})
+	if sources != 1 {
+		t.Errorf("%d source records, want 1", sources)
+	}
+}
+
+// No enumeration: through a whole verification — code sent, wrong codes, a
+// resend asked too soon, the lock, wrong security answers, another method —
+// a registered and an unregistered phone or email get the same replies,
+// word for word but for the masked identifier, with the same buttons.
+func TestVerifyRepliesDoNotRevealRegistration(t *testing.T) {
+	now := testNow
+	rt, err := Open(Config{
+		DataDir: t.TempDir(), Demo: true, Location: shanghai, Log: quietLog,
+		Notifier: &notices{}, Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	ctx := context.Background()
+
+	type step struct {
+		button bool
+		text   string
+		wait   time.Duration // instead of a message: time passes
+	}
+	say := func(s string) step { return step{text: s} }
+	press := func(v string) step { return step{button: true, text: v} }
+	wait := func(d time.Duration) step { return step{wait: d} }
+	// Every code typed is wrong for both: "000000" cannot be a code here
+	// once the registered account's real one is known to differ; the test
+	// checks that below.
+	script := func(lang dialog.Lang, account string) []step {
+		cancel, amount, month := "我要取消会员", "12.34", "2月"
+		if lang == dialog.EN {
+			cancel, month = "I want to cancel my membership", "February"
+		}
+		return []step{
+			say(cancel), say(account), press("method:sms"),
+			say("000000"), press("resend"), say("000000"), say("000000"), say("000000"),
+			say("000000"), // the fifth wrong try locks
+			say(cancel), say(account), press("method:sms"),
+			wait(15 * time.Minute),
+			say(cancel), say(account), press("method:questions"), say(amount), say(month),
+			press("methods"), press("method:email"), say("999999"), press("resend"),
+			wait(5 * time.Minute), say("999999"),
+			press("abort"),
+		}
+	}
+	mask := func(account string) string { return dialog.MaskAccount(account) }
+	run := func(lang dialog.Lang, account string) (replies []string, codes []string) {
+		id, _, err := rt.Resolve(ctx, "test", string(lang)+"/"+account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Start(ctx, id, lang, ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range script(lang, account) {
+			if s.wait > 0 {
+				now = now.Add(s.wait)
+				continue
+			}
+			kind := dialog.InputText
+			if s.button {
+				kind = dialog.InputButton
+			}
+			if err := rt.Handle(ctx, id, kind, s.text, lang); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(10 * time.Second)
+		}
+		history, err := rt.History(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		masked := mask(account)
+		for _, m := range history {
+			switch m.From {
+			case FromBot:
+				line := strings.ReplaceAll(m.Text, masked, "<account>")
+				for _, b := range m.Buttons {
+					line += " [" + strings.ReplaceAll(b.Label, masked, "<account>") + "|" + b.Value + "]"
+				}
+				replies = append(replies, line)
+			case FromSystem: // the demo's stand-in for the SMS: not a reply
+				codes = append(codes, m.Text)
+			}
+		}
+		return replies, codes
+	}
+	for _, tc := range []struct {
+		lang                     dialog.Lang
+		registered, unregistered string
+	}{
+		{dialog.ZH, "13800138000", "13800138001"},
+		{dialog.EN, "13900139000", "13900139001"},
+		{dialog.EN, "renewoff@example.com", "renew0ff@example.com"},
+		{dialog.ZH, "expired@example.com", "expire@example.com"},
+	} {
+		known, sent := run(tc.lang, tc.registered)
+		unknown, none := run(tc.lang, tc.unregistered)
+		if len(sent) == 0 || len(none) != 0 {
+			t.Fatalf("%s: %d demo codes for the member, %d for the stranger; want some and none", tc.registered, len(sent), len(none))
+		}
+		for _, c := range sent {
+			if strings.Contains(c, "000000") || strings.Contains(c, "999999") {
+				t.Skipf("the member's random code was one the script types as wrong: %q", c)
+			}
+		}
+		if strings.Join(known, "\n") != strings.Join(unknown, "\n") {
+			for i := range max(len(known), len(unknown)) {
+				var k, u string
+				if i < len(known) {
+					k = known[i]
+				}
+				if i < len(unknown) {
+					u = unknown[i]
+				}
+				if k != u {
+					t.Errorf("%s vs %s, reply %d:\n registered:   %q\n unregistered: %q", tc.registered, tc.unregistered, i, k, u)
+				}
+			}
+			t.FailNow()
+		}
+		if len(known) < 15 {
+			t.Fatalf("%s: only %d replies; the script did not go through the verification:\n%s", tc.registered, len(known), strings.Join(known, "\n"))
+		}
 	}
 }

@@ -279,7 +279,7 @@ func (a *Adapter) onMessage(c *chat, m *models.Message) error {
 	}
 	c.unblock(a)
 	hint := hintOf(m.From)
-	ctx := a.ctx
+	ctx := bot.WithSource(a.ctx, source(m.From))
 	if m.Contact != nil {
 		if m.Contact.UserID != m.From.ID {
 			c.enqueue(a, job{text: a.text(a.langOf(conv, hint), "telegram_contact_not_own", nil)})
@@ -372,8 +372,11 @@ func (a *Adapter) onCallback(c *chat, q *models.CallbackQuery) error {
 	if msg != nil && msg.ReplyMarkup != nil {
 		c.enqueue(a, job{edit: msg.ID, markup: usedKeyboard(msg, q.Data)})
 	}
-	return a.rt.Handle(a.ctx, conv, dialog.InputButton, q.Data, hintOf(&q.From))
+	return a.rt.Handle(bot.WithSource(a.ctx, source(&q.From)), conv, dialog.InputButton, q.Data, hintOf(&q.From))
 }
+
+// source is a Telegram user as the verification limits count sources.
+func source(from *models.User) string { return "telegram:" + strconv.FormatInt(from.ID, 10) }
 
 // answer stops the spinner on the member's button; best effort.
 func (a *Adapter) answer(id string) {

@@ -72,6 +72,9 @@ func (c *conn) serve() {
 		return c.ws.SetReadDeadline(time.Now().Add(c.ch.readWait))
 	})
 	ctx := context.Background() // turns finish even when the member leaves mid-turn
+	if c.ch.bySource {
+		ctx = bot.WithSource(ctx, "ip:"+c.ip)
+	}
 
 	hello, ok := c.awaitHello()
 	if !ok {

@@ -33,6 +33,10 @@ const (
 	MaxFrameBytes = 8 << 10 // larger frames get error frame too_long
 	MsgBurst      = 20      // burst of the per-conversation message rate
 
+	// DefaultMaxConns is Config.MaxConns's default: at about 17 KiB an idle
+	// connection (BenchmarkIdleConnection), some 170 MiB.
+	DefaultMaxConns = 10000
+
 	hardReadLimit = 64 << 10 // beyond this gorilla closes the connection
 	ipBurstFactor = 4        // the per-address burst is this many conversations' bursts
 	connBurst     = 20       // connections a client address may open at once
@@ -56,11 +60,15 @@ type Config struct {
 	// MsgBurst; 0 means no limit.
 	MsgRate float64
 	// IPRate is member messages a second per client address, with a burst
-	// of 4×MsgBurst; 0 means no limit.
+	// of 4×MsgBurst; 0 means no limit. When it is not 0 the runtime's
+	// verification limits count per client address too (bot.WithSource).
 	IPRate float64
 	// ConnRate is new websocket connections a second per client address,
 	// with a burst of 20; 0 means no limit.
 	ConnRate float64
+	// MaxConns bounds the open websocket connections; beyond it a new one
+	// is refused with HTTP 503 and Retry-After. Default DefaultMaxConns.
+	MaxConns int
 
 	// PingInterval is how often an idle connection is pinged; a connection
 	// silent for two intervals is dropped. Default 25 s.
@@ -84,8 +92,10 @@ type Channel struct {
 	convLimit *bot.Limiter
 	ipLimit   *bot.Limiter
 	connLimit *bot.Limiter
+	bySource  bool // verification limits count per client address
 
 	workers *workers
+	slots   chan struct{} // one per open connection (MaxConns)
 
 	pingEvery time.Duration
 	readWait  time.Duration
@@ -108,6 +118,9 @@ func New(cfg Config) *Channel {
 	if cfg.HelloTimeout <= 0 {
 		cfg.HelloTimeout = 10 * time.Second
 	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	ch := &Channel{
 		rt:        cfg.Runtime,
 		log:       cfg.Log.With("channel", ChannelName),
@@ -117,7 +130,9 @@ func New(cfg Config) *Channel {
 		convLimit: bot.NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
 		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*MsgBurst, cfg.Now),
 		connLimit: bot.NewLimiter(cfg.ConnRate, connBurst, cfg.Now),
+		bySource:  cfg.IPRate > 0,
 		workers:   newWorkers(),
+		slots:     make(chan struct{}, cfg.MaxConns),
 		pingEvery: cfg.PingInterval,
 		readWait:  2 * cfg.PingInterval,
 		helloWait: cfg.HelloTimeout,
@@ -237,13 +252,23 @@ func (ch *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the service is restarting; try again shortly", http.StatusServiceUnavailable)
 		return
 	}
+	select {
+	case ch.slots <- struct{}{}:
+	default:
+		ch.metrics.Errors.WithLabelValues("web_conns_full").Inc()
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "the chat is full right now; try again shortly", http.StatusServiceUnavailable)
+		return
+	}
 	bw := &batchWriter{ResponseWriter: w}
 	ws, err := ch.upgrader.Upgrade(bw, r, nil)
 	if err != nil {
+		<-ch.slots
 		return // the upgrader has answered
 	}
 	c := newConn(ch, ws, bw.conn, ip)
 	if !ch.track(c) {
+		<-ch.slots
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseServiceRestart, "restarting"), time.Now().Add(time.Second))
 		ws.Close()
 		return
@@ -251,6 +276,7 @@ func (ch *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The connection runs on a goroutine of its own so that this one
 	// returns and net/http lets go of the request's buffers (about 10 KiB).
 	go func() {
+		defer func() { <-ch.slots }()
 		defer ch.untrack(c)
 		connections := ch.metrics.Connections.WithLabelValues(ChannelName)
 		connections.Inc()
