@@ -556,7 +556,7 @@ func (r *Runtime) MemberSummary(ctx context.Context, id string) (MemberSummary, 
 	s.VerifiedUntil = c.State.VerifiedAt.Add(orDuration(r.engine.VerifiedFor, dialog.DefaultVerifiedFor))
 	s.Phone, s.Email = dialog.MaskPhone(m.Phone), dialog.MaskEmail(m.Email)
 	s.Plan = r.render(c.Lang(), "plan_"+m.Plan.Code, nil)
-	s.Status, s.PeriodEnd, s.AutoRenew = string(m.Status), m.PeriodEnd, m.AutoRenew
+	s.Status, s.PeriodEnd, s.AutoRenew = string(m.StatusAt(r.now())), m.PeriodEnd, m.AutoRenew
 	return s, nil
 }
 

@@ -663,6 +663,7 @@ func (t *turn) member() (Member, bool) {
 		t.unavailable(err)
 		return Member{}, false
 	}
+	m.Status = m.StatusAt(t.in.At)
 	return m, true
 }
 

@@ -220,3 +220,14 @@ func TestButtonLabelsRender(t *testing.T) {
 		t.Error("a confirm button got a label without its message")
 	}
 }
+
+// TestLapsedMemberCountsAsExpired: a plan past its period end is not
+// offered for cancelling, even if the member system still says active.
+func TestLapsedMemberCountsAsExpired(t *testing.T) {
+	h := newHarness(t)
+	h.now = h.now.Add(21 * 24 * time.Hour)
+	r := verifyTo(h, "我要取消会员", "13800138000")
+	if got := ids(r); !slices.Equal(got, []string{"verified", "cancel_expired"}) {
+		t.Fatalf("lapsed member: %v, want verified, cancel_expired", got)
+	}
+}

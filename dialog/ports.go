@@ -40,6 +40,15 @@ type Member struct {
 	LastOrder    Order // most recent order, for the security questions
 }
 
+// StatusAt is the member's status at now: an active plan whose paid period
+// has ended counts as expired even before the member system says so.
+func (m Member) StatusAt(now time.Time) MembershipStatus {
+	if m.Status == StatusActive && !now.Before(m.PeriodEnd) {
+		return StatusExpired
+	}
+	return m.Status
+}
+
 // Plan is a membership plan.
 type Plan struct {
 	Code           string // "monthly_vip", "annual_vip"; also the message ID suffix of its name
