@@ -21,9 +21,11 @@ run: build
 test: deps
 	$(GO) test -race -count=1 -timeout 25m ./...
 
-## bench: every benchmark, with allocations
+## bench: every benchmark, one table of figures vs baselines and goals, bench/results.json and bench/chart.svg (bench/README.md)
+## BENCHFLAGS=-profile also writes CPU and memory profiles to bench/profiles
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+	$(GO) run ./bench/report $(BENCHFLAGS)
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

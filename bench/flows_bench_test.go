@@ -1,0 +1,247 @@
+package bench
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+const (
+	flowMembers = 30000 // --demo-extra: one member per flow, never reused
+	flowWorkers = 64    // members cancelling at the same time
+	flowWarmup  = time.Second
+	flowTime    = 5 * time.Second
+)
+
+// BenchmarkCancelFlows runs whole cancellations over the websocket against
+// the real binary (`kefu serve --demo --demo-extra 30000 --msg-rate 0`),
+// flowWorkers members at a time, each a new member and a new session: hello
+// with the help page's cancel entry, the phone number, SMS chosen, the code
+// taken from the demo's system message, cancel now, reason skipped, the
+// confirmation pressed, and the receipt with a valid work-order number,
+// written with a synced commit before it was shown. Each step waits for the
+// bot's answer, as a member would. Reported: flows a second completed in
+// the measured window, the time one flow takes, and the work orders the
+// server counted (one per flow).
+func BenchmarkCancelFlows(b *testing.B) {
+	for range b.N {
+		kefu := startKefu(b, b.TempDir(), "--demo", "--demo-extra", strconv.Itoa(flowMembers), "--msg-rate", "0")
+		url := "ws://" + kefu.addr + "/ws"
+		var next atomic.Int64
+		var stop atomic.Bool
+		type done struct {
+			at   time.Time
+			took time.Duration
+		}
+		results := make([][]done, flowWorkers)
+		errs := make([]error, flowWorkers)
+		began := time.Now()
+		cpuFrom := make(chan time.Duration, 1) // the server's CPU time when the window opens
+		time.AfterFunc(flowWarmup, func() { c, _ := kefu.cpu(); cpuFrom <- c })
+		var wg sync.WaitGroup
+		for w := range flowWorkers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					i := int(next.Add(1) - 1)
+					if i >= flowMembers {
+						return
+					}
+					t0 := time.Now()
+					if _, err := cancelFlow(url, i); err != nil {
+						errs[w] = fmt.Errorf("member %d: %w", i, err)
+						stop.Store(true)
+						return
+					}
+					results[w] = append(results[w], done{time.Now(), time.Since(t0)})
+				}
+			}()
+		}
+		from := began.Add(flowWarmup)
+		time.Sleep(flowWarmup + flowTime)
+		cpuTo, _ := kefu.cpu()
+		cpu := cpuTo - <-cpuFrom
+		stop.Store(true)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			b.Fatal(err)
+		}
+		to := from.Add(flowTime)
+		var took []time.Duration
+		total := 0
+		last := from
+		for _, rs := range results {
+			total += len(rs)
+			for _, r := range rs {
+				if !r.at.Before(from) && r.at.Before(to) {
+					took = append(took, r.took)
+					last = maxTime(last, r.at)
+				}
+			}
+		}
+		window := flowTime
+		if next.Load() >= flowMembers { // ran out of members early
+			window = last.Sub(from)
+		}
+		slices.Sort(took)
+		rate := float64(len(took)) / window.Seconds()
+		orders, err := ordersIssued(kefu.addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if orders != total {
+			b.Fatalf("%d flows completed, but the server counts %d work orders", total, orders)
+		}
+		b.Logf("%d flows (%d measured) at %.0f/s; a flow takes p50 %v, p99 %v", total, len(took), rate,
+			Percentile(took, 0.5), Percentile(took, 0.99))
+		b.ReportMetric(1e9/rate, "ns/op")
+		b.ReportMetric(rate, "flows/s")
+		b.ReportMetric(ms(Percentile(took, 0.5)), "p50-ms/flow")
+		b.ReportMetric(ms(Percentile(took, 0.99)), "p99-ms/flow")
+		b.ReportMetric(float64(orders), "orders")
+		if len(took) > 0 && cpu > 0 {
+			b.ReportMetric(float64(cpu)/float64(len(took))/float64(time.Microsecond), "server-cpu-µs/flow")
+		}
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// flowFrame is a server frame as the flow reads it.
+type flowFrame struct {
+	Type, Code, Message, From, Text string
+	Buttons                         []struct{ Label, Value string }
+}
+
+func (f flowFrame) button(prefix string) (string, bool) {
+	for _, b := range f.Buttons {
+		if strings.HasPrefix(b.Value, prefix) {
+			return b.Value, true
+		}
+	}
+	return "", false
+}
+
+var (
+	codeRE   = regexp.MustCompile(`(?:^|\D)(\d{6})(?:\D|$)`)
+	numberRE = regexp.MustCompile(`WO\d{15}`)
+)
+
+// cancelFlow cancels the i-th --demo-extra member's membership and returns
+// the work-order number.
+func cancelFlow(url string, i int) (string, error) {
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		return "", err
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(time.Minute))
+	send := func(v map[string]string) error { return ws.WriteJSON(v) }
+	text := func(s string) error { return send(map[string]string{"type": "text", "text": s}) }
+	press := func(v string) error { return send(map[string]string{"type": "button", "value": v}) }
+	until := func(what string, ok func(flowFrame) bool) (flowFrame, error) {
+		for {
+			var f flowFrame
+			if err := ws.ReadJSON(&f); err != nil {
+				return f, fmt.Errorf("awaiting %s: %w", what, err)
+			}
+			if f.Type == "error" {
+				return f, fmt.Errorf("awaiting %s: error frame %s: %s", what, f.Code, f.Message)
+			}
+			if f.Type == "message" && ok(f) {
+				return f, nil
+			}
+		}
+	}
+	fromBot := func(f flowFrame) bool { return f.From == "bot" }
+	withButton := func(prefix string) func(flowFrame) bool {
+		return func(f flowFrame) bool { _, ok := f.button(prefix); return fromBot(f) && ok }
+	}
+
+	if err := send(map[string]string{"type": "hello", "lang": "zh-CN", "start": string(dialog.IntentCancelMembership)}); err != nil {
+		return "", err
+	}
+	if _, err := until("the question for the account", fromBot); err != nil {
+		return "", err
+	}
+	if err := text(strconv.Itoa(15000000000 + i)); err != nil {
+		return "", err
+	}
+	if _, err := until("the methods", withButton("method:sms")); err != nil {
+		return "", err
+	}
+	if err := press("method:sms"); err != nil {
+		return "", err
+	}
+	f, err := until("the demo code", func(f flowFrame) bool { return f.From == "system" && codeRE.MatchString(f.Text) })
+	if err != nil {
+		return "", err
+	}
+	if err := text(codeRE.FindStringSubmatch(f.Text)[1]); err != nil {
+		return "", err
+	}
+	if _, err := until("the options", withButton("opt:cancel_now")); err != nil {
+		return "", err
+	}
+	if err := press("opt:cancel_now"); err != nil {
+		return "", err
+	}
+	if _, err := until("the reason", withButton("reason:skip")); err != nil {
+		return "", err
+	}
+	if err := press("reason:skip"); err != nil {
+		return "", err
+	}
+	if f, err = until("the confirmation", withButton("confirm:")); err != nil {
+		return "", err
+	}
+	confirm, _ := f.button("confirm:")
+	if err := press(confirm); err != nil {
+		return "", err
+	}
+	if f, err = until("the receipt", func(f flowFrame) bool { return fromBot(f) && numberRE.MatchString(f.Text) }); err != nil {
+		return "", err
+	}
+	number := numberRE.FindString(f.Text)
+	if _, err := dialog.ParseNumber(number); err != nil {
+		return "", fmt.Errorf("receipt's work-order number %s: %w", number, err)
+	}
+	return number, nil
+}
+
+// ordersIssued reads kefu_work_orders_total{kind="cancel_now"} from
+// /metrics.
+func ordersIssued(addr string) (int, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), `kefu_work_orders_total{kind="cancel_now"} `); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return int(f), err
+		}
+	}
+	return 0, sc.Err()
+}
