@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -113,8 +114,15 @@ type badgerLogger struct{ l *slog.Logger }
 
 func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(fmt.Sprintf(f, a...)) }
 func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Debug(fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.debug(f, a) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.debug(f, a) }
+
+// debug formats only when debug lines are kept: Badger logs often.
+func (b badgerLogger) debug(f string, a []any) {
+	if b.l.Enabled(context.Background(), slog.LevelDebug) {
+		b.l.Debug(fmt.Sprintf(f, a...))
+	}
+}
 
 // Secret returns the named random 32-byte secret, creating and persisting it
 // on first use (in the ledger, so it survives what orders survive).
