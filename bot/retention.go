@@ -110,21 +110,10 @@ func expired(c Conversation, cutoff time.Time) bool {
 
 func (r *Runtime) expireConversations(ctx context.Context, cutoff time.Time) (int, error) {
 	var ids []string
-	err := r.store.State.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte("conv/")
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var c Conversation
-			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &c) }); err != nil {
-				return err
-			}
-			if expired(c, cutoff) {
-				ids = append(ids, c.ID)
-			}
+	err := r.eachStored(func(c Conversation) {
+		if expired(c, cutoff) {
+			ids = append(ids, c.ID)
 		}
-		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("expire conversations: %w", err)

@@ -508,7 +508,17 @@ func truncateRunes(s string, n int) string {
 // start-up scans, not for hot paths.
 func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversation, error) {
 	var out []Conversation
-	err := r.store.State.View(func(txn *badger.Txn) error {
+	err := r.eachStored(func(c Conversation) {
+		if channel == "" || c.Channel == channel {
+			out = append(out, r.current(c))
+		}
+	})
+	return out, err
+}
+
+// eachStored calls fn with every conversation as stored.
+func (r *Runtime) eachStored(fn func(Conversation)) error {
+	return r.store.State.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte("conv/")
 		it := txn.NewIterator(opts)
@@ -518,13 +528,10 @@ func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversa
 			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &c) }); err != nil {
 				return err
 			}
-			if channel == "" || c.Channel == channel {
-				out = append(out, r.current(c))
-			}
+			fn(c)
 		}
 		return nil
 	})
-	return out, err
 }
 
 // current prefers the live copy of a stored conversation.
