@@ -208,16 +208,20 @@ func jsonProblem(err error) string {
 
 var fieldTypes = map[string]string{"version": "a whole number", "text": "a string", "action": "a string"}
 
-// claim serves POST …/{id}/claim {"version":N}: the agent takes the
-// conversation. Claiming one the agent holds already is a no-op.
-func (c *Console) claim(w http.ResponseWriter, r *http.Request, agent string) {
-	var b actionBody
-	if !readBody(w, r, &b, false) {
-		return
+// ownerChange serves the POSTs that change who holds a conversation, with
+// an optional body {"version":N}: …/claim (the agent takes it), …/release
+// (back to the bot, which continues the flow where it was) and …/close (it
+// ends; the member's next message starts afresh with the bot).
+func (c *Console) ownerChange(change func(ctx context.Context, id, agent string, version int64) (bot.Conversation, error)) func(http.ResponseWriter, *http.Request, string) {
+	return func(w http.ResponseWriter, r *http.Request, agent string) {
+		var b actionBody
+		if !readBody(w, r, &b, false) {
+			return
+		}
+		id := r.PathValue("id")
+		conv, err := change(r.Context(), id, agent, b.Version)
+		c.answer(w, agent, id, conv, err)
 	}
-	id := r.PathValue("id")
-	conv, err := c.rt.Claim(r.Context(), id, agent, b.Version)
-	c.answer(w, agent, id, conv, err)
 }
 
 // reply serves POST …/{id}/messages {"text":"…","version":N}: the
@@ -238,30 +242,6 @@ func (c *Console) reply(w http.ResponseWriter, r *http.Request, agent string) {
 	}
 	id := r.PathValue("id")
 	conv, err := c.rt.AgentMessage(r.Context(), id, agent, b.Version, text)
-	c.answer(w, agent, id, conv, err)
-}
-
-// release serves POST …/{id}/release: back to the bot, which continues the
-// flow where it was.
-func (c *Console) release(w http.ResponseWriter, r *http.Request, agent string) {
-	var b actionBody
-	if !readBody(w, r, &b, false) {
-		return
-	}
-	id := r.PathValue("id")
-	conv, err := c.rt.Release(r.Context(), id, agent, b.Version)
-	c.answer(w, agent, id, conv, err)
-}
-
-// closeConversation serves POST …/{id}/close: the conversation ends; the
-// member's next message starts afresh with the bot.
-func (c *Console) closeConversation(w http.ResponseWriter, r *http.Request, agent string) {
-	var b actionBody
-	if !readBody(w, r, &b, false) {
-		return
-	}
-	id := r.PathValue("id")
-	conv, err := c.rt.CloseConversation(r.Context(), id, agent, b.Version)
 	c.answer(w, agent, id, conv, err)
 }
 
