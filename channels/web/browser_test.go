@@ -3,14 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/kefu-dev/kefu/channels/channeltest"
+	"github.com/kefu-dev/kefu/internal/browsertest"
 )
 
 // The browser tests drive the real help page and widget in Debian's
@@ -25,67 +22,10 @@ import (
 // test, and a tab per test. Without a browser they skip, unless CI is set:
 // there they must run.
 
-var browser struct {
-	once   sync.Once
-	ctx    context.Context // nil: none
-	err    error           // why not
-	cancel func()
-}
-
-var failuresDir = filepath.Join("testdata", "failures")
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browser.cancel != nil {
-		browser.cancel()
-	}
+	browsertest.Close()
 	os.Exit(code)
-}
-
-// browserContext returns the shared browser, starting it on first use.
-func browserContext(t *testing.T) context.Context {
-	t.Helper()
-	browser.once.Do(startBrowser)
-	if browser.ctx == nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set, so browser tests must run: %v", browser.err)
-		}
-		t.Skipf("browser tests skipped: %v", browser.err)
-	}
-	return browser.ctx
-}
-
-func startBrowser() {
-	path := findBrowser()
-	if path == "" {
-		browser.err = errors.New("no Chromium installed (make browser installs it)")
-		return
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // CI containers run as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 860),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	browser.cancel = func() { cancel(); cancelAlloc() }
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		browser.err = fmt.Errorf("start %s: %w", path, err)
-		return
-	}
-	browser.ctx = ctx
-}
-
-func findBrowser() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
 }
 
 // page is a browser tab on a test server.
@@ -99,37 +39,8 @@ type page struct {
 // testdata/failures.
 func newPage(t *testing.T) *page {
 	t.Helper()
-	parent := browserContext(t)
-	srv := newTestServer(t, nil)
-	tab, closeTab := chromedp.NewContext(parent)
-	t.Cleanup(func() {
-		if t.Failed() {
-			saveScreenshot(t, tab)
-		}
-		closeTab()
-	})
-	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
-	t.Cleanup(cancel)
-	return &page{t: t, ctx: ctx, srv: srv}
-}
-
-func saveScreenshot(t *testing.T, tab context.Context) {
-	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
-	defer cancel()
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Logf("no failure screenshot: %v", err)
-		return
-	}
-	name := filepath.Join(failuresDir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+".png")
-	if err := os.MkdirAll(failuresDir, 0o755); err == nil {
-		err = os.WriteFile(name, shot, 0o644)
-		if err == nil {
-			t.Logf("screenshot: %s", name)
-			return
-		}
-	}
-	t.Logf("no failure screenshot: %v", err)
+	ctx := browsertest.Tab(t, "", 90*time.Second)
+	return &page{t: t, ctx: ctx, srv: newTestServer(t, nil)}
 }
 
 // widget selects inside the widget's shadow root.

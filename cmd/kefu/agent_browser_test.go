@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +14,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/browsertest"
 )
 
 // Browser tests of the agent console drive the real program in Debian's
@@ -26,61 +23,10 @@ import (
 // there they must run. A failing test leaves each tab's screenshot under
 // testdata/failures.
 
-var browser struct {
-	once   sync.Once
-	ctx    context.Context // nil: none
-	err    error           // why not
-	cancel func()
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if browser.cancel != nil {
-		browser.cancel()
-	}
+	browsertest.Close()
 	os.Exit(code)
-}
-
-func browserContext(t *testing.T) context.Context {
-	t.Helper()
-	browser.once.Do(startBrowser)
-	if browser.ctx == nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set, so browser tests must run: %v", browser.err)
-		}
-		t.Skipf("browser tests skipped: %v", browser.err)
-	}
-	return browser.ctx
-}
-
-func startBrowser() {
-	var path string
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		browser.err = errors.New("no Chromium installed (make browser installs it)")
-		return
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // CI containers run as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1440, 900),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	browser.cancel = func() { cancel(); cancelAlloc() }
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		browser.err = fmt.Errorf("start %s: %w", path, err)
-		return
-	}
-	browser.ctx = ctx
 }
 
 // tab is one actor's browser tab.
@@ -92,36 +38,7 @@ type tab struct {
 
 func newTab(t *testing.T, name string) *tab {
 	t.Helper()
-	parent := browserContext(t)
-	tabCtx, closeTab := chromedp.NewContext(parent)
-	t.Cleanup(func() {
-		if t.Failed() {
-			saveScreenshot(t, tabCtx, name)
-		}
-		closeTab()
-	})
-	ctx, cancel := context.WithTimeout(tabCtx, 2*time.Minute)
-	t.Cleanup(cancel)
-	return &tab{t: t, name: name, ctx: ctx}
-}
-
-func saveScreenshot(t *testing.T, tab context.Context, name string) {
-	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
-	defer cancel()
-	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Logf("no failure screenshot of the %s tab: %v", name, err)
-		return
-	}
-	dir := filepath.Join("testdata", "failures")
-	file := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+"_"+name+".png")
-	if err := os.MkdirAll(dir, 0o755); err == nil {
-		if err = os.WriteFile(file, shot, 0o644); err == nil {
-			t.Logf("screenshot of the %s tab: %s", name, file)
-			return
-		}
-	}
-	t.Logf("no failure screenshot of the %s tab: %v", name, err)
+	return &tab{t: t, name: name, ctx: browsertest.Tab(t, name, 2*time.Minute)}
 }
 
 func (b *tab) do(steps ...chromedp.Action[chromedp.Void]) {
