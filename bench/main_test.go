@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +8,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai without the system's zoneinfo
+
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // The test binary doubles as the helper processes the benchmarks start, so
@@ -29,8 +28,6 @@ const (
 	// envBin names a kefu binary to use instead of building one.
 	envBin = "KEFU_BENCH_BIN"
 )
-
-var tmpDir string // removed when the benchmarks end
 
 func TestMain(m *testing.M) {
 	switch {
@@ -48,41 +45,17 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	if tmpDir != "" {
-		os.RemoveAll(tmpDir)
-	}
+	kefutest.Cleanup()
 	os.Exit(code)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// kefuBinary builds cmd/kefu once per run (or takes $KEFU_BENCH_BIN).
+// kefuBinary is cmd/kefu, built once per run (or $KEFU_BENCH_BIN).
 func kefuBinary(b *testing.B) string {
 	b.Helper()
-	buildOnce.Do(func() {
-		if p := os.Getenv(envBin); p != "" {
-			binPath = p
-			return
-		}
-		var err error
-		if tmpDir, err = os.MkdirTemp("", "kefu-bench-"); err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(tmpDir, "kefu")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/kefu-dev/kefu/cmd/kefu").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/kefu: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
+	if p := os.Getenv(envBin); p != "" {
+		return p
 	}
-	return binPath
+	return kefutest.Binary(b)
 }
 
 // process is a server the benchmarks started.
@@ -93,45 +66,11 @@ type process struct {
 	err    error         // …with this
 }
 
-func freeAddr(b *testing.B) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// syncBuffer keeps the last bytes a process wrote, safely for the writer
-// goroutine exec starts.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.buf.Len() > 1<<20 { // a long run logs a lot: keep the tail
-		tail := append([]byte(nil), s.buf.Bytes()[s.buf.Len()-64<<10:]...)
-		s.buf.Reset()
-		s.buf.Write(tail)
-	}
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // start runs cmd; the process is stopped (SIGTERM, then SIGKILL) when the
 // benchmark ends unless stopped before.
-func start(b *testing.B, cmd *exec.Cmd, addr string) (*process, *syncBuffer) {
+func start(b *testing.B, cmd *exec.Cmd, addr string) (*process, *kefutest.Output) {
 	b.Helper()
-	out := &syncBuffer{}
+	out := &kefutest.Output{Limit: 1 << 20} // a long run logs a lot: keep the tail
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -170,7 +109,7 @@ func (p *process) stop() error {
 // is healthy.
 func startKefu(b *testing.B, data string, args ...string) *process {
 	b.Helper()
-	addr := freeAddr(b)
+	addr := kefutest.FreeAddr(b)
 	cmd := exec.Command(kefuBinary(b), append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
 	p, out := start(b, cmd, addr)
 	if _, err := awaitHealthy(p, 2*time.Minute); err != nil {
@@ -205,7 +144,7 @@ func awaitHealthy(p *process, limit time.Duration) (time.Duration, error) {
 // startEcho runs the echo baseline in a process of its own.
 func startEcho(b *testing.B) *process {
 	b.Helper()
-	addr := freeAddr(b)
+	addr := kefutest.FreeAddr(b)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envEcho+"="+addr)
 	p, out := start(b, cmd, addr)

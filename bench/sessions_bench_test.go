@@ -25,6 +25,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 var shanghai = func() *time.Location {
@@ -251,7 +252,7 @@ type restarted struct {
 // stops it gracefully.
 func restart(b *testing.B, dir string) restarted {
 	b.Helper()
-	addr := freeAddr(b)
+	addr := kefutest.FreeAddr(b)
 	cmd := exec.Command(kefuBinary(b), "serve", "--demo", "--addr", addr, "--data", dir)
 	t0 := time.Now()
 	p, out := start(b, cmd, addr)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // restartBound is how long a restart may take to answer /healthz in these
@@ -42,7 +43,7 @@ func TestCrashSafety(t *testing.T) {
 	since := time.Now().Add(-time.Minute)
 	srv.start()
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d (go build took %v, race detector %v)", seed, binBuilt.Round(time.Millisecond), raceEnabled())
+	t.Logf("seed %d (go build took %v, race detector %v)", seed, kefutest.BuildTime().Round(time.Millisecond), kefutest.RaceEnabled())
 	rng := rand.New(rand.NewPCG(seed, 0))
 	deadline := time.Now().Add(45 * time.Second)
 

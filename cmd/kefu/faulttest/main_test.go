@@ -1,109 +1,25 @@
 package faulttest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// The binary is built once per test run, on first use, and removed at the
-// end.
-var (
-	binDir   string
-	binOnce  sync.Once
-	binPath  string
-	binErr   error
-	binBuilt time.Duration
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	kefutest.Cleanup()
 	os.Exit(code)
-}
-
-// raceEnabled tells whether this test binary has the race detector; the
-// server is then built with it too (the packages are compiled that way
-// already, and races in the server under kill and restart are found).
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
-// kefuBinary builds cmd/kefu.
-func kefuBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "kefu-faulttest-"); binErr != nil {
-			return
-		}
-		binPath = binDir + "/kefu"
-		args := []string{"build", "-o", binPath}
-		if raceEnabled() {
-			args = append(args, "-race")
-		}
-		started := time.Now()
-		out, err := exec.Command("go", append(args, "github.com/kefu-dev/kefu/cmd/kefu")...).CombinedOutput()
-		binBuilt = time.Since(started)
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-// freeAddr returns a 127.0.0.1 address nothing listens on right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // server is `kefu serve` as a child process, started and stopped as often
@@ -116,14 +32,14 @@ type server struct {
 	args []string
 
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *kefutest.Output
 	exited chan struct{}
-	runs   []*syncBuffer // every run's output, for diagnosis
+	runs   []*kefutest.Output // every run's output, for diagnosis
 }
 
 func newServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	s := &server{t: t, bin: kefuBinary(t), addr: freeAddr(t), data: t.TempDir(), args: args}
+	s := &server{t: t, bin: kefutest.Binary(t), addr: kefutest.FreeAddr(t), data: t.TempDir(), args: args}
 	t.Cleanup(func() {
 		if s.running() {
 			s.kill()
@@ -155,7 +71,7 @@ func (s *server) launch() {
 		// A race-enabled binary otherwise waits a second at exit.
 		cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=50")
 	}
-	s.out = &syncBuffer{}
+	s.out = &kefutest.Output{}
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
