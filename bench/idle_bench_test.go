@@ -2,9 +2,7 @@ package bench
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-dev/kefu/internal/wstest"
 )
 
 // BenchmarkIdleProcess is the operator's view of idle members: the resident
@@ -40,14 +40,14 @@ func BenchmarkIdleProcess(b *testing.B) {
 		}
 		clients := make([]net.Conn, 0, idle)
 		for range idle {
-			c, err := rawHello(kefu.addr)
+			c, err := wstest.RawHello(kefu.addr)
 			if err != nil {
 				b.Fatal(err)
 			}
 			clients = append(clients, c)
 		}
 		for _, c := range clients {
-			if err := awaitFrames(c, 2); err != nil { // welcome and the welcome message
+			if err := wstest.AwaitFrames(c, 2); err != nil { // welcome and the welcome message
 				b.Fatal(err)
 			}
 		}
@@ -109,61 +109,4 @@ func rss(pid int) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-}
-
-// rawHello opens a websocket by hand and says hello: no reader, no
-// goroutine, no buffers on this side, only a socket.
-func rawHello(addr string) (net.Conn, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
-	br := bufio.NewReaderSize(c, 16)
-	status, err := br.ReadString('\n')
-	if err != nil || !strings.Contains(status, "101") {
-		c.Close()
-		return nil, fmt.Errorf("handshake: %q %v", status, err)
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	hello, _ := json.Marshal(map[string]string{"type": "hello", "lang": "zh-CN"})
-	f := append([]byte{0x81, 0x80 | byte(len(hello)), 0, 0, 0, 0}, hello...) // masked with a zero key
-	if _, err := c.Write(f); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-// awaitFrames reads n unmasked server frames of under 64 KiB.
-func awaitFrames(c net.Conn, n int) error {
-	br := bufio.NewReader(c)
-	for range n {
-		var h [2]byte
-		if _, err := io.ReadFull(br, h[:]); err != nil {
-			return err
-		}
-		size := int(h[1] & 0x7f)
-		if size == 126 {
-			var ext [2]byte
-			if _, err := io.ReadFull(br, ext[:]); err != nil {
-				return err
-			}
-			size = int(ext[0])<<8 | int(ext[1])
-		}
-		if _, err := br.Discard(size); err != nil {
-			return err
-		}
-	}
-	return nil
 }

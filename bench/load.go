@@ -456,26 +456,3 @@ func Percentile(sorted []time.Duration, q float64) time.Duration {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
-
-// EchoHandler is the baseline server: gorilla/websocket with the buffers
-// kefu's web channel uses, one goroutine per connection reading a frame
-// and writing it back, nothing else.
-func EchoHandler() http.Handler {
-	up := websocket.Upgrader{ReadBufferSize: 1 << 10, WriteBufferSize: 1 << 10, WriteBufferPool: &sync.Pool{}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			typ, msg, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := ws.WriteMessage(typ, msg); err != nil {
-				return
-			}
-		}
-	})
-}

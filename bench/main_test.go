@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai without the system's zoneinfo
 
 	"github.com/kefu-dev/kefu/internal/kefutest"
+	"github.com/kefu-dev/kefu/internal/wstest"
 )
 
 // The test binary doubles as the helper processes the benchmarks start, so
@@ -32,7 +33,7 @@ const (
 func TestMain(m *testing.M) {
 	switch {
 	case os.Getenv(envEcho) != "":
-		err := http.ListenAndServe(os.Getenv(envEcho), EchoHandler())
+		err := http.ListenAndServe(os.Getenv(envEcho), wstest.EchoHandler())
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	case os.Getenv(envStore) != "":

@@ -1,13 +1,9 @@
 package web
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"
@@ -18,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-dev/kefu/internal/wstest"
 )
 
 // The web channel against a bare gorilla/websocket echo server under the
@@ -32,23 +29,7 @@ var benchText = []byte(`{"type":"text","text":"你好"}`)
 
 // BenchmarkEchoBaseline is the ceiling: a server that only echoes.
 func BenchmarkEchoBaseline(b *testing.B) {
-	up := websocket.Upgrader{ReadBufferSize: 1 << 10, WriteBufferSize: 1 << 10, WriteBufferPool: &sync.Pool{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			typ, msg, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := ws.WriteMessage(typ, msg); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewServer(wstest.EchoHandler())
 	defer srv.Close()
 	conns := make([]*websocket.Conn, benchConns)
 	for i := range conns {
@@ -162,10 +143,14 @@ func BenchmarkIdleConnection(b *testing.B) {
 		before := heapAndStacks()
 		clients := make([]net.Conn, 0, idle)
 		for range idle {
-			clients = append(clients, rawHello(b, addr))
+			c, err := wstest.RawHello(addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			clients = append(clients, c)
 		}
 		for _, c := range clients { // each gets welcome and the welcome message
-			if err := awaitFrames(c, 2); err != nil {
+			if err := wstest.AwaitFrames(c, 2); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -184,64 +169,4 @@ func heapAndStacks() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc + m.StackInuse)
-}
-
-// rawHello opens a websocket by hand and says hello: no reader, no
-// goroutine, only a socket.
-func rawHello(b *testing.B, addr string) net.Conn {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", addr)
-	br := bufio.NewReaderSize(c, 16)
-	status, err := br.ReadString('\n')
-	if err != nil || !strings.Contains(status, "101") {
-		b.Fatalf("handshake: %q %v", status, err)
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			b.Fatal(err)
-		}
-		if line == "\r\n" {
-			break
-		}
-	}
-	hello, _ := json.Marshal(map[string]string{"type": "hello", "lang": "zh-CN"})
-	if _, err := c.Write(maskedFrame(hello)); err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
-
-// maskedFrame is a client text frame with a zero mask (valid, and the
-// payload stays as it is).
-func maskedFrame(payload []byte) []byte {
-	f := []byte{0x81, 0x80 | byte(len(payload)), 0, 0, 0, 0}
-	return append(f, payload...)
-}
-
-// awaitFrames reads n unmasked server frames of under 64 KiB.
-func awaitFrames(c net.Conn, n int) error {
-	br := bufio.NewReader(c)
-	for range n {
-		var h [2]byte
-		if _, err := io.ReadFull(br, h[:]); err != nil {
-			return err
-		}
-		size := int(h[1] & 0x7f)
-		if size == 126 {
-			var ext [2]byte
-			if _, err := io.ReadFull(br, ext[:]); err != nil {
-				return err
-			}
-			size = int(ext[0])<<8 | int(ext[1])
-		}
-		if _, err := br.Discard(size); err != nil {
-			return err
-		}
-	}
-	return nil
 }
