@@ -72,24 +72,6 @@ func (n *notices) list() []Notice {
 	return append([]Notice(nil), n.all...)
 }
 
-// clock is a settable clock for the verification rules.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // sequenceOf returns the daily sequence part of a work-order number.
 func sequenceOf(t testing.TB, number string) int {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // verifier is a Verification on a fresh store with the demo members, a
@@ -18,7 +19,7 @@ import (
 type verifier struct {
 	*Verification
 	store *Store
-	clock *clock
+	clock *kefutest.Clock
 	sent  *notices
 }
 
@@ -30,9 +31,9 @@ func newVerifier(t *testing.T) verifier {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: testNow}
+	c := kefutest.NewClock(testNow)
 	sent := &notices{}
-	v := NewVerification(s.State, members, sent, DefaultVerificationRules(), secret, shanghai, c.now)
+	v := NewVerification(s.State, members, sent, DefaultVerificationRules(), secret, shanghai, c.Now)
 	return verifier{Verification: v, store: s, clock: c, sent: sent}
 }
 
@@ -78,7 +79,7 @@ func TestVerifyRightCode(t *testing.T) {
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		t.Fatalf("code %q is not 6 digits", code)
 	}
-	v.clock.advance(4*time.Minute + 59*time.Second)
+	v.clock.Advance(4*time.Minute + 59*time.Second)
 	if res := v.check(t, "13800138000", " "+code+" "); res.Status != dialog.CheckOK || res.MemberID != "m-demo" {
 		t.Fatalf("right code = %+v; want ok for m-demo", res)
 	}
@@ -134,8 +135,8 @@ func TestVerifyWrongCodeLocks(t *testing.T) {
 	}
 
 	// A new conversation, even a restarted process, finds the lock.
-	again := NewVerification(v.store.State, NewDemoMembers(v.store.Ledger), v.sent, DefaultVerificationRules(), v.secret, shanghai, v.clock.now)
-	v.clock.advance(10 * time.Minute)
+	again := NewVerification(v.store.State, NewDemoMembers(v.store.Ledger), v.sent, DefaultVerificationRules(), v.secret, shanghai, v.clock.Now)
+	v.clock.Advance(10 * time.Minute)
 	if res, _ := again.CheckCode(ctx, "demo@example.com", code); res.Status != dialog.CheckLocked || res.Wait != 5*time.Minute {
 		t.Errorf("check from a new conversation = %+v; want locked, 5m to wait", res)
 	}
@@ -146,7 +147,7 @@ func TestVerifyWrongCodeLocks(t *testing.T) {
 		t.Errorf("send while locked = %+v; want locked, 5m", res)
 	}
 
-	v.clock.advance(5 * time.Minute)
+	v.clock.Advance(5 * time.Minute)
 	if res := v.check(t, "13800138000", code); res.Status != dialog.CheckExpired {
 		t.Errorf("old code after the lock = %+v; want expired", res)
 	}
@@ -162,7 +163,7 @@ func TestVerifyWrongCodeLocks(t *testing.T) {
 func TestVerifyExpiry(t *testing.T) {
 	v := newVerifier(t)
 	code := v.send(t, "13800138000", dialog.MethodSMS)
-	v.clock.advance(5 * time.Minute)
+	v.clock.Advance(5 * time.Minute)
 	if res := v.check(t, "13800138000", code); res.Status != dialog.CheckExpired {
 		t.Errorf("code after 5 minutes = %+v; want expired", res)
 	}
@@ -175,7 +176,7 @@ func TestVerifyResendTooSoon(t *testing.T) {
 	ctx := context.Background()
 	v := newVerifier(t)
 	first := v.send(t, "13800138000", dialog.MethodSMS)
-	v.clock.advance(30 * time.Second)
+	v.clock.Advance(30 * time.Second)
 	res, err := v.SendCode(ctx, dialog.CodeRequest{Account: "demo@example.com", Method: dialog.MethodEmail})
 	if err != nil || res.Status != dialog.SendTooSoon || res.Wait != 30*time.Second {
 		t.Fatalf("resend after 30s = %+v, %v; want too soon, 30s", res, err)
@@ -183,7 +184,7 @@ func TestVerifyResendTooSoon(t *testing.T) {
 	if n := len(v.sent.list()); n != 1 {
 		t.Errorf("%d notices; the refused resend delivered one", n)
 	}
-	v.clock.advance(30 * time.Second)
+	v.clock.Advance(30 * time.Second)
 	second := v.send(t, "13800138000", dialog.MethodSMS)
 	if first != second {
 		if res := v.check(t, "13800138000", first); res.Status != dialog.CheckWrong {
@@ -200,14 +201,14 @@ func TestVerifySendLimit(t *testing.T) {
 	v := newVerifier(t)
 	for range 5 {
 		v.send(t, "13800138000", dialog.MethodSMS)
-		v.clock.advance(61 * time.Second)
+		v.clock.Advance(61 * time.Second)
 	}
 	// 5×61 s after the first send: it leaves the hour in 55 minutes.
 	res, err := v.SendCode(ctx, dialog.CodeRequest{Account: "13800138000", Method: dialog.MethodSMS})
 	if err != nil || res.Status != dialog.SendLimited || res.Wait != time.Hour-5*61*time.Second {
 		t.Fatalf("6th send in an hour = %+v, %v; want limited, %v", res, err, time.Hour-5*61*time.Second)
 	}
-	v.clock.advance(res.Wait)
+	v.clock.Advance(res.Wait)
 	v.send(t, "demo@example.com", dialog.MethodSMS)
 }
 
@@ -359,7 +360,7 @@ func TestVerifySendLimitPerSource(t *testing.T) {
 		if res := send(a, extraPhone(i)); res.Status != dialog.SendSent {
 			t.Fatalf("send %d from one source = %+v; want sent", i+1, res)
 		}
-		v.clock.advance(time.Minute)
+		v.clock.Advance(time.Minute)
 	}
 	// 10 minutes after the first send: it leaves the hour in 50.
 	if res := send(a, "13800138000"); res.Status != dialog.SendLimited || res.Wait != 50*time.Minute {
@@ -374,7 +375,7 @@ func TestVerifySendLimitPerSource(t *testing.T) {
 	if res := send(context.Background(), extraPhone(20)); res.Status != dialog.SendSent {
 		t.Fatalf("send without a source = %+v; want sent", res)
 	}
-	v.clock.advance(50 * time.Minute)
+	v.clock.Advance(50 * time.Minute)
 	if res := send(a, extraPhone(21)); res.Status != dialog.SendSent {
 		t.Fatalf("send from the source an hour later = %+v; want sent", res)
 	}
@@ -410,7 +411,7 @@ func TestVerifyWrongLimitPerSource(t *testing.T) {
 				break
 			}
 		}
-		v.clock.advance(time.Minute) // past the resend interval; stays under 10 sends
+		v.clock.Advance(time.Minute) // past the resend interval; stays under 10 sends
 	}
 	for _, check := range []func() (dialog.CheckResult, error){
 		func() (dialog.CheckResult, error) { return v.CheckCode(ctx, "13800138000", "000000") },
@@ -425,7 +426,7 @@ func TestVerifyWrongLimitPerSource(t *testing.T) {
 	if res := v.check(t, "13800138000", code); res.Status != dialog.CheckOK {
 		t.Fatalf("the member from another source = %+v; want ok", res)
 	}
-	v.clock.advance(time.Hour)
+	v.clock.Advance(time.Hour)
 	if res, _ := v.CheckAnswers(ctx, "13800138000", 5000, 3); res.Status != dialog.CheckOK {
 		t.Fatalf("right answers from the source an hour later = %+v; want ok", res)
 	}

@@ -267,7 +267,7 @@ func TestFailedLoginsAreRateLimited(t *testing.T) {
 		t.Fatalf("no token: HTTP %d", resp.StatusCode)
 	}
 
-	e.clock.advance(loginEvery + time.Second)
+	e.clock.Advance(loginEvery + time.Second)
 	if resp, _ := e.callWith(guesser, "GET", "/agent/api/me", bob, ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("right token after waiting: HTTP %d", resp.StatusCode)
 	}

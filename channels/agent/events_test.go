@@ -99,7 +99,7 @@ func TestLeaseExpiresWhenTheConsoleCloses(t *testing.T) {
 		t.Fatalf("lease lost within the grace period: %+v", d.Summary)
 	}
 
-	e.clock.advance(3 * time.Minute)
+	e.clock.Advance(3 * time.Minute)
 	e.rt.ExpireLeases(context.Background())
 	d := e.detail(m.id)
 	if d.Status != "waiting" || d.Agent != "" || d.Position != 1 {
@@ -124,7 +124,7 @@ func TestOpenConsoleKeepsLeases(t *testing.T) {
 	m := e.member("web", "m")
 	m.say("转人工")
 	e.ok("POST", "/agent/api/conversations/"+m.id+"/claim", alice, "", nil)
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	e.rt.ExpireLeases(context.Background())
 	if d := e.detail(m.id); d.Status != "active" || d.Agent != "alice" {
 		t.Fatalf("lease lost with the console open: %+v", d.Summary)

@@ -11,12 +11,12 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // The conversation API's tests run a real runtime (Badger in a temporary
@@ -31,36 +31,18 @@ const (
 // timeout bounds every wait for something the server is expected to do.
 const timeout = 10 * time.Second
 
-// clock is the runtime's and the login limit's clock; tests move it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	t       *testing.T
 	rt      *bot.Runtime
 	console *Console
 	srv     *httptest.Server
-	clock   *clock
+	clock   *kefutest.Clock
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	clk := &clock{t: time.Now()}
-	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: shanghai, Log: slog.New(slog.DiscardHandler), Now: clk.now})
+	clk := kefutest.NewClock(time.Now())
+	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: shanghai, Log: slog.New(slog.DiscardHandler), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +51,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	cfg.Agents = map[string]string{"alice": "alice-token", "bob": "bob-token"}
 	cfg.Location = shanghai
 	cfg.Log = slog.New(slog.DiscardHandler)
-	cfg.Now = clk.now
+	cfg.Now = clk.Now
 	c := New(cfg)
 	mux := http.NewServeMux()
 	c.Register(mux)

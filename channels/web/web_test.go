@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/channels/channeltest"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 func TestConformance(t *testing.T) {
@@ -277,29 +277,11 @@ func TestOrigins(t *testing.T) {
 	}
 }
 
-// fakeClock is a settable clock for the rate limits.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // A flood beyond the burst is refused frame by frame; the conversation
 // carries on once the rate allows again.
 func TestMessageRateLimit(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := newTestServer(t, func(c *Config) { c.MsgRate, c.Now = 5, clock.now })
+	clock := kefutest.NewClock(time.Now())
+	srv := newTestServer(t, func(c *Config) { c.MsgRate, c.Now = 5, clock.Now })
 	c := dial(t, srv.wsURL(), nil)
 	c.hello("", "zh-CN", "")
 	c.botReply()
@@ -322,7 +304,7 @@ func TestMessageRateLimit(t *testing.T) {
 	if accepted != MsgBurst || refused != flood-MsgBurst {
 		t.Fatalf("accepted %d, refused %d; want %d and %d", accepted, refused, MsgBurst, flood-MsgBurst)
 	}
-	clock.add(time.Second) // five more tokens
+	clock.Advance(time.Second) // five more tokens
 	c.text("hello again")
 	c.until("the echo after the pause", func(f frame) bool {
 		if f.Type == "error" {
@@ -335,8 +317,8 @@ func TestMessageRateLimit(t *testing.T) {
 // The per-address limit spans conversations; --msg-rate 0 lifts the
 // per-conversation one.
 func TestAddressRateLimit(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := newTestServer(t, func(c *Config) { c.MsgRate, c.IPRate, c.Now = 0, 1, clock.now })
+	clock := kefutest.NewClock(time.Now())
+	srv := newTestServer(t, func(c *Config) { c.MsgRate, c.IPRate, c.Now = 0, 1, clock.Now })
 	var tabs []*client
 	for range 2 {
 		c := dial(t, srv.wsURL(), nil)
@@ -361,8 +343,8 @@ func TestAddressRateLimit(t *testing.T) {
 }
 
 func TestConnectionRateLimit(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	srv := newTestServer(t, func(c *Config) { c.ConnRate, c.Now = 1, clock.now })
+	clock := kefutest.NewClock(time.Now())
+	srv := newTestServer(t, func(c *Config) { c.ConnRate, c.Now = 1, clock.Now })
 	for range connBurst {
 		dial(t, srv.wsURL(), nil).close()
 	}
@@ -370,7 +352,7 @@ func TestConnectionRateLimit(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("connection %d: %v, want HTTP 429", connBurst+1, err)
 	}
-	clock.add(time.Second)
+	clock.Advance(time.Second)
 	dial(t, srv.wsURL(), nil).hello("", "en", "")
 }
 

@@ -1,7 +1,7 @@
-// Package kefutest helps tests and benchmarks that run the real kefu
-// binary as a child process: it builds cmd/kefu once per test binary (with
-// the race detector when the test binary has it), finds free loopback
-// addresses and collects a process's output safely.
+// Package kefutest holds what kefu's tests and benchmarks share: building
+// the real kefu binary once per test binary (with the race detector when
+// the test binary has it), free loopback addresses, a process's output
+// collected safely, and a settable clock.
 package kefutest
 
 import (
@@ -110,4 +110,28 @@ func (o *Output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
+}
+
+// Clock is a settable clock for code that takes a `now func() time.Time`;
+// safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
