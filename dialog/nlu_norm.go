@@ -64,6 +64,20 @@ func normalizeTo(dst []byte, s string, clauses bool) ([]byte, normInfo) {
 	sep := sepNone
 	lastHan := false
 	start := len(dst)
+	// separate writes the separator pending before the next token; the
+	// classifier's form drops a space between two Han characters.
+	separate := func(dst []byte, han bool) []byte {
+		switch {
+		case len(dst) == start:
+		case sep == sepClause && clauses:
+			dst = append(dst, clauseMark)
+		case sep == sepClause:
+			dst = append(dst, ' ')
+		case sep == sepSpace && !(han && lastHan && clauses):
+			dst = append(dst, ' ')
+		}
+		return dst
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		var r rune
@@ -88,18 +102,7 @@ func normalizeTo(dst []byte, s string, clauses bool) ([]byte, normInfo) {
 				b += 'a' - 'A'
 				fallthrough
 			case b >= 'a' && b <= 'z' || b >= '0' && b <= '9':
-				if len(dst) > start {
-					switch sep {
-					case sepClause:
-						if clauses {
-							dst = append(dst, clauseMark)
-						} else {
-							dst = append(dst, ' ')
-						}
-					case sepSpace:
-						dst = append(dst, ' ')
-					}
-				}
+				dst = separate(dst, false)
 				sep = sepNone
 				dst = append(dst, b)
 				lastHan = false
@@ -134,34 +137,12 @@ func normalizeTo(dst []byte, s string, clauses bool) ([]byte, normInfo) {
 					r = m
 				}
 			}
-			if len(dst) > start {
-				switch {
-				case sep == sepClause:
-					if clauses {
-						dst = append(dst, clauseMark)
-					} else {
-						dst = append(dst, ' ')
-					}
-				case sep == sepSpace && (!lastHan || !clauses):
-					dst = append(dst, ' ')
-				}
-			}
+			dst = separate(dst, true)
 			sep = sepNone
 			dst = utf8.AppendRune(dst, r)
 			lastHan = true
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if len(dst) > start {
-				switch sep {
-				case sepClause:
-					if clauses {
-						dst = append(dst, clauseMark)
-					} else {
-						dst = append(dst, ' ')
-					}
-				case sepSpace:
-					dst = append(dst, ' ')
-				}
-			}
+			dst = separate(dst, false)
 			sep = sepNone
 			dst = utf8.AppendRune(dst, unicode.ToLower(r))
 			lastHan = false
