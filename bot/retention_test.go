@@ -6,13 +6,13 @@ import (
 	"errors"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // retentionEnv is a demo runtime on a settable clock that keeps the codes
@@ -21,16 +21,15 @@ type retentionEnv struct {
 	t    *testing.T
 	rt   *Runtime
 	sent *notices
-	mu   sync.Mutex
-	now  time.Time
+	*kefutest.Clock
 }
 
 func newRetentionEnv(t *testing.T, ret Retention) *retentionEnv {
 	t.Helper()
-	e := &retentionEnv{t: t, sent: &notices{}, now: testNow}
+	e := &retentionEnv{t: t, sent: &notices{}, Clock: kefutest.NewClock(testNow)}
 	rt, err := Open(Config{
 		DataDir: t.TempDir(), Demo: true, DemoExtra: 3, Location: shanghai, Log: quietLog,
-		Notifier: e.sent, Now: e.clock, Retention: ret,
+		Notifier: e.sent, Now: e.Now, Retention: ret,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -38,18 +37,6 @@ func newRetentionEnv(t *testing.T, ret Retention) *retentionEnv {
 	t.Cleanup(func() { rt.Close() })
 	e.rt = rt
 	return e
-}
-
-func (e *retentionEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *retentionEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.now = e.now.Add(d)
 }
 
 // conversation starts a conversation and says lines in it.
@@ -151,9 +138,9 @@ func TestRetentionExpiresOldRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.advance(20 * 24 * time.Hour)
+	e.Advance(20 * 24 * time.Hour)
 	recent := e.conversation("recent", "你好")
-	e.advance(11 * 24 * time.Hour) // 31 days after the first ones, 11 after recent
+	e.Advance(11 * 24 * time.Hour) // 31 days after the first ones, 11 after recent
 
 	n, err := e.rt.Expire(ctx, ret)
 	if err != nil || n.Conversations != 1 || n.WorkOrders != 0 {
@@ -187,7 +174,7 @@ func TestRetentionExpiresOldRecords(t *testing.T) {
 	}
 
 	unsubscribe()
-	e.advance(60 * 24 * time.Hour) // 91 days after the order
+	e.Advance(60 * 24 * time.Hour) // 91 days after the order
 	n, err = e.rt.Expire(ctx, ret)
 	// The cancellation and the waiting member's callback; the conversations
 	// watched, recent and again, not the waiting one.
@@ -223,7 +210,7 @@ func TestRetentionLongTranscript(t *testing.T) {
 	for range sweepChunk / 2 { // two messages each: echo and reply
 		e.handle(id, "你好")
 	}
-	e.advance(2 * time.Hour)
+	e.Advance(2 * time.Hour)
 	n, err := e.rt.Expire(context.Background(), Retention{Transcripts: time.Hour})
 	if err != nil || n.Conversations != 1 {
 		t.Fatalf("sweep = %+v, %v", n, err)

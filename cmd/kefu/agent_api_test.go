@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -387,20 +386,11 @@ func TestAgentConsoleServed(t *testing.T) {
 
 // A console left open does not hold up the server's shutdown.
 func TestAgentEventStreamEndsOnShutdown(t *testing.T) {
-	cfg, err := parseServe([]string{"--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &Main{Config: cfg, Log: slog.New(slog.DiscardHandler)}
-	if err := m.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- m.Serve(ctx) }()
+	m, stop := serveMain(t)
 	a := &agentAPI{t: t, base: "http://" + m.Addr(), auth: "Bearer demo"}
 	ev := a.events()
-	cancel()
+	served := make(chan error, 1)
+	go func() { served <- stop() }()
 	select {
 	case err := <-served:
 		if err != nil {

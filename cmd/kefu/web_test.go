@@ -17,24 +17,34 @@ import (
 // until the test ends.
 func startMain(t *testing.T, args ...string) *Main {
 	t.Helper()
+	m, stop := serveMain(t, args...)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return m
+}
+
+// serveMain runs the real program, as `kefu serve --demo` on a free port,
+// until stop, which returns what Serve returned.
+func serveMain(t *testing.T, args ...string) (m *Main, stop func() error) {
+	t.Helper()
 	cfg, err := parseServe(append([]string{"--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Main{Config: cfg, Log: slog.New(slog.DiscardHandler)}
+	m = &Main{Config: cfg, Log: slog.New(slog.DiscardHandler)}
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- m.Serve(ctx) }()
-	t.Cleanup(func() {
+	return m, func() error {
 		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	return m
+		return <-served
+	}
 }
 
 func TestServeWeb(t *testing.T) {
