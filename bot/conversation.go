@@ -2,6 +2,10 @@ package bot
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kefu-dev/kefu/dialog"
@@ -92,4 +96,157 @@ func msgPrefix(id string) []byte { return []byte("msg/" + id + "/") }
 func msgKey(id string, seq uint64) []byte {
 	k := msgPrefix(id)
 	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// Stored forms of conversations and messages. Every turn writes the
+// conversation and its new messages, and every byte written to Badger is
+// paid again by its write-ahead log and compactions, so records are kept
+// small: short keys, times as Unix milliseconds, no fields the key already
+// holds (a conversation's ID, a message's number), and a button list stored
+// once: a message whose buttons are those of the newest earlier message
+// with buttons (the menu, shown again) and a dialog state whose buttons are
+// that message's say so instead of repeating them. A record starts with
+// recordV1; one starting with '{' is the full JSON of earlier versions and
+// still reads.
+const recordV1 = 0x01
+
+type storedConv struct {
+	Channel      string       `json:"c"`
+	User         string       `json:"u"`
+	Status       string       `json:"s,omitempty"` // "": StatusBot
+	Agent        string       `json:"a,omitempty"`
+	Version      int64        `json:"v,omitempty"`
+	WaitingSince int64        `json:"w,omitempty"`
+	Callback     string       `json:"cb,omitempty"`
+	State        dialog.State `json:"st"`
+	SameButtons  bool         `json:"sb,omitempty"` // State.Buttons: the newest message buttons' values
+	Seq          uint64       `json:"q,omitempty"`
+	Preview      string       `json:"p,omitempty"`
+	CreatedAt    int64        `json:"ca"`
+	UpdatedAt    int64        `json:"ua"`
+}
+
+type storedMsg struct {
+	From    string      `json:"f"`
+	Text    string      `json:"t"`
+	Buttons [][2]string `json:"b,omitempty"`  // label, value
+	Same    bool        `json:"bs,omitempty"` // the buttons of the newest earlier message with buttons
+	At      int64       `json:"a"`
+	Expect  string      `json:"e,omitempty"`
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromUnixMilli(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// encodeConv encodes c; newest are the buttons of its newest message with
+// buttons, when known.
+func encodeConv(c Conversation, newest []MessageButton) ([]byte, error) {
+	s := storedConv{
+		Channel: c.Channel, User: c.User, Agent: c.Agent, Version: c.Version,
+		WaitingSince: unixMilli(c.WaitingSince), Callback: c.Callback, State: c.State,
+		Seq: c.Seq, Preview: c.Preview, CreatedAt: unixMilli(c.CreatedAt), UpdatedAt: unixMilli(c.UpdatedAt),
+	}
+	if c.Status != StatusBot {
+		s.Status = c.Status
+	}
+	if len(newest) > 0 && len(newest) == len(c.State.Buttons) && slices.EqualFunc(newest, c.State.Buttons, func(b MessageButton, v string) bool { return b.Value == v }) {
+		s.State.Buttons, s.SameButtons = nil, true
+	}
+	return appendRecord(s)
+}
+
+// decodeConv decodes a stored conversation; sameButtons says its
+// State.Buttons are to be filled from its newest message with buttons.
+func decodeConv(id string, b []byte) (c Conversation, sameButtons bool, err error) {
+	if len(b) > 0 && b[0] == '{' {
+		err := json.Unmarshal(b, &c)
+		return c, false, err
+	}
+	var s storedConv
+	if err := decodeRecord(b, &s); err != nil {
+		return c, false, err
+	}
+	c = Conversation{
+		ID: id, Channel: s.Channel, User: s.User, Status: s.Status, Agent: s.Agent, Version: s.Version,
+		WaitingSince: fromUnixMilli(s.WaitingSince), Callback: s.Callback, State: s.State,
+		Seq: s.Seq, Preview: s.Preview, CreatedAt: fromUnixMilli(s.CreatedAt), UpdatedAt: fromUnixMilli(s.UpdatedAt),
+	}
+	if c.Status == "" {
+		c.Status = StatusBot
+	}
+	return c, s.SameButtons, nil
+}
+
+// encodeMsg encodes m; prev are the buttons of the newest earlier message
+// with buttons, when known.
+func encodeMsg(m Message, prev []MessageButton) ([]byte, error) {
+	s := storedMsg{From: m.From, Text: m.Text, At: unixMilli(m.At), Expect: m.Expect}
+	if len(m.Buttons) > 0 && slices.Equal(m.Buttons, prev) {
+		s.Same = true
+	} else if len(m.Buttons) > 0 {
+		s.Buttons = make([][2]string, len(m.Buttons))
+		for i, b := range m.Buttons {
+			s.Buttons[i] = [2]string{b.Label, b.Value}
+		}
+	}
+	return appendRecord(s)
+}
+
+// decodeMsg decodes message seq; prev are the buttons of the newest
+// earlier message with buttons, nil when unknown (a message that repeats
+// them then has none; same reports it).
+func decodeMsg(seq uint64, b []byte, prev []MessageButton) (m Message, same bool, err error) {
+	if len(b) > 0 && b[0] == '{' {
+		err := json.Unmarshal(b, &m)
+		return m, false, err
+	}
+	var s storedMsg
+	if err := decodeRecord(b, &s); err != nil {
+		return m, false, err
+	}
+	m = Message{ID: strconv.FormatUint(seq, 10), From: s.From, Text: s.Text, At: fromUnixMilli(s.At), Expect: s.Expect}
+	if s.Same {
+		m.Buttons = prev
+	}
+	if len(s.Buttons) > 0 {
+		m.Buttons = make([]MessageButton, len(s.Buttons))
+		for i, b := range s.Buttons {
+			m.Buttons[i] = MessageButton{Label: b[0], Value: b[1]}
+		}
+	}
+	return m, s.Same, nil
+}
+
+func appendRecord(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{recordV1}, b...), nil
+}
+
+func decodeRecord(b []byte, v any) error {
+	if len(b) == 0 || b[0] != recordV1 {
+		return errors.New("unknown record format")
+	}
+	return json.Unmarshal(b[1:], v)
+}
+
+// msgSeq is the message number at the end of a message key.
+func msgSeq(key []byte) uint64 {
+	if len(key) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(key[len(key)-8:])
 }

@@ -164,9 +164,11 @@ func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, er
 	for done := false; !done; {
 		err := update(r.store.State, func(txn *badger.Txn) error {
 			done, gone = true, false
-			var c Conversation
-			found, err := getJSON(txn, convKey(id), &c)
-			if err != nil || !found || !expired(c, cutoff) {
+			c, _, err := getConv(txn, id)
+			if errors.Is(err, ErrNotFound) || err == nil && !expired(c, cutoff) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 			opts := badger.DefaultIteratorOptions

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +64,10 @@ type liveConv struct {
 	subs    map[int]func(Message)
 	next    int
 	used    time.Time
+	// buttons are those of the newest message that had any, so a button
+	// press finds its label without reading the transcript; nil after a
+	// load.
+	buttons []MessageButton
 }
 
 // idleEvict is how long a loaded conversation nobody watches stays in
@@ -129,7 +132,11 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 		if err := txn.Set(key, []byte(c.ID)); err != nil {
 			return err
 		}
-		return setJSON(txn, convKey(c.ID), c)
+		b, err := encodeConv(c, nil)
+		if err != nil {
+			return err
+		}
+		return txn.Set(convKey(c.ID), b)
 	})
 	return id, created, err
 }
@@ -163,11 +170,20 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 	if ok {
 		return lc, nil
 	}
-	var c Conversation
+	var (
+		c       Conversation
+		buttons []MessageButton
+	)
 	err := r.store.State.View(func(txn *badger.Txn) error {
-		found, err := getJSON(txn, convKey(id), &c)
-		if err == nil && !found {
-			err = ErrNotFound
+		var same bool
+		var err error
+		if c, same, err = getConv(txn, id); err != nil || !same {
+			return err
+		}
+		buttons, err = newestButtons(txn, id, c.Seq)
+		c.State.Buttons = make([]string, len(buttons))
+		for i, b := range buttons {
+			c.State.Buttons[i] = b.Value
 		}
 		return err
 	})
@@ -179,7 +195,7 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 	if lc, ok := r.live[id]; ok { // loaded meanwhile
 		return lc, nil
 	}
-	lc = &liveConv{conv: c, subs: map[int]func(Message){}, used: time.Now()}
+	lc = &liveConv{conv: c, subs: map[int]func(Message){}, used: time.Now(), buttons: buttons}
 	r.live[id] = lc
 	return lc, nil
 }
@@ -230,10 +246,19 @@ func (r *Runtime) History(ctx context.Context, id string) ([]Message, error) {
 		opts.Prefix = msgPrefix(id)
 		it := txn.NewIterator(opts)
 		defer it.Close()
+		var prev []MessageButton
 		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
 			var m Message
-			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &m) }); err != nil {
+			err := item.Value(func(b []byte) (err error) {
+				m, _, err = decodeMsg(msgSeq(item.Key()), b, prev)
 				return err
+			})
+			if err != nil {
+				return err
+			}
+			if len(m.Buttons) > 0 {
+				prev = m.Buttons
 			}
 			out = append(out, m)
 		}
@@ -271,7 +296,7 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 		c := &e.c
 		in.At, in.Conv, in.Chan, in.Waiting = e.now, c.ID, c.Channel, c.Status == StatusWaiting
 		if in.Kind == dialog.InputButton {
-			echo = r.buttonLabel(*c, in.Text)
+			echo = r.buttonLabel(*c, e.buttons, in.Text)
 		}
 		if in.Kind != dialog.InputStart {
 			e.add(FromMember, echo, nil)
@@ -306,9 +331,10 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 // edit is one change to a conversation: a working copy and the messages it
 // adds.
 type edit struct {
-	c    Conversation
-	now  time.Time
-	msgs []Message
+	c       Conversation
+	now     time.Time
+	msgs    []Message
+	buttons []MessageButton // the newest buttons shown before this change
 }
 
 func (e *edit) add(from, text string, buttons []MessageButton) {
@@ -331,14 +357,14 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		return Conversation{}, err
 	}
 	defer lc.mu.Unlock()
-	e := &edit{c: lc.conv, now: r.now()}
+	e := &edit{c: lc.conv, now: r.now().Truncate(time.Millisecond), buttons: lc.buttons}
 	before := e.c.Status
 	if err := fn(e); err != nil {
 		return lc.conv, err
 	}
 	c := e.c
 	c.UpdatedAt = e.now
-	writes, err := r.encodeChange(c, before, e.msgs)
+	writes, newest, err := r.encodeChange(c, before, e.msgs, e.buttons)
 	if err == nil {
 		err = update(r.store.State, func(txn *badger.Txn) error {
 			for _, w := range writes {
@@ -359,7 +385,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		r.metrics.Errors.WithLabelValues("store").Inc()
 		return lc.conv, fmt.Errorf("save conversation %s: %w", c.ID, err)
 	}
-	lc.conv = c
+	lc.conv, lc.buttons = c, newest
 	r.publish(lc, e.msgs)
 	for _, m := range e.msgs {
 		if m.From == FromMember {
@@ -379,26 +405,32 @@ type write struct{ key, val []byte }
 
 // encodeChange encodes what storing a changed conversation writes: the
 // conversation, its new messages, and the handoff index when the status
-// changed. Encoding happens before the transaction, so a conflict retry
-// does not encode again.
-func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message) ([]write, error) {
-	writes := make([]write, 0, len(msgs)+2)
-	b, err := json.Marshal(c)
+// changed; newest are the buttons of the newest message with buttons
+// after the change, given prev before it (nil when unknown). Encoding
+// happens before the transaction, so a conflict retry does not encode
+// again.
+func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message, prev []MessageButton) (writes []write, newest []MessageButton, err error) {
+	writes = make([]write, 0, len(msgs)+2)
+	newest = prev
+	for i, m := range msgs {
+		b, err := encodeMsg(m, newest)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(m.Buttons) > 0 {
+			newest = m.Buttons
+		}
+		writes = append(writes, write{msgKey(c.ID, c.Seq-uint64(len(msgs)-1-i)), b})
+	}
+	b, err := encodeConv(c, newest)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	writes = append(writes, write{convKey(c.ID), b})
 	if c.Status != before {
 		writes = append(writes, handoffWrite(c))
 	}
-	for i, m := range msgs {
-		b, err := json.Marshal(m)
-		if err != nil {
-			return nil, err
-		}
-		writes = append(writes, write{msgKey(c.ID, c.Seq-uint64(len(msgs)-1-i)), b})
-	}
-	return writes, nil
+	return writes, newest, nil
 }
 
 func (r *Runtime) liveCount() float64 {
@@ -469,24 +501,67 @@ func (r *Runtime) buttons(lang dialog.Lang, bs []dialog.Button) []MessageButton 
 	return out
 }
 
+// getConv reads a stored conversation; ErrNotFound when there is none.
+// With sameButtons its State.Buttons are those of newestButtons.
+func getConv(txn *badger.Txn, id string) (c Conversation, sameButtons bool, err error) {
+	item, err := txn.Get(convKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return c, false, ErrNotFound
+	}
+	if err != nil {
+		return c, false, err
+	}
+	err = item.Value(func(b []byte) (err error) {
+		c, sameButtons, err = decodeConv(id, b)
+		return err
+	})
+	return c, sameButtons, err
+}
+
+// newestButtons returns the buttons of the conversation's newest message
+// with buttons, up to message seq.
+func newestButtons(txn *badger.Txn, id string, seq uint64) ([]MessageButton, error) {
+	opts := badger.DefaultIteratorOptions
+	opts.Reverse, opts.Prefix = true, msgPrefix(id)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Seek(msgKey(id, seq)); it.Valid(); it.Next() {
+		item := it.Item()
+		var m Message
+		err := item.Value(func(b []byte) (err error) {
+			m, _, err = decodeMsg(msgSeq(item.Key()), b, nil)
+			return err
+		})
+		if err != nil || len(m.Buttons) > 0 {
+			return m.Buttons, err
+		}
+	}
+	return nil, nil
+}
+
 // buttonLabel finds what a pressed button said, for the transcript; an
 // unknown value is shown as it is.
-func (r *Runtime) buttonLabel(c Conversation, value string) string {
-	var label string
-	_ = r.store.State.View(func(txn *badger.Txn) error {
-		for seq := c.Seq; seq > 0 && seq+10 > c.Seq && label == ""; seq-- {
-			var m Message
-			if found, err := getJSON(txn, msgKey(c.ID, seq), &m); err != nil || !found {
-				return err
-			}
-			for _, b := range m.Buttons {
-				if b.Value == value {
-					label = b.Label
+func (r *Runtime) buttonLabel(c Conversation, newest []MessageButton, value string) string {
+	label := findLabel(newest, value)
+	if label == "" { // an older button, or the conversation was just loaded
+		_ = r.store.State.View(func(txn *badger.Txn) error {
+			for seq := c.Seq; seq > 0 && seq+10 > c.Seq && label == ""; seq-- {
+				item, err := txn.Get(msgKey(c.ID, seq))
+				if err != nil {
+					return err
+				}
+				err = item.Value(func(b []byte) error {
+					m, _, err := decodeMsg(seq, b, nil) // repeated buttons: found further back
+					label = findLabel(m.Buttons, value)
+					return err
+				})
+				if err != nil {
+					return err
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if label != "" {
 		return label
 	}
@@ -494,6 +569,15 @@ func (r *Runtime) buttonLabel(c Conversation, value string) string {
 		return r.render(c.Lang(), id, nil)
 	}
 	return truncateRunes(value, 80)
+}
+
+func findLabel(bs []MessageButton, value string) string {
+	for _, b := range bs {
+		if b.Value == value {
+			return b.Label
+		}
+	}
+	return ""
 }
 
 func truncateRunes(s string, n int) string {
@@ -524,8 +608,13 @@ func (r *Runtime) eachStored(fn func(Conversation)) error {
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
 			var c Conversation
-			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &c) }); err != nil {
+			err := item.Value(func(b []byte) (err error) {
+				c, _, err = decodeConv(string(item.Key()[len("conv/"):]), b)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			fn(c)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Store is kefu's embedded storage: two Badger databases under one data
@@ -50,6 +51,14 @@ func openBadger(dir string, synced bool, log *slog.Logger) (*badger.DB, error) {
 		WithNumMemtables(2).
 		WithBlockCacheSize(16 << 20).
 		WithValueThreshold(1 << 10)
+	if !synced {
+		// Transcripts are most of the State database and compress well
+		// (repeated field names, menus, Chinese text); ZSTD's level 1
+		// stores an idle session in about 80 % of Snappy's bytes
+		// (bench/README.md). Compression runs on table flushes and
+		// compactions, off the turn's path.
+		opts = opts.WithCompression(options.ZSTD).WithZSTDCompressionLevel(1)
+	}
 	db, err := badger.Open(opts)
 	switch {
 	case err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock"):

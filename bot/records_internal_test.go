@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+// TestRecordsRoundTrip: a conversation and a message read back from their
+// compact stored form as they were written (times to the millisecond).
+func TestRecordsRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 24, 8, 30, 1, 123_000_000, time.UTC)
+	c := Conversation{
+		ID: "c1", Channel: "web", User: "u", Status: StatusActive, Agent: "li", Version: 3,
+		WaitingSince: at, Callback: "WO1", Seq: 9, Preview: "你好", CreatedAt: at, UpdatedAt: at.Add(time.Second),
+		State: dialog.State{Lang: dialog.EN, Step: dialog.StepConfirm, Buttons: []string{"a", "b"}, LastActive: at},
+	}
+	b, err := encodeConv(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, same, err := decodeConv("c1", b)
+	if err != nil || same || !reflect.DeepEqual(got.State, c.State) || !got.CreatedAt.Equal(c.CreatedAt) {
+		t.Fatalf("conversation: %+v %v", got, err)
+	}
+	got.State, c.State = dialog.State{}, dialog.State{}
+	for _, ts := range []*time.Time{&got.WaitingSince, &got.CreatedAt, &got.UpdatedAt} {
+		*ts = ts.In(time.UTC)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Fatalf("conversation:\n got %+v\nwant %+v", got, c)
+	}
+	bot := Conversation{ID: "c2", Status: StatusBot}
+	if b, _ = encodeConv(bot, nil); json.Valid(b) || b[0] != recordV1 {
+		t.Fatalf("not the compact form: %q", b)
+	}
+	if got, _, _ := decodeConv("c2", b); got.Status != StatusBot {
+		t.Fatalf("status %q", got.Status)
+	}
+	// State buttons that are the newest message's are not stored twice.
+	menu := []MessageButton{{"A", "a"}, {"B", "b"}}
+	b, _ = encodeConv(Conversation{ID: "c3", State: dialog.State{Buttons: []string{"a", "b"}}}, menu)
+	if got, same, _ := decodeConv("c3", b); !same || got.State.Buttons != nil {
+		t.Fatalf("state buttons stored again: %q", b)
+	}
+	if b, _ = encodeConv(Conversation{ID: "c4", State: dialog.State{Buttons: []string{"a"}}}, menu); !bytes.Contains(b, []byte(`"a"`)) {
+		t.Fatalf("other state buttons were dropped: %q", b)
+	}
+
+	m := Message{ID: "7", From: FromBot, Text: "hi", Buttons: []MessageButton{{"Yes", "y"}}, At: at, Expect: ExpectCode}
+	b, err = encodeMsg(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, same, err := decodeMsg(7, b, nil)
+	if err != nil || same || !gm.At.Equal(at) {
+		t.Fatalf("message: %+v %v", gm, err)
+	}
+	gm.At = m.At
+	if !reflect.DeepEqual(gm, m) {
+		t.Fatalf("message:\n got %+v\nwant %+v", gm, m)
+	}
+	if _, _, err := decodeMsg(1, []byte{0x7f, '{', '}'}, nil); err == nil {
+		t.Fatal("an unknown record format was accepted")
+	}
+	// A message repeating the previous buttons refers to them.
+	b, _ = encodeMsg(m, []MessageButton{{"Yes", "y"}})
+	if bytes.Contains(b, []byte("Yes")) {
+		t.Fatalf("repeated buttons stored again: %q", b)
+	}
+	if gm, same, _ := decodeMsg(8, b, []MessageButton{{"Yes", "y"}}); !same || len(gm.Buttons) != 1 || gm.Buttons[0].Label != "Yes" {
+		t.Fatalf("repeated buttons: %+v", gm)
+	}
+}
+
+// TestLegacyRecordsRead: conversations and messages stored as full JSON by
+// earlier versions still load, resume and replay.
+func TestLegacyRecordsRead(t *testing.T) {
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r, err := Open(Config{DataDir: dir, Demo: true, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	legacy := Conversation{ID: "old", Channel: "web", User: "u-old", Status: StatusBot, Seq: 1,
+		State: dialog.State{Lang: dialog.EN, Step: dialog.StepIdentify, Goal: dialog.IntentCancelMembership}, CreatedAt: at, UpdatedAt: at}
+	msg := Message{ID: "1", From: FromBot, Text: "Which phone or email?", Buttons: []MessageButton{{"Talk to a person", "intent:human_agent"}}, At: at}
+	err = r.store.State.Update(func(txn *badger.Txn) error {
+		cb, _ := json.Marshal(legacy)
+		mb, _ := json.Marshal(msg)
+		for k, v := range map[string][]byte{string(convKey("old")): cb, string(msgKey("old", 1)): mb, string(addrKey("web", "u-old")): []byte("old")} {
+			if err := txn.Set([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	hist, err := r.History(ctx, "old")
+	if err != nil || len(hist) != 1 || hist[0].Text != msg.Text || hist[0].Buttons[0] != msg.Buttons[0] {
+		t.Fatalf("history %+v %v", hist, err)
+	}
+	if err := r.Handle(ctx, "old", dialog.InputButton, "intent:human_agent", ""); err != nil {
+		t.Fatal(err)
+	}
+	hist, _ = r.History(ctx, "old")
+	if len(hist) < 3 || hist[1].From != FromMember || hist[1].Text != "Talk to a person" {
+		t.Fatalf("the pressed button's label was not found in the legacy message: %+v", hist)
+	}
+	c, err := r.Conversation(ctx, "old")
+	if err != nil || c.Channel != "web" || c.Lang() != dialog.EN {
+		t.Fatalf("conversation %+v %v", c, err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestButtonsAfterReload: a conversation read back from the store (its
+// buttons stored once, by reference) still takes "2" for the second button
+// and echoes a pressed button's label, as before it left memory.
+func TestButtonsAfterReload(t *testing.T) {
+	r, err := Open(Config{DataDir: t.TempDir(), Demo: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	menuTwice := func(user string) string {
+		id, _, _ := r.Resolve(ctx, "test", user)
+		for range 2 { // the second menu refers to the first's buttons
+			if err := r.Handle(ctx, id, dialog.InputText, "你好", dialog.ZH); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.mu.Lock()
+		r.live[id].used = time.Now().Add(-2 * idleEvict)
+		r.mu.Unlock()
+		r.evictIdle()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.live[id] != nil {
+			t.Fatal("not evicted")
+		}
+		return id
+	}
+
+	id := menuTwice("numbered")
+	if err := r.Handle(ctx, id, dialog.InputText, "2", ""); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.Conversation(ctx, id); c.State.Goal != dialog.IntentTurnOffAutoRenew {
+		t.Fatalf("\"2\" after a reload: %+v", c.State)
+	}
+
+	id = menuTwice("pressed")
+	if err := r.Handle(ctx, id, dialog.InputButton, "intent:membership_status", ""); err != nil {
+		t.Fatal(err)
+	}
+	hist, _ := r.History(ctx, id)
+	if got := hist[4]; got.From != FromMember || got.Text != "我的会员" {
+		t.Fatalf("pressed button echoed as %+v", got)
+	}
+	if hist[3].Buttons == nil || hist[3].Buttons[0].Label != "取消会员" {
+		t.Fatalf("the repeated menu lost its buttons in the history: %+v", hist[3])
+	}
+}
