@@ -23,6 +23,9 @@ type Catalog struct {
 	loc        *time.Location
 	localizers map[dialog.Lang]*i18n.Localizer
 	ids        map[dialog.Lang]map[string]bool
+	// fixed holds the messages without template actions, rendered once:
+	// most replies and every button label are fixed strings.
+	fixed map[dialog.Lang]map[string]string
 }
 
 // Langs are the languages with a message file, default first.
@@ -32,7 +35,7 @@ var Langs = []dialog.Lang{dialog.ZH, dialog.EN}
 func New(loc *time.Location) (*Catalog, error) {
 	bundle := i18n.NewBundle(language.SimplifiedChinese)
 	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	c := &Catalog{loc: loc, localizers: map[dialog.Lang]*i18n.Localizer{}, ids: map[dialog.Lang]map[string]bool{}}
+	c := &Catalog{loc: loc, localizers: map[dialog.Lang]*i18n.Localizer{}, ids: map[dialog.Lang]map[string]bool{}, fixed: map[dialog.Lang]map[string]string{}}
 	for _, l := range Langs {
 		mf, err := bundle.LoadMessageFileFS(files, string(l)+".toml")
 		if err != nil {
@@ -40,8 +43,17 @@ func New(loc *time.Location) (*Catalog, error) {
 		}
 		c.localizers[l] = i18n.NewLocalizer(bundle, string(l))
 		c.ids[l] = map[string]bool{}
+		c.fixed[l] = map[string]string{}
 		for _, m := range mf.Messages {
 			c.ids[l][m.ID] = true
+			if strings.Contains(m.Other, "{{") || m.One != "" || m.Few != "" || m.Many != "" {
+				continue
+			}
+			s, err := c.localizers[l].Localize(&i18n.LocalizeConfig{MessageID: m.ID})
+			if err != nil {
+				return nil, fmt.Errorf("locale %s: %s: %w", l, m.ID, err)
+			}
+			c.fixed[l][m.ID] = s
 		}
 	}
 	return c, nil
@@ -57,6 +69,9 @@ func (c *Catalog) Render(lang dialog.Lang, id string, data map[string]any) (stri
 	lz, ok := c.localizers[lang]
 	if !ok {
 		lz, lang = c.localizers[Langs[0]], Langs[0]
+	}
+	if s, ok := c.fixed[lang][id]; ok && len(data) == 0 {
+		return s, nil
 	}
 	if !c.ids[lang][id] {
 		return id, fmt.Errorf("locale %s: no message %q", lang, id)
