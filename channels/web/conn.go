@@ -22,16 +22,26 @@ import (
 	"github.com/kefu-dev/kefu/dialog"
 )
 
-// conn is one websocket connection, with two goroutines of its own: the
-// reader, which writes too until the history is sent, and then the writer,
-// from then on the only one that writes frames (gorilla allows one writer at
-// a time). Turns run on the channel's workers.
+// conn is one websocket connection. Its reader goroutine lives as long as
+// the connection and writes too until the history is sent; from then on a
+// writer goroutine, started when frames are queued and gone when the queue
+// is empty, is the only one that writes frames (gorilla allows one writer
+// at a time). An idle member costs one goroutine; the channel's pinger
+// sends every connection's pings. Turns run on the channel's workers.
 type conn struct {
 	ch  *Channel
 	ws  *websocket.Conn
 	net *batchConn // under ws
 	ip  string
 	out chan outFrame // to the writer; never closed
+	// drained is signalled by the writer after each write, for a reader
+	// waiting for the queue to shrink.
+	drained chan struct{}
+
+	wmu     sync.Mutex
+	ready   bool // the history is sent: writers may start
+	writing bool // a writer runs
+	ended   bool // the last writer has finished: written is closed
 
 	mu        sync.Mutex // guards greeted
 	greeted   bool       // hello came: stop leaves the socket to the writer
@@ -39,7 +49,7 @@ type conn struct {
 	done      chan struct{} // closed by stop or kill: the writer ends
 	final     []byte        // written by the writer after done, then a close frame…
 	closeCode int           // …with this code; set before done is closed
-	written   chan struct{} // closed when the writer has ended
+	written   chan struct{} // closed when the last writer has ended
 
 	// Set by hello, before the writer starts.
 	conv     string
@@ -58,6 +68,7 @@ func newConn(ch *Channel, ws *websocket.Conn, nc *batchConn, ip string) *conn {
 	return &conn{
 		ch: ch, ws: ws, net: nc, ip: ip,
 		out:     make(chan outFrame, sendQueue),
+		drained: make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		written: make(chan struct{}),
 	}
@@ -93,12 +104,18 @@ func (c *conn) serve() {
 		return
 	}
 	defer unsubscribe()
-	go c.writeLoop()
+	c.wmu.Lock()
+	c.ready = true
+	c.wmu.Unlock()
+	c.kick() // live messages that came during the history
 	defer func() {
 		c.kill()
 		<-c.written
 	}()
 	for {
+		if !c.backpressure() {
+			return
+		}
 		data, code, err := c.read()
 		if err != nil {
 			if !isClosed(err) && !errors.Is(err, websocket.ErrReadLimit) {
@@ -289,14 +306,30 @@ func (c *conn) read() (data []byte, code string, err error) {
 	return data, "", nil
 }
 
+// backpressure waits until the connection's queue is at most half full
+// before the next frame is read, so a member sending faster than they read
+// is slowed down instead of dropped (a turn queues a few frames at most);
+// false when the connection ends meanwhile.
+func (c *conn) backpressure() bool {
+	for len(c.out) > sendQueue/2 {
+		select {
+		case <-c.drained:
+		case <-c.done:
+			return false
+		}
+	}
+	return true
+}
+
 // refuse answers a frame with an error frame.
 func (c *conn) refuse(code string) {
 	c.enqueue(outFrame{data: errorFrames[code]})
 }
 
 // deliver is the runtime subscription: it must not block, so a connection
-// whose queue is full is dropped; the widget reconnects and catches up from
-// the history.
+// whose queue is full (the member's own frames are held back at half full:
+// only a socket that stopped taking writes gets here) is dropped; the
+// widget reconnects and catches up from the history.
 func (c *conn) deliver(m bot.Message) {
 	c.enqueue(outFrame{id: messageID(m), data: encodeMessage(m)})
 }
@@ -304,41 +337,90 @@ func (c *conn) deliver(m bot.Message) {
 func (c *conn) enqueue(f outFrame) {
 	select {
 	case c.out <- f:
+		c.kick()
 	default:
 		c.ch.log.Warn("websocket client too slow, dropped", "conv", c.conv)
 		c.kill()
 	}
 }
 
-// writeLoop is the connection's only writer once the history is sent.
+// kick starts a writer when there is none and the history is sent.
+func (c *conn) kick() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.ready && !c.writing && !c.ended {
+		c.writing = true
+		go c.writeLoop()
+	}
+}
+
+// writeLoop writes queued frames until the queue is empty, then ends; after
+// stop it writes the final frames and closes written.
 func (c *conn) writeLoop() {
-	defer close(c.written)
-	ping := time.NewTicker(c.ch.pingEvery)
-	defer ping.Stop()
 	for {
+		select {
+		case <-c.done:
+			c.finish()
+			return
+		default:
+		}
 		select {
 		case f := <-c.out:
 			if err := c.writeQueued(f); err != nil {
 				c.kill()
-				return
 			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.kill()
-				return
+			select {
+			case c.drained <- struct{}{}:
+			default:
 			}
-		case <-c.done:
-			if c.final != nil {
-				_ = c.writeNow(c.final)
-			}
-			if c.closeCode != 0 {
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, ""), time.Now().Add(writeWait))
-				// The member's client answers the close frame and the reader
-				// ends; one that does not is cut off.
-				time.AfterFunc(closeGrace, func() { c.ws.NetConn().Close() })
-			}
+			continue
+		default:
+		}
+		c.wmu.Lock()
+		if len(c.out) == 0 && !c.stopped() { // enqueue's kick starts the next writer
+			c.writing = false
+			c.wmu.Unlock()
 			return
 		}
+		c.wmu.Unlock()
+	}
+}
+
+func (c *conn) stopped() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish writes the final frame and the close frame of stop, as the last
+// writer.
+func (c *conn) finish() {
+	c.wmu.Lock()
+	c.ended = true
+	c.wmu.Unlock()
+	defer close(c.written)
+	if c.final != nil {
+		_ = c.writeNow(c.final)
+	}
+	if c.closeCode != 0 {
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, ""), time.Now().Add(writeWait))
+		// The member's client answers the close frame and the reader
+		// ends; one that does not is cut off.
+		time.AfterFunc(closeGrace, func() { c.ws.NetConn().Close() })
+	}
+}
+
+// ping sends a ping from the channel's pinger, once the history is sent;
+// gorilla lets control frames be written alongside the writer.
+func (c *conn) ping() {
+	c.wmu.Lock()
+	ready := c.ready && !c.ended
+	c.wmu.Unlock()
+	if ready && c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) != nil {
+		c.kill()
 	}
 }
 
@@ -378,6 +460,7 @@ func (c *conn) stop(final []byte, code int) {
 		c.final, c.closeCode = final, code
 		close(c.done)
 	})
+	c.kick() // the writer writes the final frames
 	c.mu.Lock()
 	greeted := c.greeted
 	c.mu.Unlock()

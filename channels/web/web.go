@@ -105,6 +105,9 @@ type Channel struct {
 	conns   map[*conn]struct{}
 	closing bool
 	running sync.WaitGroup // connections still running
+
+	pingOnce sync.Once
+	stopPing chan struct{} // closed by Shutdown
 }
 
 // New returns the channel described by cfg.
@@ -137,6 +140,7 @@ func New(cfg Config) *Channel {
 		readWait:  2 * cfg.PingInterval,
 		helloWait: cfg.HelloTimeout,
 		conns:     map[*conn]struct{}{},
+		stopPing:  make(chan struct{}),
 	}
 	for _, o := range cfg.AllowedOrigins {
 		ch.origins[strings.ToLower(strings.TrimRight(o, "/"))] = true
@@ -173,6 +177,9 @@ func (ch *Channel) Register(mux *http.ServeMux) {
 // closing the runtime.
 func (ch *Channel) Shutdown(ctx context.Context) error {
 	ch.mu.Lock()
+	if !ch.closing {
+		close(ch.stopPing)
+	}
 	ch.closing = true
 	conns := make([]*conn, 0, len(ch.conns))
 	for c := range ch.conns {
@@ -209,7 +216,33 @@ func (ch *Channel) track(c *conn) bool {
 	}
 	ch.conns[c] = struct{}{}
 	ch.running.Add(1)
+	ch.pingOnce.Do(func() { go ch.pinger() })
 	return true
+}
+
+// pinger pings every connection each PingInterval, one goroutine and one
+// ticker for the whole channel instead of one per connection.
+func (ch *Channel) pinger() {
+	t := time.NewTicker(ch.pingEvery)
+	defer t.Stop()
+	var conns []*conn
+	for {
+		select {
+		case <-ch.stopPing:
+			return
+		case <-t.C:
+		}
+		ch.mu.Lock()
+		conns = conns[:0]
+		for c := range ch.conns {
+			conns = append(conns, c)
+		}
+		ch.mu.Unlock()
+		for _, c := range conns {
+			c.ping()
+		}
+		clear(conns) // let ended connections go
+	}
 }
 
 func (ch *Channel) untrack(c *conn) {

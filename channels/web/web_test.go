@@ -420,6 +420,44 @@ func TestDeadClientsDropped(t *testing.T) {
 	}
 }
 
+// A connection that answers pings is kept however long it stays silent:
+// the channel's pinger pings every idle connection.
+func TestIdleClientKeptByPings(t *testing.T) {
+	srv := newTestServer(t, func(c *Config) { c.PingInterval = 50 * time.Millisecond })
+	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]string{"type": "hello", "lang": "en"}); err != nil {
+		t.Fatal(err)
+	}
+	pings := make(chan struct{}, 100)
+	ws.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	// Six pings span three read deadlines (two intervals each).
+	for i := range 6 {
+		select {
+		case <-pings:
+		case err := <-ended:
+			t.Fatalf("an idle connection answering pings was dropped after %d pings: %v", i, err)
+		case <-time.After(channeltest.Timeout):
+			t.Fatalf("ping %d never came", i+1)
+		}
+	}
+}
+
 // The subscription never blocks the runtime: a connection whose queue is
 // full is dropped at once (the member's widget reconnects and catches up).
 func TestSlowConnectionDropped(t *testing.T) {
