@@ -46,8 +46,10 @@ type Runtime struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 
-	mu   sync.Mutex
-	live map[string]*liveConv
+	mu       sync.Mutex
+	live     map[string]*liveConv
+	chanSubs map[string]map[int]ChannelSubscriber // by channel
+	nextSub  int
 
 	// Notices a turn's ports produced for the conversation's own transcript
 	// (demo codes and receipts), drained by the turn that caused them.
@@ -236,6 +238,35 @@ func (r *Runtime) Subscribe(id string, fn func(Message)) (unsubscribe func(), er
 		delete(lc.subs, n)
 		r.mu.Unlock()
 	}, nil
+}
+
+// ChannelSubscriber receives a message added to a conversation on a
+// channel: the conversation's ID and its member's key on the channel.
+type ChannelSubscriber func(conv, user string, m Message)
+
+// SubscribeChannel calls fn with every message added to any conversation
+// on channel from now on, in order per conversation, until the returned
+// function is called. It keeps no conversation in memory, so a channel
+// that delivers on its own (Telegram) need not subscribe to each of its
+// conversations. fn runs as Subscribe's functions do: it must not block or
+// call back into the Runtime for the same conversation.
+func (r *Runtime) SubscribeChannel(channel string, fn ChannelSubscriber) (unsubscribe func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.chanSubs == nil {
+		r.chanSubs = map[string]map[int]ChannelSubscriber{}
+	}
+	if r.chanSubs[channel] == nil {
+		r.chanSubs[channel] = map[int]ChannelSubscriber{}
+	}
+	n := r.nextSub
+	r.nextSub++
+	r.chanSubs[channel][n] = fn
+	return func() {
+		r.mu.Lock()
+		delete(r.chanSubs[channel], n)
+		r.mu.Unlock()
+	}
 }
 
 // History returns the conversation's transcript, oldest first.
@@ -445,10 +476,17 @@ func (r *Runtime) publish(lc *liveConv, msgs []Message) {
 	for _, fn := range lc.subs {
 		subs = append(subs, fn)
 	}
+	chanSubs := make([]ChannelSubscriber, 0, len(r.chanSubs[lc.conv.Channel]))
+	for _, fn := range r.chanSubs[lc.conv.Channel] {
+		chanSubs = append(chanSubs, fn)
+	}
 	r.mu.Unlock()
 	for _, m := range msgs {
 		for _, fn := range subs {
 			fn(m)
+		}
+		for _, fn := range chanSubs {
+			fn(lc.conv.ID, lc.conv.User, m)
 		}
 	}
 }

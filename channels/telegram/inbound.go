@@ -458,8 +458,8 @@ func startPayload(p string) string {
 	return p
 }
 
-// conversationOf returns the chat's conversation, resolving and
-// subscribing on first contact.
+// conversationOf returns the chat's conversation, resolving it on first
+// contact.
 func (a *Adapter) conversationOf(c *chat) (string, error) {
 	if conv := c.conversation(); conv != "" {
 		return conv, nil
@@ -468,45 +468,44 @@ func (a *Adapter) conversationOf(c *chat) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolve chat: %w", err)
 	}
-	if err := a.attach(c, conv); err != nil {
+	if err := a.attach(c, conv, 0); err != nil {
 		return "", err
 	}
 	return conv, nil
 }
 
-// attach subscribes a chat to its conversation and resumes delivery after
-// the last message delivered.
-func (a *Adapter) attach(c *chat, conv string) error {
+// attach ties a chat to its conversation, whose newest message is seq (or
+// later), and resumes delivery after the last message delivered.
+func (a *Adapter) attach(c *chat, conv string, seq uint64) error {
+	if c.conversation() != "" {
+		return nil
+	}
 	cursor, err := a.rt.Cursor(deliveredKey(conv))
 	if err != nil {
 		return fmt.Errorf("read delivery cursor: %w", err)
 	}
 	c.outMu.Lock()
-	if c.conv != "" {
-		c.outMu.Unlock()
-		return nil
+	if c.conv == "" {
+		c.conv, c.delivered, c.known = conv, uint64(cursor), max(uint64(cursor), seq)
 	}
-	c.conv, c.delivered, c.known = conv, uint64(cursor), uint64(cursor)
-	c.outMu.Unlock()
-	unsub, err := a.rt.Subscribe(conv, func(m bot.Message) { c.published(a, m) })
-	if err != nil {
-		c.outMu.Lock()
-		c.conv = ""
-		c.outMu.Unlock()
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	// Subscribed first, so what the snapshot misses arrives live.
-	snap, err := a.rt.Conversation(a.ctx, conv)
-	if err != nil {
-		unsub()
-		return err
-	}
-	c.outMu.Lock()
-	c.unsub = unsub
-	c.known = max(c.known, snap.Seq)
 	c.outMu.Unlock()
 	c.kick(a)
 	return nil
+}
+
+// published is the adapter's subscription to every Telegram conversation.
+func (a *Adapter) published(conv, user string, m bot.Message) {
+	id, err := strconv.ParseInt(user, 10, 64)
+	if err != nil {
+		a.log.Error("conversation with an unreadable chat id", "conv", conv)
+		return
+	}
+	c := a.chat(id)
+	if err := a.attach(c, conv, 0); err != nil {
+		a.log.Error("attach chat", "conv", conv, "err", err)
+		return
+	}
+	c.published(a, m)
 }
 
 var errStopped = errors.New("telegram: adapter stopped")

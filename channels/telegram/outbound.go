@@ -25,7 +25,6 @@ type chat struct {
 
 	outMu     sync.Mutex
 	conv      string // "" until the first private message (never, for groups)
-	unsub     func()
 	delivered uint64                 // the conversation's last message sent (or skipped)…
 	known     uint64                 // …its newest message known to exist…
 	pending   map[uint64]bot.Message // …and those published since, not yet sent
@@ -64,16 +63,6 @@ func (c *chat) conversation() string {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	return c.conv
-}
-
-func (c *chat) detach() {
-	c.outMu.Lock()
-	unsub := c.unsub
-	c.unsub = nil
-	c.outMu.Unlock()
-	if unsub != nil {
-		unsub()
-	}
 }
 
 // published takes a message the runtime added to the conversation. It runs

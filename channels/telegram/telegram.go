@@ -109,14 +109,15 @@ type Adapter struct {
 	cancel context.CancelFunc
 	quit   chan struct{} // closed by Shutdown: senders stop
 
-	mu       sync.Mutex
-	me       *models.User
-	chats    map[int64]*chat
-	started  bool
-	closing  bool // no new updates
-	stopped  bool // no new senders
-	pollStop context.CancelFunc
-	pollDone chan struct{}
+	mu          sync.Mutex
+	me          *models.User
+	chats       map[int64]*chat
+	unsubscribe func() // from the runtime's messages; set by Start
+	started     bool
+	closing     bool // no new updates
+	stopped     bool // no new senders
+	pollStop    context.CancelFunc
+	pollDone    chan struct{}
 
 	slots   chan struct{}  // one per update in flight (received, not yet handled)
 	inbound sync.WaitGroup // chat inbox workers
@@ -281,6 +282,10 @@ func (a *Adapter) Start(ctx context.Context) error {
 	a.mu.Unlock()
 	a.log.Info("telegram bot", "username", me.Username, "mode", a.mode())
 
+	// Subscribed first, so what the scan misses arrives live. Only chats
+	// with messages not yet delivered (a receipt that could not be sent
+	// before a restart) are taken up now; the others when they talk.
+	a.unsubscribe = a.rt.SubscribeChannel(ChannelName, a.published)
 	convs, err := a.rt.Conversations(ctx, ChannelName)
 	if err != nil {
 		return fmt.Errorf("telegram: list conversations: %w", err)
@@ -291,7 +296,14 @@ func (a *Adapter) Start(ctx context.Context) error {
 			a.log.Error("conversation with an unreadable chat id", "conv", c.ID)
 			continue
 		}
-		if err := a.attach(a.chat(id), c.ID); err != nil {
+		cursor, err := a.rt.Cursor(deliveredKey(c.ID))
+		if err != nil {
+			return fmt.Errorf("telegram: resume conversation %s: %w", c.ID, err)
+		}
+		if c.Seq <= uint64(cursor) {
+			continue
+		}
+		if err := a.attach(a.chat(id), c.ID, c.Seq); err != nil {
 			return fmt.Errorf("telegram: resume conversation %s: %w", c.ID, err)
 		}
 	}
@@ -475,10 +487,6 @@ func (a *Adapter) Shutdown(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	a.stopped = true
-	chats := make([]*chat, 0, len(a.chats))
-	for _, c := range a.chats {
-		chats = append(chats, c)
-	}
 	a.mu.Unlock()
 	// Senders stop before their next call; calls in flight may finish (until
 	// ctx ends), so what Telegram accepted is recorded as delivered.
@@ -496,8 +504,8 @@ func (a *Adapter) Shutdown(ctx context.Context) error {
 	a.cancel()
 	<-drained // turns in flight end quickly once cancelled; the runtime must outlive them
 	<-sent
-	for _, c := range chats {
-		c.detach()
+	if a.unsubscribe != nil {
+		a.unsubscribe()
 	}
 	a.saveOffset()
 	a.transport.CloseIdleConnections()

@@ -412,6 +412,37 @@ func TestReceiptDeliveredAfterRestart(t *testing.T) {
 	}
 }
 
+// After a restart the adapter takes up only chats with undelivered
+// messages: conversations that are up to date stay out of memory until
+// their member writes, and then carry on.
+func TestRestartLeavesDeliveredChatsInTheStore(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("en")
+	m.send("/start")
+	m.text(e.render(dialog.EN, "welcome"))
+	e.restart()
+	if n := liveConversations(t, e.rt); n != 0 {
+		t.Fatalf("%v conversations in memory after start-up, want 0", n)
+	}
+	m.send("I want to cancel my membership")
+	m.text(e.render(dialog.EN, "ask_account"))
+}
+
+// liveConversations reads the runtime's gauge of conversations in memory.
+func liveConversations(t *testing.T, rt *bot.Runtime) float64 {
+	families, err := rt.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "kefu_conversations_active" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no kefu_conversations_active metric")
+	return 0
+}
+
 func TestBlockedMemberGetsMessagesOnReturn(t *testing.T) {
 	e := newEnv(t)
 	m := e.member("en")
