@@ -24,7 +24,7 @@ type chat struct {
 	working bool
 
 	outMu     sync.Mutex
-	conv      string // "" until the first private message (never, for groups)
+	conv      string                 // "" until the first private message (never, for groups)
 	delivered uint64                 // the conversation's last message sent (or skipped)…
 	known     uint64                 // …its newest message known to exist…
 	pending   map[uint64]bot.Message // …and those published since, not yet sent
