@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/jsonw"
 )
 
 // Message senders.
@@ -188,19 +189,40 @@ func decodeConv(id string, b []byte) (c Conversation, sameButtons bool, err erro
 	return c, s.SameButtons, nil
 }
 
-// encodeMsg encodes m; prev are the buttons of the newest earlier message
-// with buttons, when known.
+// encodeMsg encodes m as a storedMsg; prev are the buttons of the newest
+// earlier message with buttons, when known. It appends without reflection:
+// every message of every turn comes here.
 func encodeMsg(m Message, prev []MessageButton) ([]byte, error) {
-	s := storedMsg{From: m.From, Text: m.Text, At: unixMilli(m.At), Expect: m.Expect}
-	if len(m.Buttons) > 0 && slices.Equal(m.Buttons, prev) {
-		s.Same = true
-	} else if len(m.Buttons) > 0 {
-		s.Buttons = make([][2]string, len(m.Buttons))
-		for i, b := range m.Buttons {
-			s.Buttons[i] = [2]string{b.Label, b.Value}
+	b := make([]byte, 0, 48+len(m.Text)+40*len(m.Buttons))
+	b = append(b, recordV1, '{')
+	b = jsonw.Field(b, "f")
+	b = jsonw.String(b, m.From)
+	b = jsonw.Field(b, "t")
+	b = jsonw.String(b, m.Text)
+	switch {
+	case len(m.Buttons) > 0 && slices.Equal(m.Buttons, prev):
+		b = append(b, `,"bs":true`...)
+	case len(m.Buttons) > 0:
+		b = append(b, `,"b":[`...)
+		for i, btn := range m.Buttons {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = jsonw.String(b, btn.Label)
+			b = append(b, ',')
+			b = jsonw.String(b, btn.Value)
+			b = append(b, ']')
 		}
+		b = append(b, ']')
 	}
-	return appendRecord(s)
+	b = jsonw.Field(b, "a")
+	b = jsonw.Int(b, unixMilli(m.At))
+	if m.Expect != "" {
+		b = jsonw.Field(b, "e")
+		b = jsonw.String(b, m.Expect)
+	}
+	return append(b, '}'), nil
 }
 
 // decodeMsg decodes message seq; prev are the buttons of the newest

@@ -72,6 +72,22 @@ func TestRecordsRoundTrip(t *testing.T) {
 	if _, _, err := decodeMsg(1, []byte{0x7f, '{', '}'}, nil); err == nil {
 		t.Fatal("an unknown record format was accepted")
 	}
+	// The appender writes what encoding/json writes for storedMsg.
+	for _, tc := range []struct {
+		m    Message
+		prev []MessageButton
+		want storedMsg
+	}{
+		{m, nil, storedMsg{From: m.From, Text: m.Text, Buttons: [][2]string{{"Yes", "y"}}, At: at.UnixMilli(), Expect: m.Expect}},
+		{m, m.Buttons, storedMsg{From: m.From, Text: m.Text, Same: true, At: at.UnixMilli(), Expect: m.Expect}},
+		{Message{From: FromMember, Text: "<\"\n\xff>"}, nil, storedMsg{From: FromMember, Text: "<\"\n\xff>"}},
+	} {
+		b, _ := encodeMsg(tc.m, tc.prev)
+		want, _ := appendRecord(tc.want)
+		if string(b) != string(want) {
+			t.Errorf("encodeMsg:\n got %q\nwant %q", b, want)
+		}
+	}
 	// A message repeating the previous buttons refers to them.
 	b, _ = encodeMsg(m, []MessageButton{{"Yes", "y"}})
 	if bytes.Contains(b, []byte("Yes")) {

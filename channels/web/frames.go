@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/jsonw"
 )
 
 // Frames of the websocket protocol (DESIGN §5, contract). Every frame is a
@@ -72,9 +73,39 @@ type errorFrame struct {
 	Message string `json:"message"`
 }
 
-// encodeMessage renders a transcript message as a message frame.
+// encodeMessage renders a transcript message as a message frame: what
+// json.Marshal writes for messageFrame, without reflection (every message
+// of every turn comes here).
 func encodeMessage(m bot.Message) []byte {
-	return mustMarshal(messageFrame{Type: typeMessage, Message: m})
+	b := make([]byte, 0, 96+len(m.Text)+48*len(m.Buttons))
+	b = append(b, `{"type":"message","id":`...)
+	b = jsonw.String(b, m.ID)
+	b = jsonw.Field(b, "from")
+	b = jsonw.String(b, m.From)
+	b = jsonw.Field(b, "text")
+	b = jsonw.String(b, m.Text)
+	if len(m.Buttons) > 0 {
+		b = jsonw.Field(b, "buttons")
+		b = append(b, '[')
+		for i, btn := range m.Buttons {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"label":`...)
+			b = jsonw.String(b, btn.Label)
+			b = append(b, `,"value":`...)
+			b = jsonw.String(b, btn.Value)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = jsonw.Field(b, "at")
+	b = jsonw.Time(b, m.At)
+	if m.Expect != "" {
+		b = jsonw.Field(b, "expect")
+		b = jsonw.String(b, m.Expect)
+	}
+	return append(b, '}')
 }
 
 // errorFrames holds each error frame encoded once.

@@ -1,0 +1,46 @@
+package jsonw
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestStringAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", "您好，会员", `q"b\s`, "<a&b>", "\x00\x1f\n\r\t\b\f", "\u2028\u2029", "bad\xffutf8\xc3", "emoji 😀"} {
+		want, _ := json.Marshal(s)
+		if got := String(nil, s); string(got) != string(want) {
+			t.Errorf("String(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("您好<\x00>\u2028\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := String(nil, s); string(got) != string(want) {
+			t.Fatalf("String(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
+
+func TestTimeAndFields(t *testing.T) {
+	at := time.Date(2026, 11, 24, 8, 1, 2, 30_000_000, time.FixedZone("CST", 8*3600))
+	want, _ := json.Marshal(struct {
+		A string    `json:"a"`
+		N int64     `json:"n"`
+		T time.Time `json:"t"`
+	}{"x", -7, at})
+	b := append([]byte(nil), '{')
+	b = Field(b, "a")
+	b = String(b, "x")
+	b = Field(b, "n")
+	b = Int(b, -7)
+	b = Field(b, "t")
+	b = Time(b, at)
+	b = append(b, '}')
+	if string(b) != string(want) {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+}
