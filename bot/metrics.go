@@ -20,6 +20,7 @@ type Metrics struct {
 	Waiting       prometheus.GaugeFunc   // members waiting for a person
 	Claims        *prometheus.CounterVec // conversations claimed, by agent
 	TimeToClaim   prometheus.Histogram   // from asking for a person to a claim
+	Reminders     prometheus.Counter     // renewal reminders sent
 }
 
 func newMetrics(live, waiting func() float64) *Metrics {
@@ -49,9 +50,11 @@ func newMetrics(live, waiting func() float64) *Metrics {
 		TimeToClaim: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kefu_handoff_time_to_claim_seconds", Help: "From asking for a person to an agent's claim.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
+		Reminders: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kefu_renewal_reminders_total", Help: "Renewal reminders sent (once per member and renewal)."}),
 	}
 	m.Registry.MustRegister(m.Conversations, m.Connections, m.MessagesIn, m.MessagesOut, m.TurnSeconds,
-		m.WorkOrders, m.Verifications, m.Errors, m.Waiting, m.Claims, m.TimeToClaim,
+		m.WorkOrders, m.Verifications, m.Errors, m.Waiting, m.Claims, m.TimeToClaim, m.Reminders,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

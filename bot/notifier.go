@@ -9,18 +9,22 @@ import (
 
 // Notice kinds.
 const (
-	NoticeCode    = "code"
-	NoticeReceipt = "receipt"
+	NoticeCode     = "code"
+	NoticeReceipt  = "receipt"
+	NoticeReminder = "reminder"
 )
 
-// Notice is a message to a member outside the chat: a verification code or a
-// receipt.
+// Notice is a message to a member outside the chat: a verification code, a
+// receipt or a renewal reminder.
 type Notice struct {
-	Kind   string            // NoticeCode or NoticeReceipt
+	Kind   string            // NoticeCode, NoticeReceipt or NoticeReminder
 	Method dialog.Method     // dialog.MethodSMS or dialog.MethodEmail: where it goes
 	To     string            // the phone (11 digits) or email it goes to
 	Code   string            // with NoticeCode
 	Order  *dialog.WorkOrder // with NoticeReceipt
+	// Renewal is the member reminded of their renewal, with NoticeReminder:
+	// plan, price and PeriodEnd (when auto-renew charges).
+	Renewal *dialog.Member
 	Lang   dialog.Lang
 	Conv   string // the conversation that caused it
 	Chan   string // the channel of that conversation

@@ -25,6 +25,10 @@ type Config struct {
 	MaxLen    int // longest member message; default dialog.DefaultMaxLen
 	Handoff   HandoffConfig
 	Retention Retention
+	// Members is the platform's member system; nil: the embedded demo
+	// store (seeded with Demo).
+	Members   MemberStore
+	Reminders Reminders
 }
 
 // Retention is how long records are kept; zero keeps them forever.
@@ -65,9 +69,13 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	members := NewDemoMembers(store.Ledger)
+	demo := NewDemoMembers(store.Ledger)
+	members := cfg.Members
+	if members == nil {
+		members = demo
+	}
 	if cfg.Demo {
-		seeded, err := members.Seed(cfg.Now(), cfg.Location, cfg.DemoExtra)
+		seeded, err := demo.Seed(cfg.Now(), cfg.Location, cfg.DemoExtra)
 		if err != nil {
 			store.Close()
 			return nil, fmt.Errorf("seed demo members: %w", err)
@@ -81,19 +89,32 @@ func Open(cfg Config) (*Runtime, error) {
 		store.Close()
 		return nil, fmt.Errorf("verification secret: %w", err)
 	}
+	signKey, err := store.Secret("receipts")
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("receipt secret: %w", err)
+	}
+	if cfg.Reminders.Lead == 0 {
+		cfg.Reminders.Lead = DefaultReminderLead
+	}
+	if cfg.Reminders.Every <= 0 {
+		cfg.Reminders.Every = time.Minute
+	}
 	r := &Runtime{
-		store:   store,
-		catalog: catalog,
-		log:     cfg.Log,
-		now:     cfg.Now,
-		maxLen:  cfg.MaxLen,
-		live:    map[string]*liveConv{},
-		notes:   map[string][]Message{},
-		loc:     cfg.Location,
-		hoCfg:   cfg.Handoff,
-		started: cfg.Now(),
-		ho:      handoffs{online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}},
-		stop:    make(chan struct{}),
+		store:     store,
+		catalog:   catalog,
+		log:       cfg.Log,
+		now:       cfg.Now,
+		maxLen:    cfg.MaxLen,
+		live:      map[string]*liveConv{},
+		notes:     map[string][]Message{},
+		loc:       cfg.Location,
+		hoCfg:     cfg.Handoff,
+		started:   cfg.Now(),
+		ho:        handoffs{online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}},
+		stop:      make(chan struct{}),
+		members:   members,
+		reminders: cfg.Reminders,
 	}
 	notifier := cfg.Notifier
 	if notifier == nil {
@@ -103,7 +124,9 @@ func Open(cfg Config) (*Runtime, error) {
 		notifier = demoNotifier{next: notifier, r: r}
 	}
 	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.queueSnapshot())) })
+	r.notifier = notifier
 	r.orders = NewWorkOrderBook(store.Ledger, members, notifier, cfg.Location)
+	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
 	r.engine = &dialog.Engine{
 		Members:  members,
 		Verifier: countedVerifier{NewVerification(store.State, members, notifier, cfg.Rules, secret, cfg.Location, cfg.Now), r.metrics},
@@ -115,8 +138,9 @@ func Open(cfg Config) (*Runtime, error) {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)
 	}
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.janitor()
+	go r.courier()
 	r.keepFor(cfg.Retention)
 	return r, nil
 }
@@ -133,6 +157,36 @@ func (r *Runtime) janitor() {
 		case <-t.C:
 			r.ExpireLeases(context.Background())
 			r.evictIdle()
+		}
+	}
+}
+
+// courier retries pending deliveries every second and looks for renewals
+// to remind of every Reminders.Every.
+func (r *Runtime) courier() {
+	defer r.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-r.stop
+		cancel()
+	}()
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	remind := time.NewTicker(r.reminders.Every)
+	defer remind.Stop()
+	for {
+		var err error
+		select {
+		case <-r.stop:
+			return
+		case <-retry.C:
+			err = r.deliverDue(ctx)
+		case <-remind.C:
+			err = r.RunReminders(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("deliveries", "err", err)
 		}
 	}
 }

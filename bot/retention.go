@@ -194,6 +194,19 @@ func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, er
 					return err
 				}
 			}
+			if v := c.State.Verified; v != "" { // the member's newest conversation, if it is this one
+				item, err := txn.Get(memberConvKey(v))
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if b, err := item.ValueCopy(nil); err != nil || string(b) != id {
+					return err
+				}
+				return txn.Delete(memberConvKey(v))
+			}
 			return nil
 		})
 		if err != nil {

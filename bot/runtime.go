@@ -42,6 +42,10 @@ type Runtime struct {
 	hoCfg HandoffConfig
 	ho    handoffs
 
+	members   MemberStore
+	notifier  Notifier
+	reminders Reminders
+
 	stop      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -396,6 +400,10 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 	c := e.c
 	c.UpdatedAt = e.now
 	writes, newest, err := r.encodeChange(c, before, e.msgs, e.buttons)
+	if v := c.State.Verified; err == nil && v != "" && v != lc.conv.State.Verified {
+		// The member's newest conversation, for renewal reminders.
+		writes = append(writes, write{memberConvKey(v), []byte(c.ID)})
+	}
 	if err == nil {
 		err = update(r.store.State, func(txn *badger.Txn) error {
 			for _, w := range writes {

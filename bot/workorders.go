@@ -40,6 +40,9 @@ type WorkOrderBook struct {
 	// Log receives notifier failures; nil means slog.Default(). Set it
 	// before the first Execute.
 	Log *slog.Logger
+	// SignKey signs receipts (Sign); nil leaves them unsigned. Set it
+	// before the first Execute.
+	SignKey []byte
 
 	db       *badger.DB
 	members  MemberStore
@@ -97,8 +100,9 @@ func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (d
 	if err != nil {
 		return dialog.WorkOrder{}, fmt.Errorf("work order %s for %s: %w", req.Kind, req.MemberID, err)
 	}
-	if created {
-		b.sendReceipt(ctx, o, req)
+	o.Sig = b.Sign(o)
+	if created && b.receipts(o) {
+		b.deliverReceipt(ctx, receiptDelivery(o, req), req.At)
 	}
 	return o, nil
 }
@@ -197,6 +201,11 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		created = true
 		if err := setJSON(txn, []byte(orderPrefix+o.Number), orderRecord{WorkOrder: o, Key: o.Key}); err != nil {
 			return err
+		}
+		if b.receipts(o) { // durable with the order: retried until delivered
+			if err := addDelivery(txn, receiptDelivery(o, req)); err != nil {
+				return err
+			}
 		}
 		if err := txn.Set([]byte(orderKeyPrefix+req.Key), []byte(o.Number)); err != nil {
 			return err
@@ -305,31 +314,36 @@ func (b *WorkOrderBook) Close() error {
 	return errors.Join(errs...)
 }
 
-// sendReceipt sends o's receipt to the member's phone and email.
-func (b *WorkOrderBook) sendReceipt(ctx context.Context, o dialog.WorkOrder, req dialog.OrderRequest) {
-	if o.MemberID == "" || b.notifier == nil {
-		return
+// receipts reports whether o gets a receipt outside the chat.
+func (b *WorkOrderBook) receipts(o dialog.WorkOrder) bool {
+	return o.MemberID != "" && b.notifier != nil
+}
+
+func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
+	return delivery{Kind: deliverReceipt, Number: o.Number, Member: o.MemberID, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan}
+}
+
+// deliverReceipt sends a receipt to the member's phone and email, those
+// that have not accepted it yet, and records the try.
+func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, now time.Time) {
+	err := b.tryReceipt(ctx, &d)
+	if ferr := finishDelivery(b.db, d, now, err); ferr != nil {
+		b.log().Error("record receipt delivery", "order", d.Number, "err", ferr)
+	}
+}
+
+func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery) error {
+	o, found, err := b.Get(ctx, d.Number)
+	if err != nil || !found {
+		return fmt.Errorf("receipt for order %s: found=%v: %w", d.Number, found, err)
 	}
 	m, found, err := b.members.Get(ctx, o.MemberID)
 	if err != nil || !found {
 		b.log().Warn("receipt: member", "order", o.Number, "member", o.MemberID, "found", found, "err", err)
-		return
+		return fmt.Errorf("receipt for order %s: member %s found=%v: %w", o.Number, o.MemberID, found, err)
 	}
-	for _, dst := range []struct {
-		method dialog.Method
-		to     string
-	}{{dialog.MethodSMS, m.Phone}, {dialog.MethodEmail, m.Email}} {
-		if dst.to == "" {
-			continue
-		}
-		n := Notice{
-			Kind: NoticeReceipt, Method: dst.method, To: dst.to, Order: &o,
-			Lang: req.Lang, Conv: req.Conv, Chan: req.Chan,
-		}
-		if err := b.notifier.Notify(ctx, n); err != nil {
-			b.log().Warn("receipt not delivered", "order", o.Number, "method", dst.method, "to", dialog.MaskAccount(dst.to), "err", err)
-		}
-	}
+	n := Notice{Kind: NoticeReceipt, Order: &o, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
+	return notifyEach(ctx, b.notifier, m, n, d, b.log())
 }
 
 func (b *WorkOrderBook) log() *slog.Logger {
@@ -389,6 +403,7 @@ func (b *WorkOrderBook) Get(ctx context.Context, number string) (o dialog.WorkOr
 	if err != nil || !found {
 		return dialog.WorkOrder{}, false, err
 	}
+	o.Sig = b.Sign(o)
 	return o, true, nil
 }
 
@@ -409,6 +424,7 @@ func (b *WorkOrderBook) Since(ctx context.Context, t time.Time) ([]dialog.WorkOr
 		slices.Sort(numbers)
 		var err error
 		orders, err = getOrders(txn, numbers)
+		b.signAll(orders)
 		return err
 	})
 	return orders, err
@@ -430,6 +446,7 @@ func (b *WorkOrderBook) ByMember(ctx context.Context, memberID string) ([]dialog
 		it.Close()
 		var err error
 		orders, err = getOrders(txn, numbers)
+		b.signAll(orders)
 		return err
 	})
 	return orders, err

@@ -839,7 +839,7 @@ func (t *turn) execute() {
 		t.askMethod()
 		return
 	}
-	o, err := t.e.Orders.Execute(t.ctx, OrderRequest{
+	req := OrderRequest{
 		Key:      fmt.Sprintf("%s/flow/%d/%s", t.in.Conv, st.Flow, st.Choice),
 		Kind:     st.Choice,
 		MemberID: st.Verified,
@@ -849,7 +849,12 @@ func (t *turn) execute() {
 		Executor: "bot",
 		Lang:     st.Lang,
 		At:       t.in.At,
-	})
+	}
+	o, err := t.e.Orders.Execute(t.ctx, req)
+	if errors.Is(err, ErrUnavailable) {
+		t.recordForLater(req, err)
+		return
+	}
 	if err != nil {
 		t.unavailable(err)
 		return
@@ -979,6 +984,23 @@ func (t *turn) reprompt() {
 	default:
 		t.say("help", nil, t.menu()...)
 	}
+}
+
+// recordForLater answers a confirmed request the member system could not
+// carry out (it is down): a callback work order records what was asked, so
+// a person completes it, and the member gets its number. Confirming again
+// retries the request itself.
+func (t *turn) recordForLater(req OrderRequest, cause error) {
+	t.effect(Failure{Err: cause})
+	asked := req.Kind
+	req.Kind, req.Key = KindCallback, req.Key+"/callback"
+	req.Reason = strings.TrimSpace(fmt.Sprintf("%s requested; member system unavailable. %s", asked, req.Reason))
+	o, err := t.e.Orders.Execute(t.ctx, req)
+	if err != nil {
+		t.unavailable(err)
+		return
+	}
+	t.say("unavailable_recorded", map[string]any{"Number": o.Number}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 }
 
 // unavailable tells the member honestly that something failed and offers a

@@ -146,6 +146,12 @@ func replay(t *testing.T, src string) string {
 			h.conv = strings.TrimPrefix(line, "conv ")
 			fmt.Fprintf(&b, "== conversation %s\n", h.conv)
 			continue
+		case line == "members down" || line == "members up":
+			h.members.mu.Lock()
+			h.members.down = line == "members down"
+			h.members.mu.Unlock()
+			fmt.Fprintf(&b, "== %s\n", line)
+			continue
 		case strings.HasPrefix(line, "@+"):
 			d, err := time.ParseDuration(line[2:])
 			if err != nil {

@@ -127,9 +127,20 @@ func (o *orders) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.W
 	if w, ok := o.byKey[req.Key]; ok {
 		return w, nil
 	}
+	o.members.mu.Lock()
+	down := o.members.down
+	o.members.mu.Unlock()
+	if down && req.Kind != dialog.KindCallback {
+		return dialog.WorkOrder{}, fmt.Errorf("apply %s: %w", req.Kind, dialog.ErrUnavailable)
+	}
 	o.seq++
 	w := dialog.WorkOrder{Number: dialog.FormatNumber(req.At, o.seq), Kind: req.Kind, MemberID: req.MemberID, Conv: req.Conv,
 		Chan: req.Chan, Reason: req.Reason, Executor: req.Executor, CreatedAt: req.At, Status: "done", Key: req.Key}
+	if req.Kind == dialog.KindCallback {
+		w.Status = "open"
+		o.byKey[req.Key], o.byNum[w.Number] = w, w
+		return w, nil
+	}
 	m := o.members.byID(req.MemberID)
 	if m == nil {
 		return dialog.WorkOrder{}, fmt.Errorf("no member %q", req.MemberID)

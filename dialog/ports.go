@@ -180,6 +180,7 @@ type WorkOrder struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	Key         string    `json:"-"`
+	Sig         string    `json:"sig,omitempty"` // receipt signature (README "Verifiable receipts"); not stored
 }
 
 // WorkOrders executes confirmed choices and records them durably: an order

@@ -1,0 +1,209 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kefu-dev/kefu/dialog"
+)
+
+// Renewal reminders. DefaultReminderLead before an auto-renewal (the notice
+// period Chinese online-trade rules ask for), the member gets a reminder
+// with a one-tap "turn off auto-renew": in the conversation where they last
+// verified (pushed on Telegram; on the web, in the history of their next
+// visit) and through the notifier (SMS and email). A reminder is recorded
+// in the synced Ledger together with its pending delivery before anything
+// is sent, so a restart neither skips it (the delivery is retried) nor
+// repeats it (the record is checked first).
+
+// DefaultReminderLead is how long before a renewal the member is reminded.
+const DefaultReminderLead = 5 * 24 * time.Hour
+
+// RenewalLister is a member store that can list upcoming auto-renewals.
+type RenewalLister interface {
+	// DueForRenewal lists the active members with auto-renew on whose
+	// period ends in [from, to).
+	DueForRenewal(ctx context.Context, from, to time.Time) ([]dialog.Member, error)
+}
+
+// Reminders configures renewal reminders.
+type Reminders struct {
+	Lead  time.Duration // how long before a renewal; default DefaultReminderLead; < 0: no reminders
+	Every time.Duration // how often to look for renewals; default 1 minute
+}
+
+const (
+	remindedPrefix   = "reminded/"    // Ledger: + member + "/" + period end (Unix s) → nothing
+	memberConvPrefix = "member-conv/" // State: + member ID → the conversation that last verified them
+)
+
+func remindedKey(member string, periodEnd int64) []byte {
+	return []byte(remindedPrefix + member + "/" + strconv.FormatInt(periodEnd, 10))
+}
+
+func memberConvKey(member string) []byte { return []byte(memberConvPrefix + member) }
+
+// DueForRenewal lists the demo members due for renewal in [from, to).
+func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]dialog.Member, error) {
+	var out []dialog.Member
+	err := d.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(memberPrefix), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var m dialog.Member
+			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &m) }); err != nil {
+				return err
+			}
+			if m.Status == dialog.StatusActive && m.AutoRenew && !m.PeriodEnd.Before(from) && m.PeriodEnd.Before(to) {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RunReminders looks for renewals within the lead time and reminds each
+// member once per renewal. The runtime runs it every Reminders.Every; tests
+// call it with a controlled clock.
+func (r *Runtime) RunReminders(ctx context.Context) error {
+	lister, ok := r.members.(RenewalLister)
+	if !ok || r.reminders.Lead < 0 {
+		return nil
+	}
+	now := r.now()
+	due, err := lister.DueForRenewal(ctx, now, now.Add(r.reminders.Lead))
+	if err != nil {
+		return fmt.Errorf("renewals: %w", err)
+	}
+	var errs []error
+	for _, m := range due {
+		if m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
+			continue
+		}
+		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix()}
+		if conv, ok := r.memberConversation(m.ID); ok {
+			d.Conv, d.Chan, d.Lang = conv.ID, conv.Channel, conv.Lang()
+		}
+		fresh := false
+		err := update(r.store.Ledger, func(txn *badger.Txn) error {
+			fresh = false
+			key := remindedKey(m.ID, d.PeriodEnd)
+			if _, err := txn.Get(key); err == nil || !errors.Is(err, badger.ErrKeyNotFound) {
+				return err // reminded already (or a read error)
+			}
+			fresh = true
+			if err := txn.Set(key, nil); err != nil {
+				return err
+			}
+			return addDelivery(txn, d)
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if fresh {
+			r.metrics.Reminders.Inc()
+			r.deliverReminder(ctx, d, m)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// memberConversation is the conversation where the member last verified.
+func (r *Runtime) memberConversation(member string) (Conversation, bool) {
+	var id string
+	err := r.store.State.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(memberConvKey(member))
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		id = string(b)
+		return err
+	})
+	if err != nil {
+		return Conversation{}, false
+	}
+	c, err := r.Conversation(context.Background(), id)
+	return c, err == nil
+}
+
+// deliverReminder posts the reminder in the member's conversation and
+// sends it to their phone and email, those not done yet, and records the
+// try.
+func (r *Runtime) deliverReminder(ctx context.Context, d delivery, m dialog.Member) {
+	err := r.tryReminder(ctx, &d, m)
+	if ferr := finishDelivery(r.store.Ledger, d, r.now(), err); ferr != nil {
+		r.log.Error("record reminder delivery", "member", d.Member, "err", ferr)
+	}
+}
+
+func (r *Runtime) tryReminder(ctx context.Context, d *delivery, m dialog.Member) error {
+	if d.Conv != "" && !slices.Contains(d.Done, "chat") {
+		_, err := r.change(d.Conv, func(e *edit) error {
+			e.reply(r, reminderReply(m))
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reminder in conversation %s: %w", d.Conv, err)
+		}
+		d.Done = append(d.Done, "chat")
+	}
+	n := Notice{Kind: NoticeReminder, Renewal: &m, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
+	return notifyEach(ctx, r.notifier, m, n, d, r.log)
+}
+
+// reminderReply is the reminder as a bot message.
+func reminderReply(m dialog.Member) dialog.Reply {
+	return dialog.Reply{
+		ID: "reminder_renewal",
+		Data: map[string]any{
+			"Plan": dialog.Msg("plan_" + m.Plan.Code), "PeriodEnd": m.PeriodEnd, "Price": dialog.Money(m.Plan.PriceCents),
+		},
+		Buttons: []dialog.Button{
+			{Label: "menu_autorenew", Value: "intent:" + string(dialog.IntentTurnOffAutoRenew)},
+			{Label: "menu_agent", Value: "intent:" + string(dialog.IntentHumanAgent)},
+		},
+	}
+}
+
+// deliverDue retries the deliveries that are due.
+func (r *Runtime) deliverDue(ctx context.Context) error {
+	due, err := dueDeliveries(r.store.Ledger, r.now())
+	if err != nil {
+		return err
+	}
+	for _, d := range due {
+		switch d.Kind {
+		case deliverReceipt:
+			r.orders.deliverReceipt(ctx, d, r.now())
+		case deliverReminder:
+			m, found, err := r.members.Get(ctx, d.Member)
+			if err != nil || !found {
+				err = errors.Join(err, fmt.Errorf("member %s found=%v", d.Member, found))
+				if ferr := finishDelivery(r.store.Ledger, d, r.now(), err); ferr != nil {
+					return ferr
+				}
+				continue
+			}
+			m.PeriodEnd = time.Unix(d.PeriodEnd, 0) // the renewal reminded of
+			r.deliverReminder(ctx, d, m)
+		}
+	}
+	return nil
+}
+
+// DeliverNotices retries now the receipts and reminders whose next try is
+// due (the runtime does so every second).
+func (r *Runtime) DeliverNotices(ctx context.Context) error { return r.deliverDue(ctx) }
