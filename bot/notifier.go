@@ -25,9 +25,9 @@ type Notice struct {
 	// Renewal is the member reminded of their renewal, with NoticeReminder:
 	// plan, price and PeriodEnd (when auto-renew charges).
 	Renewal *dialog.Member
-	Lang   dialog.Lang
-	Conv   string // the conversation that caused it
-	Chan   string // the channel of that conversation
+	Lang    dialog.Lang
+	Conv    string // the conversation that caused it
+	Chan    string // the channel of that conversation
 }
 
 // Notifier delivers notices to members (SMS, email). Implementations must be

@@ -119,7 +119,7 @@ type memberJSON struct {
 func (j memberJSON) member() (dialog.Member, error) {
 	m := dialog.Member{
 		ID: j.ID, Phone: j.Phone, Email: strings.ToLower(j.Email), RegisteredAt: j.RegisteredAt,
-		Plan: dialog.Plan{Code: j.Plan.Code, PriceCents: j.Plan.PriceCents, Policy: dialog.RefundPolicy(j.Plan.RefundPolicy), CoolingOffDays: j.Plan.CoolingOffDays},
+		Plan:   dialog.Plan{Code: j.Plan.Code, PriceCents: j.Plan.PriceCents, Policy: dialog.RefundPolicy(j.Plan.RefundPolicy), CoolingOffDays: j.Plan.CoolingOffDays},
 		Status: dialog.MembershipStatus(j.Status), PeriodStart: j.PeriodStart, PeriodEnd: j.PeriodEnd, AutoRenew: j.AutoRenew,
 	}
 	if j.LastOrder != nil {
