@@ -1,0 +1,163 @@
+package platform_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
+	"github.com/kefu-dev/kefu/platform"
+	"github.com/kefu-dev/kefu/platform/platformtest"
+)
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+func newAPI(t *testing.T, mod func(*platform.MemberAPIConfig)) (*platform.MemberAPI, *platformtest.MemberAPI, *kefutest.Clock) {
+	t.Helper()
+	clock := kefutest.NewClock(time.Date(2026, 11, 24, 10, 0, 0, 0, shanghai))
+	fake := platformtest.NewMemberAPI(bot.DemoProfiles(clock.Now(), shanghai), clock.Now)
+	t.Cleanup(fake.Close)
+	cfg := platform.MemberAPIConfig{URL: fake.URL, Token: platformtest.Token, Backoff: time.Millisecond, Timeout: 2 * time.Second, Now: clock.Now}
+	if mod != nil {
+		mod(&cfg)
+	}
+	api, err := platform.NewMemberAPI(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api, fake, clock
+}
+
+func TestMemberAPILookupAndGet(t *testing.T) {
+	api, _, _ := newAPI(t, nil)
+	ctx := context.Background()
+	for _, account := range []string{"13800138000", "demo@example.com"} {
+		m, found, err := api.Lookup(ctx, account)
+		if err != nil || !found || m.ID != "m-demo" || m.Plan.Code != "monthly_vip" || !m.AutoRenew || m.LastOrder.AmountCents != 5000 {
+			t.Fatalf("Lookup(%s) = %+v %v %v", account, m, found, err)
+		}
+	}
+	if _, found, err := api.Lookup(ctx, "13000000000"); found || err != nil {
+		t.Fatalf("unknown phone: found=%v err=%v", found, err)
+	}
+	if m, found, err := api.Get(ctx, "m-annual"); !found || err != nil || m.Phone != "13900139000" {
+		t.Fatalf("Get: %+v %v %v", m, found, err)
+	}
+	if _, found, err := api.Get(ctx, "nobody"); found || err != nil {
+		t.Fatalf("unknown ID: found=%v err=%v", found, err)
+	}
+}
+
+// A retried action never acts twice: the same idempotency key, whether the
+// member confirmed twice or an answer was lost and kefu retried.
+func TestMemberAPIApplyIsIdempotent(t *testing.T) {
+	api, fake, clock := newAPI(t, nil)
+	ctx := context.Background()
+	fake.LoseAnswers(1) // carried out, but the answer is lost: kefu retries
+	out, err := api.Apply(ctx, "m-demo", dialog.KindCancelNow, "conv/flow/1/cancel_now", clock.Now())
+	if err != nil || out.RefundCents != 2000 || out.AutoRenew {
+		t.Fatalf("Apply = %+v %v", out, err)
+	}
+	again, err := api.Apply(ctx, "m-demo", dialog.KindCancelNow, "conv/flow/1/cancel_now", clock.Now())
+	if err != nil || again != out {
+		t.Fatalf("repeated Apply = %+v %v, want %+v", again, err, out)
+	}
+	if n := fake.Actions("m-demo"); n != 1 {
+		t.Fatalf("%d cancellations carried out, want 1", n)
+	}
+	if _, err := api.Apply(ctx, "m-demo", dialog.KindNoRenew, "conv/flow/2/no_renew", clock.Now()); !errors.Is(err, bot.ErrNotActive) {
+		t.Fatalf("action on a cancelled member: %v, want ErrNotActive", err)
+	}
+	if _, err := api.Apply(ctx, "nobody", dialog.KindNoRenew, "k", clock.Now()); !errors.Is(err, bot.ErrNoMember) {
+		t.Fatalf("action on an unknown member: %v, want ErrNoMember", err)
+	}
+}
+
+func TestMemberAPIRetriesServerErrors(t *testing.T) {
+	api, fake, _ := newAPI(t, nil)
+	fake.Fail(2)
+	if _, found, err := api.Get(context.Background(), "m-demo"); !found || err != nil {
+		t.Fatalf("after two 503s: found=%v err=%v", found, err)
+	}
+	if n := fake.Requests(); n != 3 {
+		t.Fatalf("%d requests, want 3", n)
+	}
+	fake.Fail(3)
+	if _, _, err := api.Get(context.Background(), "m-demo"); !errors.Is(err, dialog.ErrUnavailable) {
+		t.Fatalf("three 503s: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestMemberAPITimeout(t *testing.T) {
+	api, fake, _ := newAPI(t, func(c *platform.MemberAPIConfig) { c.Timeout, c.Attempts = 20*time.Millisecond, 2 })
+	fake.Delay(time.Minute) // slower than any timeout: the request is given up
+	_, _, err := api.Lookup(context.Background(), "13800138000")
+	if !errors.Is(err, dialog.ErrUnavailable) {
+		t.Fatalf("slow platform: %v, want ErrUnavailable", err)
+	}
+	if n := fake.Requests(); n != 2 {
+		t.Fatalf("%d requests, want 2 (one retry)", n)
+	}
+}
+
+// The breaker opens after repeated failures: calls then fail at once
+// without reaching the platform, until a probe after the cool-down finds
+// it back.
+func TestMemberAPICircuitBreaker(t *testing.T) {
+	api, fake, clock := newAPI(t, func(c *platform.MemberAPIConfig) {
+		c.Attempts, c.BreakerFailures, c.BreakerCooldown = 1, 3, time.Minute
+	})
+	ctx := context.Background()
+	fake.Down(true)
+	for range 3 {
+		if _, _, err := api.Get(ctx, "m-demo"); !errors.Is(err, dialog.ErrUnavailable) {
+			t.Fatalf("platform down: %v", err)
+		}
+	}
+	before := fake.Requests()
+	if _, _, err := api.Get(ctx, "m-demo"); !errors.Is(err, dialog.ErrUnavailable) {
+		t.Fatalf("open breaker: %v", err)
+	}
+	if fake.Requests() != before {
+		t.Fatal("an open breaker let a call through")
+	}
+	clock.Advance(time.Minute)
+	if _, _, err := api.Get(ctx, "m-demo"); !errors.Is(err, dialog.ErrUnavailable) || fake.Requests() != before+1 {
+		t.Fatalf("probe while still down: %v, %d requests", err, fake.Requests()-before)
+	}
+	fake.Down(false)
+	if _, _, err := api.Get(ctx, "m-demo"); err == nil {
+		t.Fatal("a failed probe closed the breaker")
+	}
+	clock.Advance(time.Minute)
+	if _, found, err := api.Get(ctx, "m-demo"); !found || err != nil {
+		t.Fatalf("after the platform came back: found=%v err=%v", found, err)
+	}
+	if _, found, err := api.Get(ctx, "m-demo"); !found || err != nil {
+		t.Fatalf("closed breaker: found=%v err=%v", found, err)
+	}
+}
+
+func TestMemberAPIRefusesBadAnswersAndConfig(t *testing.T) {
+	for _, u := range []string{"", "ftp://x", "not a url", "http://"} {
+		if _, err := platform.NewMemberAPI(platform.MemberAPIConfig{URL: u}); err == nil {
+			t.Errorf("URL %q accepted", u)
+		}
+	}
+	api, _, _ := newAPI(t, func(c *platform.MemberAPIConfig) { c.Token = "wrong" })
+	if _, _, err := api.Get(context.Background(), "m-demo"); !errors.Is(err, dialog.ErrUnavailable) {
+		t.Fatalf("refused token: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestMemberAPIDueForRenewal(t *testing.T) {
+	api, _, clock := newAPI(t, nil)
+	now := clock.Now()
+	due, err := api.DueForRenewal(context.Background(), now, now.Add(30*24*time.Hour))
+	if err != nil || len(due) != 1 || due[0].ID != "m-demo" {
+		t.Fatalf("due in 30 days: %+v %v (m-demo renews in 20; m-renewoff has auto-renew off)", due, err)
+	}
+}
