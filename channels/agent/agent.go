@@ -76,6 +76,7 @@ type Console struct {
 	loc       *time.Location
 	log       *slog.Logger
 	logins    *loginGuard
+	receipts  *loginGuard // receipts that could not be verified, per address
 	keepAlive time.Duration
 	streams   streams
 }
@@ -106,6 +107,7 @@ func New(cfg Config) *Console {
 		loc:       cfg.Location,
 		log:       cfg.Log.With("surface", "agent"),
 		logins:    newLoginGuard(cfg.Now),
+		receipts:  newLoginGuard(cfg.Now),
 		keepAlive: cfg.KeepAlive,
 		streams:   newStreams(),
 	}
@@ -121,6 +123,7 @@ func New(cfg Config) *Console {
 func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/workorders/{number}", c.authorized(c.workOrder))
 	mux.Handle("GET /api/workorders", c.authorized(c.workOrdersSince))
+	mux.HandleFunc("GET /api/receipts/{number}", c.verifyReceipt)
 
 	mux.HandleFunc("GET /agent", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/agent/", http.StatusMovedPermanently)

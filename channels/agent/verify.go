@@ -1,0 +1,42 @@
+package agent
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// verifyReceipt serves GET /api/receipts/{number}?sig=… without a login: a
+// member or a regulator holding a receipt learns whether it is genuine and
+// sees the receipt again, nothing more (no member, conversation, channel
+// or reason). An unknown number and a wrong signature get the same 404;
+// an address with too many of them waits, as after wrong agent tokens.
+func (c *Console) verifyReceipt(w http.ResponseWriter, r *http.Request) {
+	addr := clientAddr(r)
+	if wait := c.receipts.blocked(addr); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, CodeRateLimited, "too many receipts that could not be verified from this address; try again later")
+		return
+	}
+	number, sig := r.PathValue("number"), r.URL.Query().Get("sig")
+	if sig == "" {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, "sig is required: the signature printed with the receipt, e.g. /api/receipts/WO202611240000125?sig=…")
+		return
+	}
+	receipt, ok, err := c.rt.WorkOrders().VerifyReceipt(r.Context(), number, sig)
+	switch {
+	case err != nil:
+		c.log.Error("verify receipt", "number", number, "err", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "receipts cannot be verified right now")
+	case !ok:
+		c.receipts.fail(addr)
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no genuine receipt %q with this signature: check the number and the signature", number))
+	default:
+		writeJSON(w, http.StatusOK, struct {
+			Valid   bool        `json:"valid"`
+			Receipt bot.Receipt `json:"receipt"`
+		}{true, receipt})
+	}
+}
