@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -29,6 +32,12 @@ type Config struct {
 	AgentHours      *bot.ServiceHours // nil: agents work around the clock
 	Retention       time.Duration     // how long transcripts are kept after a conversation's last message
 	OrderRetention  time.Duration     // how long work orders are kept
+	MembersURL      string            // the platform's member API; empty: the embedded demo store
+	MembersToken    string
+	NotifyURL       string // the platform's SMS/email service; empty: notices are logged
+	NotifySecret    string
+	PublicURL       string        // kefu's public base URL, for links in notices
+	ReminderLead    time.Duration // renewal reminders this long before; 0: none
 }
 
 func env(name, def string) string {
@@ -56,7 +65,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c Config
-	var agents, origins, tz, rate, hours, retention, orderRetention string
+	var agents, origins, tz, rate, hours, retention, orderRetention, reminderLead, configFile string
 	fs.StringVar(&c.Addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (KEFU_ADDR)")
 	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory (KEFU_DATA)")
 	fs.BoolVar(&c.Demo, "demo", envBool("KEFU_DEMO"), "seed demo members into an empty data directory, show codes in chat, add agent demo:demo (KEFU_DEMO)")
@@ -71,13 +80,31 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&hours, "agent-hours", env("KEFU_AGENT_HOURS", ""), "when agents answer, HH:MM-HH:MM in --tz; empty: always (KEFU_AGENT_HOURS)")
 	fs.StringVar(&retention, "retention", env("KEFU_RETENTION", "365d"), "how long transcripts are kept after a conversation's last message, e.g. 180d (KEFU_RETENTION)")
 	fs.StringVar(&orderRetention, "order-retention", env("KEFU_ORDER_RETENTION", "1096d"), "how long work orders are kept; at least 3 years is advised (KEFU_ORDER_RETENTION)")
+	fs.StringVar(&c.MembersURL, "members-url", env("KEFU_MEMBERS_URL", ""), "the platform's member API (README); empty: the embedded demo store (KEFU_MEMBERS_URL)")
+	fs.StringVar(&c.MembersToken, "members-token", env("KEFU_MEMBERS_TOKEN", ""), "bearer token for --members-url (KEFU_MEMBERS_TOKEN)")
+	fs.StringVar(&c.NotifyURL, "notify-url", env("KEFU_NOTIFY_URL", ""), "where codes, receipts and reminders are POSTed (README); empty: logged only (KEFU_NOTIFY_URL)")
+	fs.StringVar(&c.NotifySecret, "notify-secret", env("KEFU_NOTIFY_SECRET", ""), "signs every notice (X-Kefu-Signature); required with --notify-url (KEFU_NOTIFY_SECRET)")
+	fs.StringVar(&c.PublicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "kefu's public base URL, for receipt verification links (KEFU_PUBLIC_URL)")
+	fs.StringVar(&reminderLead, "reminder-lead", env("KEFU_REMINDER_LEAD", "5d"), "remind members this long before an auto-renewal; 0: no reminders (KEFU_REMINDER_LEAD)")
+	fs.StringVar(&configFile, "config", env("KEFU_CONFIG", ""), "a TOML file setting any of these flags by name; flags given here win (KEFU_CONFIG)")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := applyConfigFile(fs, configFile); err != nil {
+		return c, err
+	}
 	var err error
+	if strings.TrimSpace(reminderLead) == "0" {
+		c.ReminderLead = 0
+	} else if c.ReminderLead, err = parseDays("--reminder-lead", reminderLead); err != nil {
+		return c, err
+	}
+	if c.NotifyURL != "" && c.NotifySecret == "" {
+		return c, fmt.Errorf("--notify-url needs --notify-secret, so the platform can check that notices come from kefu")
+	}
 	if c.TZ, err = time.LoadLocation(tz); err != nil {
 		return c, fmt.Errorf("--tz %q is not a known time zone", tz)
 	}
@@ -168,4 +195,48 @@ func parseDays(flag, s string) (time.Duration, error) {
 		return d, nil
 	}
 	return 0, fmt.Errorf("%s %q: use a number of days such as 180d", flag, s)
+}
+
+// applyConfigFile sets, from a TOML file, the flags of fs not given on the
+// command line. Keys are flag names ("members-url = \"https://…\""); values
+// are strings, numbers or booleans. An unknown key is an error naming it.
+func applyConfigFile(fs *flag.FlagSet, path string) error {
+	if path == "" {
+		return nil
+	}
+	var values map[string]any
+	meta, err := toml.DecodeFile(path, &values)
+	var perr toml.ParseError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("--config %s: no such file", path)
+	case errors.As(err, &perr):
+		return fmt.Errorf("--config %s: %s", path, perr.Message)
+	case err != nil:
+		return fmt.Errorf("--config %s: %w", path, err)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, key := range meta.Keys() {
+		name := key.String()
+		if fs.Lookup(name) == nil || name == "config" {
+			return fmt.Errorf("--config %s: unknown setting %q (settings are the flags of kefu serve, without --)", path, name)
+		}
+		if given[name] {
+			continue
+		}
+		var v string
+		switch x := values[name].(type) {
+		case string:
+			v = x
+		case int64, float64, bool:
+			v = fmt.Sprint(x)
+		default:
+			return fmt.Errorf("--config %s: %s must be a string, number or true/false", path, name)
+		}
+		if err := fs.Set(name, v); err != nil {
+			return fmt.Errorf("--config %s: %s: %w", path, name, err)
+		}
+	}
+	return nil
 }

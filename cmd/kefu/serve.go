@@ -18,6 +18,7 @@ import (
 	"github.com/kefu-dev/kefu/channels/agent"
 	"github.com/kefu-dev/kefu/channels/telegram"
 	"github.com/kefu-dev/kefu/channels/web"
+	"github.com/kefu-dev/kefu/platform"
 )
 
 // Main is a running kefu server: shared by main and the end-to-end tests, so
@@ -40,6 +41,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	members, notifier, err := m.platform()
+	if err != nil {
+		return err
+	}
+	lead := m.Config.ReminderLead
+	if lead == 0 {
+		lead = -1 // no reminders
+	}
 	rt, err := bot.Open(bot.Config{
 		DataDir:   m.Config.Data,
 		Demo:      m.Config.Demo,
@@ -48,6 +57,9 @@ func (m *Main) Open(ctx context.Context) error {
 		Log:       m.Log,
 		Handoff:   bot.HandoffConfig{Hours: m.Config.AgentHours},
 		Retention: bot.Retention{Transcripts: m.Config.Retention, Orders: m.Config.OrderRetention},
+		Members:   members,
+		Notifier:  notifier,
+		Reminders: bot.Reminders{Lead: lead},
 	})
 	if err != nil {
 		return err
@@ -145,4 +157,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	return m.Serve(ctx)
+}
+
+// platform is the platform's member API and SMS/email service when
+// configured; nil for each that is not (the demo store; log lines).
+func (m *Main) platform() (members bot.MemberStore, notifier bot.Notifier, err error) {
+	c := m.Config
+	if c.MembersURL != "" {
+		api, err := platform.NewMemberAPI(platform.MemberAPIConfig{URL: c.MembersURL, Token: c.MembersToken, Log: m.Log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--members-url: %w", err)
+		}
+		members = api
+	}
+	if c.NotifyURL != "" {
+		n, err := platform.NewNotifier(platform.NotifierConfig{URL: c.NotifyURL, Secret: c.NotifySecret, PublicURL: c.PublicURL})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--notify-url: %w", err)
+		}
+		notifier = n
+	}
+	return members, notifier, nil
 }
