@@ -225,7 +225,7 @@ func buildReport(all []result, meta map[string]string) report {
 				parts = append(parts, fmt.Sprintf("%s/ %.0f", p, v))
 			}
 		}
-		disk.Note = fmt.Sprintf("logical %.0f B (%s), Snappy-compressed in Badger's tables", l, strings.Join(parts, ", "))
+		disk.Note = fmt.Sprintf("logical %.0f B (%s), ZSTD-compressed in Badger's tables", l, strings.Join(parts, ", "))
 	}
 	add(disk)
 	add(absFig("restart_kill", "restart, 100 000 sessions, after kill -9: to healthy", "s", metric{benchPkg, "BenchmarkRestart", "s-healthy-after-kill"}, "≤ 1 s", atMost(1)))
