@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // Channel adapters keep a little state of their own in the store: which
@@ -17,17 +17,17 @@ import (
 // whether it was not there yet. Records expire after ttl.
 func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool, err error) {
 	k := []byte("seen/" + channel + "/" + key)
-	err = update(r.store.State, func(txn *badger.Txn) error {
+	err = update(r.state, func(txn store.Txn) error {
 		_, err := txn.Get(k)
 		switch {
 		case err == nil:
 			first = false
 			return nil
-		case !errors.Is(err, badger.ErrKeyNotFound):
+		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
 		first = true
-		return txn.SetEntry(badger.NewEntry(k, nil).WithTTL(ttl))
+		return txn.SetTTL(k, nil, ttl)
 	})
 	return first, err
 }
@@ -35,27 +35,22 @@ func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool,
 // Cursor returns a named cursor; 0 when never set.
 func (r *Runtime) Cursor(name string) (int64, error) {
 	var v int64
-	err := r.store.State.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte("cursor/" + name))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+	err := view(r.state, func(txn store.Txn) error {
+		b, err := txn.Get([]byte("cursor/" + name))
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
-		if err != nil {
-			return err
+		if len(b) == 8 {
+			v = int64(binary.BigEndian.Uint64(b))
 		}
-		return item.Value(func(b []byte) error {
-			if len(b) == 8 {
-				v = int64(binary.BigEndian.Uint64(b))
-			}
-			return nil
-		})
+		return err
 	})
 	return v, err
 }
 
 // SetCursor stores a named cursor.
 func (r *Runtime) SetCursor(name string, v int64) error {
-	return update(r.store.State, func(txn *badger.Txn) error {
+	return update(r.state, func(txn store.Txn) error {
 		return txn.Set([]byte("cursor/"+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
 	})
 }

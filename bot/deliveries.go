@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -52,7 +52,7 @@ func (d delivery) key() []byte {
 }
 
 // addDelivery records d in txn.
-func addDelivery(txn *badger.Txn, d delivery) error {
+func addDelivery(txn store.Txn, d delivery) error {
 	return setJSON(txn, d.key(), d)
 }
 
@@ -66,37 +66,81 @@ func deliveryBackoff(n int) time.Duration {
 	return min(d, maxDeliveryBackoff)
 }
 
-// finishDelivery records a try of d: gone when err is nil, otherwise its
-// progress and when to try again.
-func finishDelivery(db *badger.DB, d delivery, now time.Time, err error) error {
-	return update(db, func(txn *badger.Txn) error {
-		if err == nil {
-			return txn.Delete(d.key())
-		}
+// outbox keeps pending deliveries in the ledger. A delivery done is marked
+// in the state database, whose writes need no sync, rather than deleted
+// from the ledger at once (which would cost every order a second fsync);
+// done deliveries leave the ledger in batches (purge). A crash that loses a
+// mark only means one more try, which receivers deduplicate by ID.
+type outbox struct {
+	ledger, state store.DB
+}
+
+const deliveredPrefix = "delivered/" // state: + the delivery's ledger key
+
+// finish records a try of d: done when err is nil, otherwise its progress
+// and when to try again.
+func (o outbox) finish(d delivery, now time.Time, err error) error {
+	if err == nil {
+		return update(o.state, func(txn store.Txn) error {
+			return txn.Set(append([]byte(deliveredPrefix), d.key()...), nil)
+		})
+	}
+	return update(o.ledger, func(txn store.Txn) error {
 		d.Attempts++
 		d.NextAt = now.Add(deliveryBackoff(d.Attempts)).UnixMilli()
 		return addDelivery(txn, d)
 	})
 }
 
-// dueDeliveries lists the deliveries due at now, oldest key first.
-func dueDeliveries(db *badger.DB, now time.Time) ([]delivery, error) {
+// due lists the deliveries due at now, oldest key first, and removes those
+// done from the ledger.
+func (o outbox) due(now time.Time) ([]delivery, error) {
 	var out []delivery
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(deliveryPrefix), PrefetchValues: true, PrefetchSize: 16})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+	var done [][]byte
+	err := view(o.ledger, func(txn store.Txn) error {
+		return txn.Scan([]byte(deliveryPrefix), store.ScanOptions{}, func(k, v []byte) error {
 			var d delivery
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &d) }); err != nil {
+			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
-			if d.NextAt <= now.UnixMilli() {
+			mark := append([]byte(deliveredPrefix), k...)
+			err := view(o.state, func(st store.Txn) error {
+				_, err := st.Get(mark)
+				return err
+			})
+			switch {
+			case err == nil:
+				done = append(done, append([]byte(nil), k...))
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			case d.NextAt <= now.UnixMilli():
 				out = append(out, d)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
+	if err == nil && len(done) > 0 {
+		err = o.purge(done)
+	}
 	return out, err
+}
+
+// purge deletes done deliveries from the ledger, then their marks.
+func (o outbox) purge(keys [][]byte) error {
+	del := func(prefix string) func(store.Txn) error {
+		return func(txn store.Txn) error {
+			for _, k := range keys {
+				if err := txn.Delete(append([]byte(prefix), k...)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if err := update(o.ledger, del("")); err != nil {
+		return err
+	}
+	return update(o.state, del(deliveredPrefix))
 }
 
 // notifyEach sends n to the member's phone and email, skipping the

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // Handoff to a person. A member who asks for one is queued (status waiting,
@@ -86,16 +86,11 @@ func handoffWrite(c Conversation) write {
 // handoffIDs lists the conversations waiting or held, from the index.
 func (r *Runtime) handoffIDs() ([]string, error) {
 	var ids []string
-	err := r.store.State.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte("handoff/")
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			ids = append(ids, string(it.Item().Key()[len("handoff/"):]))
-		}
-		return nil
+	err := view(r.state, func(txn store.Txn) error {
+		return txn.Scan([]byte("handoff/"), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			ids = append(ids, string(k[len("handoff/"):]))
+			return nil
+		})
 	})
 	return ids, err
 }

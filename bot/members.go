@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -45,15 +45,14 @@ const (
 // synced Ledger database so a cancellation survives whatever its work order
 // survives. It is safe for concurrent use.
 type DemoMembers struct {
-	db      *badger.DB
-	commits groupCommit // concurrent Applies share a sync
+	db store.DB // the Ledger
 }
 
 var _ MemberStore = (*DemoMembers)(nil)
 
 // NewDemoMembers returns the member store kept in db (the Ledger).
-func NewDemoMembers(db *badger.DB) *DemoMembers {
-	return &DemoMembers{db: db, commits: groupCommit{db: db}}
+func NewDemoMembers(db store.DB) *DemoMembers {
+	return &DemoMembers{db: db}
 }
 
 // Lookup finds a member by normalised 11-digit phone or lower-case email.
@@ -65,15 +64,11 @@ func (d *DemoMembers) Lookup(ctx context.Context, account string) (m dialog.Memb
 	if strings.Contains(account, "@") {
 		idx = memberEmailPref + strings.ToLower(account)
 	}
-	err = d.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get([]byte(idx))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+	err = d.db.View(ctx, func(txn store.Txn) error {
+		id, err := txn.Get([]byte(idx))
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		id, err := item.ValueCopy(nil)
 		if err != nil {
 			return err
 		}
@@ -91,7 +86,7 @@ func (d *DemoMembers) Get(ctx context.Context, id string) (m dialog.Member, foun
 	if err := ctx.Err(); err != nil {
 		return m, false, err
 	}
-	err = d.db.View(func(txn *badger.Txn) error {
+	err = d.db.View(ctx, func(txn store.Txn) error {
 		found, err = getJSON(txn, []byte(memberPrefix+id), &m)
 		return err
 	})
@@ -114,7 +109,7 @@ func (d *DemoMembers) Apply(ctx context.Context, memberID string, kind dialog.Or
 		return dialog.Outcome{}, fmt.Errorf("apply %q to member %s: not a member action", kind, memberID)
 	}
 	var out dialog.Outcome
-	err := d.commits.update(func(txn *badger.Txn) (err error) {
+	err := d.db.Update(ctx, func(txn store.Txn) (err error) {
 		out, err = d.applyTxn(txn, memberID, kind, key, now)
 		return err
 	})
@@ -127,7 +122,7 @@ func (d *DemoMembers) Apply(ctx context.Context, memberID string, kind dialog.Or
 // applyTxn is Apply inside the caller's transaction on the store's
 // database: the work-order book uses it to commit the member's change and
 // the order together.
-func (d *DemoMembers) applyTxn(txn *badger.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error) {
+func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error) {
 	appliedKey := []byte(memberAppliedPre + memberID + "/" + key)
 	var out dialog.Outcome
 	done, err := getJSON(txn, appliedKey, &out)
@@ -164,7 +159,7 @@ func (d *DemoMembers) applyTxn(txn *badger.Txn, memberID string, kind dialog.Ord
 
 // sameDB reports whether the store lives in db, so its changes can join a
 // transaction there.
-func (d *DemoMembers) sameDB(db *badger.DB) bool { return d.db == db }
+func (d *DemoMembers) sameDB(db store.DB) bool { return d.db == db }
 
 // Demo plans.
 var (
@@ -239,35 +234,37 @@ func (d *DemoMembers) Seed(now time.Time, loc *time.Location, extra int) (seeded
 	if err != nil || done {
 		return false, err
 	}
-	wb := d.db.NewWriteBatch()
-	defer wb.Cancel()
-	put := func(m dialog.Member) error {
-		b, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
-		return errors.Join(
-			wb.Set([]byte(memberPrefix+m.ID), b),
-			wb.Set([]byte(memberPhonePref+m.Phone), []byte(m.ID)),
-			wb.Set([]byte(memberEmailPref+m.Email), []byte(m.ID)),
-		)
-	}
-	for _, m := range DemoProfiles(now, loc) {
-		if err := put(m); err != nil {
-			return false, fmt.Errorf("seed members: %w", err)
-		}
-	}
+	members := DemoProfiles(now, loc)
 	for i := range extra {
-		if err := put(DemoExtra(i, now, loc)); err != nil {
+		members = append(members, DemoExtra(i, now, loc))
+	}
+	const perTxn = 500 // members per transaction
+	for len(members) > 0 {
+		chunk := members[:min(perTxn, len(members))]
+		members = members[len(chunk):]
+		err := update(d.db, func(txn store.Txn) error {
+			for _, m := range chunk {
+				b, err := json.Marshal(m)
+				if err != nil {
+					return err
+				}
+				if err := errors.Join(
+					txn.Set([]byte(memberPrefix+m.ID), b),
+					txn.Set([]byte(memberPhonePref+m.Phone), []byte(m.ID)),
+					txn.Set([]byte(memberEmailPref+m.Email), []byte(m.ID)),
+				); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return false, fmt.Errorf("seed members: %w", err)
 		}
-	}
-	if err := wb.Flush(); err != nil {
-		return false, fmt.Errorf("seed members: %w", err)
 	}
 	// The marker goes last: a crash before it leaves a store that the next
 	// Seed completes rather than one that lacks members for ever.
-	err = update(d.db, func(txn *badger.Txn) error {
+	err = update(d.db, func(txn store.Txn) error {
 		return txn.Set([]byte(memberSeededKey), []byte(now.UTC().Format(time.RFC3339)))
 	})
 	if err != nil {
@@ -278,9 +275,9 @@ func (d *DemoMembers) Seed(now time.Time, loc *time.Location, extra int) (seeded
 
 // seeded reports whether an earlier Seed finished.
 func (d *DemoMembers) seeded() (done bool, err error) {
-	err = d.db.View(func(txn *badger.Txn) error {
+	err = view(d.db, func(txn store.Txn) error {
 		_, err := txn.Get([]byte(memberSeededKey))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		done = err == nil

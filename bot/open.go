@@ -10,13 +10,15 @@ import (
 
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // Config is what Open needs to assemble a runtime.
 type Config struct {
-	DataDir   string
-	Demo      bool // seed demo members into an empty store; codes and receipts also shown in chat
-	DemoExtra int  // with Demo: synthetic members 15000000000+i
+	DataDir   string      // the embedded store's directory, when Store is nil
+	Store     store.Store // nil: the embedded Badger store in DataDir; Close closes it either way
+	Demo      bool        // seed demo members into an empty store; codes and receipts also shown in chat
+	DemoExtra int         // with Demo: synthetic members 15000000000+i
 	Location  *time.Location
 	Log       *slog.Logger
 	Now       func() time.Time // default time.Now
@@ -65,11 +67,13 @@ func Open(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := OpenStore(cfg.DataDir, cfg.Log)
-	if err != nil {
-		return nil, err
+	st := cfg.Store
+	if st == nil {
+		if st, err = store.OpenBadger(cfg.DataDir, cfg.Log); err != nil {
+			return nil, err
+		}
 	}
-	demo := NewDemoMembers(store.Ledger)
+	demo := NewDemoMembers(st.Ledger())
 	members := cfg.Members
 	if members == nil {
 		members = demo
@@ -77,21 +81,21 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Demo {
 		seeded, err := demo.Seed(cfg.Now(), cfg.Location, cfg.DemoExtra)
 		if err != nil {
-			store.Close()
+			st.Close()
 			return nil, fmt.Errorf("seed demo members: %w", err)
 		}
 		if seeded {
 			cfg.Log.Info("seeded demo members", "extra", cfg.DemoExtra)
 		}
 	}
-	secret, err := store.Secret("verification")
+	verifyKey, err := secret(st.Ledger(), "verification")
 	if err != nil {
-		store.Close()
+		st.Close()
 		return nil, fmt.Errorf("verification secret: %w", err)
 	}
-	signKey, err := store.Secret("receipts")
+	signKey, err := secret(st.Ledger(), "receipts")
 	if err != nil {
-		store.Close()
+		st.Close()
 		return nil, fmt.Errorf("receipt secret: %w", err)
 	}
 	if cfg.Reminders.Lead == 0 {
@@ -101,7 +105,9 @@ func Open(cfg Config) (*Runtime, error) {
 		cfg.Reminders.Every = time.Minute
 	}
 	r := &Runtime{
-		store:     store,
+		store:     st,
+		state:     st.State(),
+		ledger:    st.Ledger(),
 		catalog:   catalog,
 		log:       cfg.Log,
 		now:       cfg.Now,
@@ -125,11 +131,12 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.queueSnapshot())) })
 	r.notifier = notifier
-	r.orders = NewWorkOrderBook(store.Ledger, members, notifier, cfg.Location)
+	r.orders = NewWorkOrderBook(st, members, notifier, cfg.Location)
+	r.outbox = outbox{ledger: st.Ledger(), state: st.State()}
 	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
 	r.engine = &dialog.Engine{
 		Members:  members,
-		Verifier: countedVerifier{NewVerification(store.State, members, notifier, cfg.Rules, secret, cfg.Location, cfg.Now), r.metrics},
+		Verifier: countedVerifier{NewVerification(st.State(), members, notifier, cfg.Rules, verifyKey, cfg.Location, cfg.Now), r.metrics},
 		Orders:   countedOrders{r.orders, r.metrics},
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -111,7 +111,7 @@ func TestLegacyRecordsRead(t *testing.T) {
 	legacy := Conversation{ID: "old", Channel: "web", User: "u-old", Status: StatusBot, Seq: 1,
 		State: dialog.State{Lang: dialog.EN, Step: dialog.StepIdentify, Goal: dialog.IntentCancelMembership}, CreatedAt: at, UpdatedAt: at}
 	msg := Message{ID: "1", From: FromBot, Text: "Which phone or email?", Buttons: []MessageButton{{"Talk to a person", "intent:human_agent"}}, At: at}
-	err = r.store.State.Update(func(txn *badger.Txn) error {
+	err = update(r.state, func(txn store.Txn) error {
 		cb, _ := json.Marshal(legacy)
 		mb, _ := json.Marshal(msg)
 		for k, v := range map[string][]byte{string(convKey("old")): cb, string(msgKey("old", 1)): mb, string(addrKey("web", "u-old")): []byte("old")} {

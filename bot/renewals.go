@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -53,22 +53,17 @@ func memberConvKey(member string) []byte { return []byte(memberConvPrefix + memb
 // DueForRenewal lists the demo members due for renewal in [from, to).
 func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]dialog.Member, error) {
 	var out []dialog.Member
-	err := d.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(memberPrefix), PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	err := d.db.View(ctx, func(txn store.Txn) error {
+		return txn.Scan([]byte(memberPrefix), store.ScanOptions{}, func(_, v []byte) error {
 			var m dialog.Member
-			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &m) }); err != nil {
+			if err := json.Unmarshal(v, &m); err != nil {
 				return err
 			}
 			if m.Status == dialog.StatusActive && m.AutoRenew && !m.PeriodEnd.Before(from) && m.PeriodEnd.Before(to) {
 				out = append(out, m)
 			}
-		}
-		return nil
+			return ctx.Err()
+		})
 	})
 	return out, err
 }
@@ -96,10 +91,10 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 			d.Conv, d.Chan, d.Lang = conv.ID, conv.Channel, conv.Lang()
 		}
 		fresh := false
-		err := update(r.store.Ledger, func(txn *badger.Txn) error {
+		err := update(r.ledger, func(txn store.Txn) error {
 			fresh = false
 			key := remindedKey(m.ID, d.PeriodEnd)
-			if _, err := txn.Get(key); err == nil || !errors.Is(err, badger.ErrKeyNotFound) {
+			if _, err := txn.Get(key); err == nil || !errors.Is(err, store.ErrNotFound) {
 				return err // reminded already (or a read error)
 			}
 			fresh = true
@@ -123,12 +118,8 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 // memberConversation is the conversation where the member last verified.
 func (r *Runtime) memberConversation(member string) (Conversation, bool) {
 	var id string
-	err := r.store.State.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(memberConvKey(member))
-		if err != nil {
-			return err
-		}
-		b, err := item.ValueCopy(nil)
+	err := view(r.state, func(txn store.Txn) error {
+		b, err := txn.Get(memberConvKey(member))
 		id = string(b)
 		return err
 	})
@@ -144,7 +135,7 @@ func (r *Runtime) memberConversation(member string) (Conversation, bool) {
 // try.
 func (r *Runtime) deliverReminder(ctx context.Context, d delivery, m dialog.Member) {
 	err := r.tryReminder(ctx, &d, m)
-	if ferr := finishDelivery(r.store.Ledger, d, r.now(), err); ferr != nil {
+	if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
 		r.log.Error("record reminder delivery", "member", d.Member, "err", ferr)
 	}
 }
@@ -180,7 +171,7 @@ func reminderReply(m dialog.Member) dialog.Reply {
 
 // deliverDue retries the deliveries that are due.
 func (r *Runtime) deliverDue(ctx context.Context) error {
-	due, err := dueDeliveries(r.store.Ledger, r.now())
+	due, err := r.outbox.due(r.now())
 	if err != nil {
 		return err
 	}
@@ -192,7 +183,7 @@ func (r *Runtime) deliverDue(ctx context.Context) error {
 			m, found, err := r.members.Get(ctx, d.Member)
 			if err != nil || !found {
 				err = errors.Join(err, fmt.Errorf("member %s found=%v", d.Member, found))
-				if ferr := finishDelivery(r.store.Ledger, d, r.now(), err); ferr != nil {
+				if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
 					return ferr
 				}
 				continue

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // Retention (Config.Retention) is carried out by a sweep rather than by
@@ -82,7 +82,7 @@ func (r *Runtime) Expire(ctx context.Context, ret Retention) (Expired, error) {
 		n.Conversations = c
 		errs = append(errs, err)
 		if c > 0 {
-			reclaim(r.store.State)
+			r.reclaim()
 		}
 	}
 	if ret.Orders > 0 {
@@ -90,17 +90,10 @@ func (r *Runtime) Expire(ctx context.Context, ret Retention) (Expired, error) {
 		n.WorkOrders = o
 		errs = append(errs, err)
 		if o > 0 {
-			reclaim(r.store.Ledger)
+			r.reclaim()
 		}
 	}
 	return n, errors.Join(errs...)
-}
-
-// reclaim rewrites value-log files that are mostly deleted entries, so
-// expired data leaves the disk and not only the index.
-func reclaim(db *badger.DB) {
-	for db.RunValueLogGC(0.5) == nil {
-	}
 }
 
 // expired tells whether a conversation is past its retention.
@@ -162,7 +155,7 @@ func (r *Runtime) forget(id string) bool {
 // expired.
 func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, err error) {
 	for done := false; !done; {
-		err := update(r.store.State, func(txn *badger.Txn) error {
+		err := update(r.state, func(txn store.Txn) error {
 			done, gone = true, false
 			c, _, err := getConv(txn, id)
 			if errors.Is(err, ErrNotFound) || err == nil && !expired(c, cutoff) {
@@ -171,14 +164,17 @@ func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, er
 			if err != nil {
 				return err
 			}
-			opts := badger.DefaultIteratorOptions
-			opts.Prefix, opts.PrefetchValues = msgPrefix(id), false
-			it := txn.NewIterator(opts)
 			var keys [][]byte
-			for it.Rewind(); it.Valid() && len(keys) < sweepChunk; it.Next() {
-				keys = append(keys, it.Item().KeyCopy(nil))
+			err = txn.Scan(msgPrefix(id), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+				keys = append(keys, append([]byte(nil), k...))
+				if len(keys) == sweepChunk {
+					return store.ErrStop
+				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
-			it.Close()
 			for _, k := range keys {
 				if err := txn.Delete(k); err != nil {
 					return err
@@ -195,14 +191,11 @@ func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, er
 				}
 			}
 			if v := c.State.Verified; v != "" { // the member's newest conversation, if it is this one
-				item, err := txn.Get(memberConvKey(v))
-				if errors.Is(err, badger.ErrKeyNotFound) {
+				b, err := txn.Get(memberConvKey(v))
+				if errors.Is(err, store.ErrNotFound) {
 					return nil
 				}
-				if err != nil {
-					return err
-				}
-				if b, err := item.ValueCopy(nil); err != nil || string(b) != id {
+				if err != nil || string(b) != id {
 					return err
 				}
 				return txn.Delete(memberConvKey(v))
@@ -220,7 +213,7 @@ func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, er
 // index entries; their numbers are never issued again (the day's sequence
 // stays).
 func (r *Runtime) expireOrders(ctx context.Context, cutoff time.Time) (int, error) {
-	db := r.store.Ledger
+	db := r.ledger
 	end := orderTimeKey(cutoff, "")
 	n := 0
 	for {
@@ -228,31 +221,31 @@ func (r *Runtime) expireOrders(ctx context.Context, cutoff time.Time) (int, erro
 			return n, err
 		}
 		var keys [][]byte
-		err := db.View(func(txn *badger.Txn) error {
-			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(orderTimePrefix)})
-			defer it.Close()
-			for it.Rewind(); it.Valid() && len(keys) < sweepChunk/4; it.Next() {
-				k := it.Item().KeyCopy(nil)
-				if string(k) >= string(end) {
-					break
+		var found int
+		err := view(db, func(txn store.Txn) error {
+			return txn.Scan([]byte(orderTimePrefix), store.ScanOptions{KeysOnly: true}, func(key, _ []byte) error {
+				if len(keys) >= sweepChunk/4 || string(key) >= string(end) {
+					return store.ErrStop
 				}
+				k := append([]byte(nil), key...)
 				number := string(k[len(k)-17:])
 				var rec orderRecord
-				found, err := getJSON(txn, []byte(orderPrefix+number), &rec)
+				ok, err := getJSON(txn, []byte(orderPrefix+number), &rec)
 				if err != nil {
 					return err
 				}
 				keys = append(keys, k)
-				if !found {
-					continue
+				if !ok {
+					return nil
 				}
-				keys = append(keys, []byte(orderPrefix+number), []byte(orderKeyPrefix+rec.Key))
+				keys = append(keys, []byte(orderPrefix+number), []byte(orderKeyPrefix+rec.Key),
+					delivery{Kind: deliverReceipt, Number: number}.key()) // a receipt never delivered goes too
 				if rec.MemberID != "" {
 					keys = append(keys, []byte(orderMemberPrefix+rec.MemberID+"/"+number))
 				}
-				n++
-			}
-			return nil
+				found++
+				return nil
+			})
 		})
 		if err != nil {
 			return n, fmt.Errorf("expire work orders: %w", err)
@@ -260,15 +253,17 @@ func (r *Runtime) expireOrders(ctx context.Context, cutoff time.Time) (int, erro
 		if len(keys) == 0 {
 			return n, nil
 		}
-		wb := db.NewWriteBatch()
-		for _, k := range keys {
-			if err := wb.Delete(k); err != nil {
-				wb.Cancel()
-				return n, fmt.Errorf("expire work orders: %w", err)
+		err = update(db, func(txn store.Txn) error {
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
 			}
-		}
-		if err := wb.Flush(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return n, fmt.Errorf("expire work orders: %w", err)
 		}
+		n += found
 	}
 }

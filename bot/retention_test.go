@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/internal/kefutest"
@@ -99,22 +99,16 @@ func (e *retentionEnv) cancel(user, phone string) (conv, number string) {
 }
 
 // keysMentioning lists the keys of db whose key or value contains s.
-func keysMentioning(t *testing.T, db *badger.DB, s string) []string {
+func keysMentioning(t *testing.T, db store.DB, s string) []string {
 	t.Helper()
 	var out []string
-	err := db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			v, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			if k := it.Item().Key(); bytes.Contains(k, []byte(s)) || bytes.Contains(v, []byte(s)) {
+	err := view(db, func(txn store.Txn) error {
+		return txn.Scan(nil, store.ScanOptions{}, func(k, v []byte) error {
+			if bytes.Contains(k, []byte(s)) || bytes.Contains(v, []byte(s)) {
 				out = append(out, string(k))
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +149,7 @@ func TestRetentionExpiresOldRecords(t *testing.T) {
 	if h, err := e.rt.History(ctx, oldConv); err != nil || len(h) != 0 {
 		t.Errorf("expired transcript: %d messages, %v", len(h), err)
 	}
-	if keys := keysMentioning(t, e.rt.store.State, oldConv); len(keys) != 0 {
+	if keys := keysMentioning(t, e.rt.state, oldConv); len(keys) != 0 {
 		t.Errorf("state still names the expired conversation: %q", keys)
 	}
 	for _, id := range []string{waiting, watched, recent} {
@@ -190,7 +184,7 @@ func TestRetentionExpiresOldRecords(t *testing.T) {
 	if os, err := e.rt.WorkOrders().ByMember(ctx, "m-x0"); err != nil || len(os) != 0 {
 		t.Errorf("member's orders after the sweep: %+v, %v", os, err)
 	}
-	if keys := keysMentioning(t, e.rt.store.Ledger, number); len(keys) != 0 {
+	if keys := keysMentioning(t, e.rt.ledger, number); len(keys) != 0 {
 		t.Errorf("ledger still names order %s: %q", number, keys)
 	}
 	if h, err := e.rt.History(ctx, waiting); err != nil || len(h) == 0 {
@@ -198,7 +192,7 @@ func TestRetentionExpiresOldRecords(t *testing.T) {
 	}
 
 	// The day's sequence stays, so its numbers are never issued again.
-	if keys := keysMentioning(t, e.rt.store.Ledger, orderSeqPrefix+number[2:10]); len(keys) != 1 {
+	if keys := keysMentioning(t, e.rt.ledger, "seq/"+orderSeqName+number[2:10]); len(keys) != 1 {
 		t.Errorf("sequence of %s after the sweep: %q", number[2:10], keys)
 	}
 }
@@ -215,7 +209,7 @@ func TestRetentionLongTranscript(t *testing.T) {
 	if err != nil || n.Conversations != 1 {
 		t.Fatalf("sweep = %+v, %v", n, err)
 	}
-	if keys := keysMentioning(t, e.rt.store.State, id); len(keys) != 0 {
+	if keys := keysMentioning(t, e.rt.state, id); len(keys) != 0 {
 		t.Fatalf("%d keys of the conversation left", len(keys))
 	}
 }

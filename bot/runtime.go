@@ -6,16 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/dgraph-io/badger/v4"
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // ErrNotFound is returned for an unknown conversation.
@@ -27,7 +26,9 @@ var ErrNotFound = errors.New("conversation not found")
 // transcripts and publishes new messages to subscribers. Its methods are safe
 // for concurrent use.
 type Runtime struct {
-	store   *Store
+	store   store.Store
+	state   store.DB // store.State()
+	ledger  store.DB // store.Ledger()
 	engine  *dialog.Engine
 	catalog *locales.Catalog
 	orders  *WorkOrderBook
@@ -45,6 +46,7 @@ type Runtime struct {
 	members   MemberStore
 	notifier  Notifier
 	reminders Reminders
+	outbox    outbox
 
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -122,14 +124,13 @@ func newID() string {
 // when the address is new.
 func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string, created bool, err error) {
 	key := addrKey(channel, user)
-	err = update(r.store.State, func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
+	err = update(r.state, func(txn store.Txn) error {
+		b, err := txn.Get(key)
 		if err == nil {
-			b, err := item.ValueCopy(nil)
 			id, created = string(b), false
-			return err
+			return nil
 		}
-		if !errors.Is(err, badger.ErrKeyNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		now := r.now()
@@ -138,11 +139,11 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 		if err := txn.Set(key, []byte(c.ID)); err != nil {
 			return err
 		}
-		b, err := encodeConv(c, nil)
+		rec, err := encodeConv(c, nil)
 		if err != nil {
 			return err
 		}
-		return txn.Set(convKey(c.ID), b)
+		return txn.Set(convKey(c.ID), rec)
 	})
 	return id, created, err
 }
@@ -150,16 +151,12 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 // Lookup finds the conversation of a member on a channel without creating
 // one; found is false for an address never seen.
 func (r *Runtime) Lookup(ctx context.Context, channel, user string) (id string, found bool, err error) {
-	err = r.store.State.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(addrKey(channel, user))
-		if errors.Is(err, badger.ErrKeyNotFound) {
+	err = view(r.state, func(txn store.Txn) error {
+		b, err := txn.Get(addrKey(channel, user))
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		b, err := item.ValueCopy(nil)
-		id, found = string(b), true
+		id, found = string(b), err == nil
 		return err
 	})
 	return id, found, err
@@ -180,7 +177,7 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 		c       Conversation
 		buttons []MessageButton
 	)
-	err := r.store.State.View(func(txn *badger.Txn) error {
+	err := view(r.state, func(txn store.Txn) error {
 		var same bool
 		var err error
 		if c, same, err = getConv(txn, id); err != nil || !same {
@@ -276,28 +273,16 @@ func (r *Runtime) SubscribeChannel(channel string, fn ChannelSubscriber) (unsubs
 // History returns the conversation's transcript, oldest first.
 func (r *Runtime) History(ctx context.Context, id string) ([]Message, error) {
 	var out []Message
-	err := r.store.State.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = msgPrefix(id)
-		it := txn.NewIterator(opts)
-		defer it.Close()
+	err := view(r.state, func(txn store.Txn) error {
 		var prev []MessageButton
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			var m Message
-			err := item.Value(func(b []byte) (err error) {
-				m, _, err = decodeMsg(msgSeq(item.Key()), b, prev)
-				return err
-			})
-			if err != nil {
-				return err
-			}
+		return txn.Scan(msgPrefix(id), store.ScanOptions{}, func(k, v []byte) error {
+			m, _, err := decodeMsg(msgSeq(k), v, prev)
 			if len(m.Buttons) > 0 {
 				prev = m.Buttons
 			}
 			out = append(out, m)
-		}
-		return nil
+			return err
+		})
 	})
 	return out, err
 }
@@ -405,7 +390,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		writes = append(writes, write{memberConvKey(v), []byte(c.ID)})
 	}
 	if err == nil {
-		err = update(r.store.State, func(txn *badger.Txn) error {
+		err = update(r.state, func(txn store.Txn) error {
 			for _, w := range writes {
 				var err error
 				if w.val == nil {
@@ -549,40 +534,29 @@ func (r *Runtime) buttons(lang dialog.Lang, bs []dialog.Button) []MessageButton 
 
 // getConv reads a stored conversation; ErrNotFound when there is none.
 // With sameButtons its State.Buttons are those of newestButtons.
-func getConv(txn *badger.Txn, id string) (c Conversation, sameButtons bool, err error) {
-	item, err := txn.Get(convKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+func getConv(txn store.Txn, id string) (c Conversation, sameButtons bool, err error) {
+	b, err := txn.Get(convKey(id))
+	if errors.Is(err, store.ErrNotFound) {
 		return c, false, ErrNotFound
 	}
 	if err != nil {
 		return c, false, err
 	}
-	err = item.Value(func(b []byte) (err error) {
-		c, sameButtons, err = decodeConv(id, b)
-		return err
-	})
-	return c, sameButtons, err
+	return decodeConv(id, b)
 }
 
 // newestButtons returns the buttons of the conversation's newest message
 // with buttons, up to message seq.
-func newestButtons(txn *badger.Txn, id string, seq uint64) ([]MessageButton, error) {
-	opts := badger.DefaultIteratorOptions
-	opts.Reverse, opts.Prefix = true, msgPrefix(id)
-	it := txn.NewIterator(opts)
-	defer it.Close()
-	for it.Seek(msgKey(id, seq)); it.Valid(); it.Next() {
-		item := it.Item()
-		var m Message
-		err := item.Value(func(b []byte) (err error) {
-			m, _, err = decodeMsg(msgSeq(item.Key()), b, nil)
-			return err
-		})
+func newestButtons(txn store.Txn, id string, seq uint64) (buttons []MessageButton, err error) {
+	err = txn.Scan(msgPrefix(id), store.ScanOptions{Reverse: true, From: msgKey(id, seq)}, func(k, v []byte) error {
+		m, _, err := decodeMsg(msgSeq(k), v, nil)
 		if err != nil || len(m.Buttons) > 0 {
-			return m.Buttons, err
+			buttons = m.Buttons
+			return errors.Join(err, store.ErrStop)
 		}
-	}
-	return nil, nil
+		return nil
+	})
+	return buttons, err
 }
 
 // buttonLabel finds what a pressed button said, for the transcript; an
@@ -590,20 +564,17 @@ func newestButtons(txn *badger.Txn, id string, seq uint64) ([]MessageButton, err
 func (r *Runtime) buttonLabel(c Conversation, newest []MessageButton, value string) string {
 	label := findLabel(newest, value)
 	if label == "" { // an older button, or the conversation was just loaded
-		_ = r.store.State.View(func(txn *badger.Txn) error {
+		_ = view(r.state, func(txn store.Txn) error {
 			for seq := c.Seq; seq > 0 && seq+10 > c.Seq && label == ""; seq-- {
-				item, err := txn.Get(msgKey(c.ID, seq))
+				b, err := txn.Get(msgKey(c.ID, seq))
 				if err != nil {
 					return err
 				}
-				err = item.Value(func(b []byte) error {
-					m, _, err := decodeMsg(seq, b, nil) // repeated buttons: found further back
-					label = findLabel(m.Buttons, value)
-					return err
-				})
+				m, _, err := decodeMsg(seq, b, nil) // repeated buttons: found further back
 				if err != nil {
 					return err
 				}
+				label = findLabel(m.Buttons, value)
 			}
 			return nil
 		})
@@ -648,24 +619,14 @@ func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversa
 
 // eachStored calls fn with every conversation as stored.
 func (r *Runtime) eachStored(fn func(Conversation)) error {
-	return r.store.State.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte("conv/")
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			var c Conversation
-			err := item.Value(func(b []byte) (err error) {
-				c, _, err = decodeConv(string(item.Key()[len("conv/"):]), b)
-				return err
-			})
-			if err != nil {
-				return err
+	return view(r.state, func(txn store.Txn) error {
+		return txn.Scan([]byte("conv/"), store.ScanOptions{}, func(k, v []byte) error {
+			c, _, err := decodeConv(string(k[len("conv/"):]), v)
+			if err == nil {
+				fn(c)
 			}
-			fn(c)
-		}
-		return nil
+			return err
+		})
 	})
 }
 
@@ -681,6 +642,3 @@ func (r *Runtime) current(c Conversation) Conversation {
 	defer lc.mu.Unlock()
 	return lc.conv
 }
-
-// Backup writes a backup of the whole store to w while kefu runs.
-func (r *Runtime) Backup(w io.Writer) error { return r.store.Backup(w) }

@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai without the system's zoneinfo
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/store"
 )
 
 var shanghai = mustLoadLocation("Asia/Shanghai")
@@ -28,14 +29,14 @@ var quietLog = slog.New(slog.DiscardHandler)
 
 // openTestStore opens a store in dir, closed when the test ends unless the
 // test closes it first.
-func openTestStore(t testing.TB, dir string) *Store {
+func openTestStore(t testing.TB, dir string) *store.Badger {
 	t.Helper()
-	s, err := OpenStore(dir, quietLog)
+	s, err := store.OpenBadger(dir, quietLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if !s.Ledger.IsClosed() {
+		if s.Healthy() == nil {
 			s.Close()
 		}
 	})
@@ -43,9 +44,9 @@ func openTestStore(t testing.TB, dir string) *Store {
 }
 
 // seededMembers returns the demo member store of s, seeded at testNow.
-func seededMembers(t testing.TB, s *Store, extra int) *DemoMembers {
+func seededMembers(t testing.TB, s store.Store, extra int) *DemoMembers {
 	t.Helper()
-	m := NewDemoMembers(s.Ledger)
+	m := NewDemoMembers(s.Ledger())
 	if ok, err := m.Seed(testNow, shanghai, extra); err != nil || !ok {
 		t.Fatalf("Seed = %v, %v; want true, nil", ok, err)
 	}

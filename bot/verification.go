@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -74,7 +74,7 @@ const verifyPrefix = "verify/"
 // spread its attempts over many accounts. Only an HMAC of a code is stored,
 // and only an HMAC of a source. It is safe for concurrent use.
 type Verification struct {
-	db       *badger.DB
+	db       store.DB
 	members  dialog.Members
 	notifier Notifier
 	rules    VerificationRules
@@ -90,7 +90,7 @@ var _ dialog.Verifier = (*Verification)(nil)
 // database), finding accounts in members and delivering codes through
 // notifier. secret keys the stored code MACs; loc is the time zone of the
 // registration month; now is the clock (nil: time.Now).
-func NewVerification(db *badger.DB, members dialog.Members, notifier Notifier, rules VerificationRules, secret []byte, loc *time.Location, now func() time.Time) *Verification {
+func NewVerification(db store.DB, members dialog.Members, notifier Notifier, rules VerificationRules, secret []byte, loc *time.Location, now func() time.Time) *Verification {
 	if now == nil {
 		now = time.Now
 	}
@@ -311,7 +311,7 @@ func (v *Verification) judge(r *verifyRecord, src *sourceRecord, now time.Time, 
 // them has lapsed.
 func (v *Verification) update(key, srcKey string, fn func(r *verifyRecord, src *sourceRecord, now time.Time) error) error {
 	ttl := time.Hour + v.rules.LockFor + v.rules.CodeTTL + v.rules.ResendAfter
-	return update(v.db, func(txn *badger.Txn) error {
+	return update(v.db, func(txn store.Txn) error {
 		var r verifyRecord
 		var src sourceRecord
 		if _, err := getJSON(txn, []byte(key), &r); err != nil {
@@ -347,12 +347,12 @@ func withinHour(ts []time.Time, now time.Time) []time.Time {
 	return ts
 }
 
-func setEntryJSON(txn *badger.Txn, key string, v any, ttl time.Duration) error {
+func setEntryJSON(txn store.Txn, key string, v any, ttl time.Duration) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return txn.SetEntry(badger.NewEntry([]byte(key), b).WithTTL(ttl))
+	return txn.SetTTL([]byte(key), b, ttl)
 }
 
 // newCode draws a uniform code of CodeDigits digits.

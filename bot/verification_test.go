@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/internal/kefutest"
@@ -18,7 +18,7 @@ import (
 // settable clock and captured notices.
 type verifier struct {
 	*Verification
-	store *Store
+	store *store.Badger
 	clock *kefutest.Clock
 	sent  *notices
 }
@@ -27,13 +27,13 @@ func newVerifier(t *testing.T) verifier {
 	t.Helper()
 	s := openTestStore(t, t.TempDir())
 	members := seededMembers(t, s, 0)
-	secret, err := s.Secret("verification")
+	key, err := secret(s.Ledger(), "verification")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := kefutest.NewClock(testNow)
 	sent := &notices{}
-	v := NewVerification(s.State, members, sent, DefaultVerificationRules(), secret, shanghai, c.Now)
+	v := NewVerification(s.State(), members, sent, DefaultVerificationRules(), key, shanghai, c.Now)
 	return verifier{Verification: v, store: s, clock: c, sent: sent}
 }
 
@@ -135,7 +135,7 @@ func TestVerifyWrongCodeLocks(t *testing.T) {
 	}
 
 	// A new conversation, even a restarted process, finds the lock.
-	again := NewVerification(v.store.State, NewDemoMembers(v.store.Ledger), v.sent, DefaultVerificationRules(), v.secret, shanghai, v.clock.Now)
+	again := NewVerification(v.store.State(), NewDemoMembers(v.store.Ledger()), v.sent, DefaultVerificationRules(), v.secret, shanghai, v.clock.Now)
 	v.clock.Advance(10 * time.Minute)
 	if res, _ := again.CheckCode(ctx, "demo@example.com", code); res.Status != dialog.CheckLocked || res.Wait != 5*time.Minute {
 		t.Errorf("check from a new conversation = %+v; want locked, 5m to wait", res)
@@ -291,19 +291,13 @@ func TestVerifyCodeNotStored(t *testing.T) {
 }
 
 // scanState calls fn with every key and value of the State database.
-func scanState(t *testing.T, s *Store, fn func(k, v []byte)) {
+func scanState(t *testing.T, s store.Store, fn func(k, v []byte)) {
 	t.Helper()
-	err := s.State.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.DefaultIteratorOptions)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			val, err := it.Item().ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			fn(it.Item().KeyCopy(nil), val)
-		}
-		return nil
+	err := view(s.State(), func(txn store.Txn) error {
+		return txn.Scan(nil, store.ScanOptions{}, func(k, v []byte) error {
+			fn(append([]byte(nil), k...), append([]byte(nil), v...))
+			return nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)

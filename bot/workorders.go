@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
+	"github.com/kefu-dev/kefu/store"
 
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -20,13 +20,9 @@ const (
 	orderKeyPrefix    = "wo-key/"    // + idempotency key → number
 	orderMemberPrefix = "wo-member/" // + member ID + "/" + number → nothing
 	orderTimePrefix   = "wo-time/"   // + creation time (UTC, sortable) + "/" + number → nothing
-	orderSeqPrefix    = "seq/wo/"    // + YYYYMMDD → Badger sequence lease
+	orderSeqName      = "wo/"        // + YYYYMMDD: the day's store sequence
 	orderTimeLayout   = "20060102T150405.000000000"
 )
-
-// seqBandwidth is how many numbers one synced lease write reserves. A crash
-// skips at most this many numbers of the day (gaps, never duplicates).
-const seqBandwidth = 64
 
 // ErrBookClosed is returned by Execute after Close.
 var ErrBookClosed = errors.New("work-order book closed")
@@ -34,8 +30,7 @@ var ErrBookClosed = errors.New("work-order book closed")
 // WorkOrderBook executes confirmed choices on the member store and records
 // them as numbered work orders (DESIGN §4) in the synced Ledger database: an
 // order is on stable storage before Execute returns it. It is safe for
-// concurrent use, and concurrent Executes share fsyncs through Badger's group
-// commit.
+// concurrent use; the embedded store lets concurrent Executes share fsyncs.
 type WorkOrderBook struct {
 	// Log receives notifier failures; nil means slog.Default(). Set it
 	// before the first Execute.
@@ -44,15 +39,14 @@ type WorkOrderBook struct {
 	// before the first Execute.
 	SignKey []byte
 
-	db       *badger.DB
+	db       store.DB
+	outbox   outbox
 	members  MemberStore
 	notifier Notifier
 	loc      *time.Location
 	keys     keyedMutex
-	commits  groupCommit // concurrent orders share a sync
 
-	seqMu  sync.Mutex
-	seqs   map[string]*badger.Sequence // by day, YYYYMMDD in loc
+	mu     sync.Mutex
 	closed bool
 }
 
@@ -64,17 +58,13 @@ type orderRecord struct {
 	Key string `json:"key"`
 }
 
-// NewWorkOrderBook returns the book kept in db (the Ledger), executing on
+// NewWorkOrderBook returns the book kept in st's Ledger, executing on
 // members and sending receipts through notifier; numbers are dated in loc.
-func NewWorkOrderBook(db *badger.DB, members MemberStore, notifier Notifier, loc *time.Location) *WorkOrderBook {
+func NewWorkOrderBook(st store.Store, members MemberStore, notifier Notifier, loc *time.Location) *WorkOrderBook {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &WorkOrderBook{
-		db: db, members: members, notifier: notifier, loc: loc,
-		commits: groupCommit{db: db},
-		seqs:    map[string]*badger.Sequence{},
-	}
+	return &WorkOrderBook{db: st.Ledger(), outbox: outbox{ledger: st.Ledger(), state: st.State()}, members: members, notifier: notifier, loc: loc}
 }
 
 // Execute carries out req and returns its work order. The same req.Key
@@ -179,11 +169,11 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		}
 		setOutcome(&o, out)
 	}
-	if o.Number, err = b.nextNumber(req.At); err != nil {
+	if o.Number, err = b.nextNumber(ctx, req.At); err != nil {
 		return o, false, err
 	}
 	var existing orderRecord
-	err = b.commits.update(func(txn *badger.Txn) error {
+	err = b.db.Update(ctx, func(txn store.Txn) error {
 		// The key lock makes this a formality within the process; it keeps
 		// the index authoritative should anything else ever write orders.
 		found, err := lookupByKey(txn, req.Key, &existing)
@@ -226,8 +216,8 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 // txnApplier is a member store that can apply an action inside another
 // transaction on its own database.
 type txnApplier interface {
-	applyTxn(txn *badger.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error)
-	sameDB(db *badger.DB) bool
+	applyTxn(txn store.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error)
+	sameDB(db store.DB) bool
 }
 
 // setOutcome records an executed action's outcome on the order.
@@ -246,72 +236,35 @@ func orderTimeKey(t time.Time, number string) []byte {
 	return []byte(orderTimePrefix + t.UTC().Format(orderTimeLayout) + "/" + number)
 }
 
-// nextNumber allocates the next number of at's day in b.loc. Numbers come
-// from a per-day Badger sequence whose lease is written to the synced Ledger
-// before any number of it is used, so they are unique across restarts and
-// crashes; the first of a day is 1.
-func (b *WorkOrderBook) nextNumber(at time.Time) (string, error) {
-	day := at.In(b.loc)
-	d := day.Format("20060102")
-	b.seqMu.Lock()
-	defer b.seqMu.Unlock()
-	if b.closed {
+// nextNumber allocates the next number of at's day in b.loc from the
+// store's sequence for the day: unique across restarts, crashes and
+// processes sharing the store (a crash may skip numbers); the first of a
+// day is 1.
+func (b *WorkOrderBook) nextNumber(ctx context.Context, at time.Time) (string, error) {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
 		return "", ErrBookClosed
 	}
-	seq := b.seqs[d]
-	if seq == nil {
-		var err error
-		if seq, err = b.db.GetSequence([]byte(orderSeqPrefix+d), seqBandwidth); err != nil {
-			return "", fmt.Errorf("work-order sequence %s: %w", d, err)
-		}
-		b.seqs[d] = seq
-	}
-	v, err := seq.Next()
+	day := at.In(b.loc)
+	d := day.Format("20060102")
+	n, err := b.db.Next(ctx, orderSeqName+d)
 	if err != nil {
 		return "", fmt.Errorf("work-order sequence %s: %w", d, err)
 	}
-	b.releaseOldDays()
-	n := int(v) + 1
 	if n > dialog.MaxDailySequence {
 		return "", fmt.Errorf("work-order sequence %s: more than %d orders in a day", d, dialog.MaxDailySequence)
 	}
-	return dialog.FormatNumber(day, n), nil
+	return dialog.FormatNumber(day, int(n)), nil
 }
 
-// releaseOldDays keeps the sequences of the two latest days open (orders
-// around midnight may straggle) and releases the others. A later order for a
-// released day reopens its sequence where it stopped. b.seqMu is held.
-func (b *WorkOrderBook) releaseOldDays() {
-	if len(b.seqs) <= 2 {
-		return
-	}
-	days := make([]string, 0, len(b.seqs))
-	for d := range b.seqs {
-		days = append(days, d)
-	}
-	slices.Sort(days)
-	for _, d := range days[:len(days)-2] {
-		if err := b.seqs[d].Release(); err != nil {
-			b.log().Warn("release work-order sequence", "day", d, "err", err)
-		}
-		delete(b.seqs, d)
-	}
-}
-
-// Close releases the leased sequence numbers so the next start continues
-// without a gap; call it before the database closes. Execute fails after it.
+// Close makes Execute fail from now on; call it before the store closes.
 func (b *WorkOrderBook) Close() error {
-	b.seqMu.Lock()
-	defer b.seqMu.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.closed = true
-	var errs []error
-	for d, seq := range b.seqs {
-		if err := seq.Release(); err != nil {
-			errs = append(errs, fmt.Errorf("release work-order sequence %s: %w", d, err))
-		}
-		delete(b.seqs, d)
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // receipts reports whether o gets a receipt outside the chat.
@@ -327,7 +280,7 @@ func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
 // that have not accepted it yet, and records the try.
 func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, now time.Time) {
 	err := b.tryReceipt(ctx, &d)
-	if ferr := finishDelivery(b.db, d, now, err); ferr != nil {
+	if ferr := b.outbox.finish(d, now, err); ferr != nil {
 		b.log().Error("record receipt delivery", "order", d.Number, "err", ferr)
 	}
 }
@@ -355,7 +308,7 @@ func (b *WorkOrderBook) log() *slog.Logger {
 
 // byKey finds the order recorded under an idempotency key.
 func (b *WorkOrderBook) byKey(key string) (o dialog.WorkOrder, found bool, err error) {
-	err = b.db.View(func(txn *badger.Txn) error {
+	err = view(b.db, func(txn store.Txn) error {
 		var rec orderRecord
 		found, err = lookupByKey(txn, key, &rec)
 		o = rec.order()
@@ -364,15 +317,11 @@ func (b *WorkOrderBook) byKey(key string) (o dialog.WorkOrder, found bool, err e
 	return o, found, err
 }
 
-func lookupByKey(txn *badger.Txn, key string, rec *orderRecord) (bool, error) {
-	item, err := txn.Get([]byte(orderKeyPrefix + key))
-	if errors.Is(err, badger.ErrKeyNotFound) {
+func lookupByKey(txn store.Txn, key string, rec *orderRecord) (bool, error) {
+	number, err := txn.Get([]byte(orderKeyPrefix + key))
+	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	if err != nil {
-		return false, err
-	}
-	number, err := item.ValueCopy(nil)
 	if err != nil {
 		return false, err
 	}
@@ -394,7 +343,7 @@ func (b *WorkOrderBook) Get(ctx context.Context, number string) (o dialog.WorkOr
 	if err != nil {
 		return o, false, err
 	}
-	err = b.db.View(func(txn *badger.Txn) error {
+	err = b.db.View(ctx, func(txn store.Txn) error {
 		var rec orderRecord
 		found, err = getJSON(txn, []byte(orderPrefix+n), &rec)
 		o = rec.order()
@@ -414,15 +363,15 @@ func (b *WorkOrderBook) Since(ctx context.Context, t time.Time) ([]dialog.WorkOr
 	}
 	var numbers []string
 	var orders []dialog.WorkOrder
-	err := b.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(orderTimePrefix)})
-		defer it.Close()
-		for it.Seek(orderTimeKey(t, "")); it.Valid(); it.Next() {
-			k := it.Item().Key()
+	err := b.db.View(ctx, func(txn store.Txn) error {
+		err := txn.Scan([]byte(orderTimePrefix), store.ScanOptions{KeysOnly: true, From: orderTimeKey(t, "")}, func(k, _ []byte) error {
 			numbers = append(numbers, string(k[len(k)-17:]))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		slices.Sort(numbers)
-		var err error
 		orders, err = getOrders(txn, numbers)
 		b.signAll(orders)
 		return err
@@ -437,14 +386,15 @@ func (b *WorkOrderBook) ByMember(ctx context.Context, memberID string) ([]dialog
 	}
 	prefix := []byte(orderMemberPrefix + memberID + "/")
 	var orders []dialog.WorkOrder
-	err := b.db.View(func(txn *badger.Txn) error {
+	err := b.db.View(ctx, func(txn store.Txn) error {
 		var numbers []string
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		for it.Rewind(); it.Valid(); it.Next() {
-			numbers = append(numbers, string(it.Item().Key()[len(prefix):]))
+		err := txn.Scan(prefix, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			numbers = append(numbers, string(k[len(prefix):]))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		it.Close()
-		var err error
 		orders, err = getOrders(txn, numbers)
 		b.signAll(orders)
 		return err
@@ -452,7 +402,7 @@ func (b *WorkOrderBook) ByMember(ctx context.Context, memberID string) ([]dialog
 	return orders, err
 }
 
-func getOrders(txn *badger.Txn, numbers []string) ([]dialog.WorkOrder, error) {
+func getOrders(txn store.Txn, numbers []string) ([]dialog.WorkOrder, error) {
 	orders := make([]dialog.WorkOrder, 0, len(numbers))
 	for _, n := range numbers {
 		var rec orderRecord

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/kefu-dev/kefu/dialog"
 )
 
@@ -24,7 +22,7 @@ func newTestBook(t testing.TB, extra int) (*WorkOrderBook, *DemoMembers, *notice
 	s := openTestStore(t, t.TempDir())
 	members := seededMembers(t, s, extra)
 	sent := &notices{}
-	b := NewWorkOrderBook(s.Ledger, members, sent, shanghai)
+	b := NewWorkOrderBook(s, members, sent, shanghai)
 	b.Log = quietLog
 	t.Cleanup(func() { b.Close() })
 	return b, members, sent
@@ -389,7 +387,7 @@ func TestRestart(t *testing.T) {
 
 	s := openTestStore(t, dir)
 	members := seededMembers(t, s, 40)
-	book := NewWorkOrderBook(s.Ledger, members, nil, shanghai)
+	book := NewWorkOrderBook(s, members, nil, shanghai)
 	before := issue(book, 0, 10)
 	if err := book.Close(); err != nil {
 		t.Fatal(err)
@@ -403,11 +401,11 @@ func TestRestart(t *testing.T) {
 
 	// A clean restart continues the day's sequence without a gap.
 	s = openTestStore(t, dir)
-	members = NewDemoMembers(s.Ledger)
+	members = NewDemoMembers(s.Ledger())
 	if again, err := members.Seed(testNow, shanghai, 40); err != nil || again {
 		t.Fatalf("Seed after restart = %v, %v", again, err)
 	}
-	book = NewWorkOrderBook(s.Ledger, members, nil, shanghai)
+	book = NewWorkOrderBook(s, members, nil, shanghai)
 	after := issue(book, 10, 20)
 	if got, want := sequenceOf(t, after[0]), sequenceOf(t, before[9])+1; got != want {
 		t.Errorf("first number after restart has sequence %d; want %d", got, want)
@@ -428,7 +426,7 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = openTestStore(t, dir)
-	book = NewWorkOrderBook(s.Ledger, NewDemoMembers(s.Ledger), nil, shanghai)
+	book = NewWorkOrderBook(s, NewDemoMembers(s.Ledger()), nil, shanghai)
 	crashed := issue(book, 20, 30)
 	if got, last := sequenceOf(t, crashed[0]), sequenceOf(t, after[9]); got <= last {
 		t.Errorf("after a crash: sequence %d does not follow %d", got, last)
@@ -448,7 +446,7 @@ func TestRestart(t *testing.T) {
 func benchBook(b *testing.B, members int) *WorkOrderBook {
 	s := openTestStore(b, b.TempDir())
 	m := seededMembers(b, s, members)
-	book := NewWorkOrderBook(s.Ledger, m, NotifierFunc(func(context.Context, Notice) error { return nil }), shanghai)
+	book := NewWorkOrderBook(s, m, NotifierFunc(func(context.Context, Notice) error { return nil }), shanghai)
 	b.Cleanup(func() { book.Close() })
 	return book
 }
@@ -514,81 +512,4 @@ func BenchmarkFsync(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fsyncs/s")
-}
-
-func TestGroupCommit(t *testing.T) {
-	// A memtable of 1 MiB allows transactions of about 150 KiB: the batch
-	// of 400 writes of 1000 bytes below has to be split.
-	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithMemTableSize(1 << 20).WithValueThreshold(1 << 10).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	g := &groupCommit{db: db}
-	value := make([]byte, 1000)
-	key := func(i int) []byte { return []byte(fmt.Sprint("k", i)) }
-	var sawEarlier bool
-	var batch []*groupCall
-	for i := range 400 {
-		fn := func(txn *badger.Txn) error {
-			if err := txn.Set(key(i), value); err != nil {
-				return err
-			}
-			switch i {
-			case 7:
-				return errors.New("boom")
-			case 8:
-				// A call sees the writes of the calls batched before it.
-				_, err := txn.Get(key(6))
-				sawEarlier = err == nil
-			}
-			return nil
-		}
-		batch = append(batch, &groupCall{fn: fn, done: make(chan struct{})})
-	}
-	g.commit(batch)
-
-	for i, c := range batch {
-		select {
-		case <-c.done:
-		default:
-			t.Fatalf("call %d not finished", i)
-		}
-		if (c.err != nil) != (i == 7) {
-			t.Errorf("call %d: err %v", i, c.err)
-		}
-	}
-	if !sawEarlier {
-		t.Error("call 8 did not see call 6's write")
-	}
-	err = db.View(func(txn *badger.Txn) error {
-		for i := range 400 {
-			if _, err := txn.Get(key(i)); (err == nil) != (i != 7) {
-				t.Errorf("key %d: %v", i, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// Through update, concurrently: every call commits once.
-	var wg sync.WaitGroup
-	for i := range 64 {
-		wg.Go(func() {
-			if err := g.update(func(txn *badger.Txn) error { return txn.Set(key(1000+i), []byte("x")) }); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	db.View(func(txn *badger.Txn) error {
-		for i := range 64 {
-			if _, err := txn.Get(key(1000 + i)); err != nil {
-				t.Errorf("key %d: %v", 1000+i, err)
-			}
-		}
-		return nil
-	})
 }

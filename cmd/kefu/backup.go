@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // backup writes a backup of a data directory that no kefu serve holds (for
@@ -20,7 +21,7 @@ func backup(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	s, err := bot.OpenStore(*data, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	s, err := store.OpenBadger(*data, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return fmt.Errorf("%w (a running kefu serve is backed up with GET /agent/api/backup)", err)
 	}

@@ -1,4 +1,4 @@
-package bot
+package store
 
 import (
 	"archive/tar"
@@ -17,7 +17,7 @@ import (
 // (ledger.badger, state.badger). It can be taken while kefu runs.
 
 // Backup writes a full backup of the store to w.
-func (s *Store) Backup(w io.Writer) error {
+func (s *Badger) Backup(w io.Writer) error {
 	tw := tar.NewWriter(w)
 	for _, part := range s.parts() {
 		tmp, err := os.CreateTemp("", "kefu-backup-*")
@@ -52,8 +52,17 @@ type storePart struct {
 	db   *badger.DB
 }
 
-func (s *Store) parts() []storePart {
-	return []storePart{{"ledger", s.Ledger}, {"state", s.State}}
+func (s *Badger) parts() []storePart {
+	return []storePart{{"ledger", s.ledger.db}, {"state", s.state.db}}
+}
+
+// Reclaim rewrites value-log files that are mostly deleted entries, so
+// deleted data leaves the disk and not only the index.
+func (s *Badger) Reclaim() {
+	for _, p := range s.parts() {
+		for p.db.RunValueLogGC(0.5) == nil {
+		}
+	}
 }
 
 // Restore loads a backup into dir, which must not hold a store yet.
@@ -63,7 +72,7 @@ func Restore(dir string, r io.Reader, log *slog.Logger) error {
 			return fmt.Errorf("data directory %s already holds a store: restore into an empty one", dir)
 		}
 	}
-	s, err := OpenStore(dir, log)
+	s, err := OpenBadger(dir, log)
 	if err != nil {
 		return err
 	}
