@@ -6,7 +6,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 FUZZTIME ?= 20s
 
-.PHONY: all build run test bench fuzz deps browser vet fmt clean
+.PHONY: all build run test bench fuzz deps browser postgres vet fmt clean
 
 all: build
 
@@ -35,7 +35,7 @@ fuzz:
 	  done; \
 	done
 
-deps: browser
+deps: browser postgres
 
 ## browser: Debian's Chromium for the browser tests, when missing
 browser:
@@ -45,6 +45,16 @@ browser:
 	  echo "browser: installing Debian's chromium"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## postgres: Debian's PostgreSQL server for the scale-out tests, when missing
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+	  echo "postgres: $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1 || dirname $$(command -v initdb))"; \
+	else \
+	  echo "postgres: installing Debian's postgresql"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 vet:

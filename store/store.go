@@ -72,7 +72,7 @@ type Store interface {
 	// Shared reports whether other processes use the store too: then
 	// nothing read from it may be cached across a change.
 	Shared() bool
-	// Publish sends payload (≤ 7 000 bytes) to the topic's listeners in
+	// Publish sends payload (≤ 5 000 bytes) to the topic's listeners in
 	// every process sharing the store, this one included; delivery is
 	// best effort (a process that is down misses it).
 	Publish(ctx context.Context, topic string, payload []byte) error

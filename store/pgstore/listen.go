@@ -1,0 +1,160 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// busChannel is the one NOTIFY channel of the bus: a notification's
+// payload is its topic, a newline and the payload in base64.
+const busChannel = "kefu_bus"
+
+// listener holds one connection LISTENing to the bus, reconnecting when it
+// breaks, and hands payloads to the Listen functions of their topic.
+type listener struct {
+	s *Store
+
+	ctx    context.Context // cancelled by close: the session ends
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	topics map[string]map[int]*sink
+	next   int
+	ready  chan struct{} // closed once the first session listens
+	once   sync.Once
+}
+
+// sink delivers one Listen's payloads in order, on a goroutine of its own
+// while it has work.
+type sink struct {
+	fn      func([]byte)
+	mu      sync.Mutex
+	queue   [][]byte
+	running bool
+}
+
+func newListener(s *Store) *listener {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &listener{s: s, ctx: ctx, cancel: cancel, topics: map[string]map[int]*sink{}, ready: make(chan struct{})}
+}
+
+// add registers fn for topic; it returns once the bus listens (or after a
+// few seconds when the database does not answer: later payloads still come).
+func (l *listener) add(topic string, fn func([]byte)) (stop func()) {
+	l.mu.Lock()
+	if l.topics[topic] == nil {
+		l.topics[topic] = map[int]*sink{}
+	}
+	n := l.next
+	l.next++
+	l.topics[topic][n] = &sink{fn: fn}
+	l.mu.Unlock()
+	select {
+	case <-l.ready:
+	case <-l.s.stop:
+	case <-time.After(5 * time.Second):
+	}
+	return func() {
+		l.mu.Lock()
+		delete(l.topics[topic], n)
+		l.mu.Unlock()
+	}
+}
+
+func (l *listener) close() { l.cancel() }
+
+func (l *listener) stopped() bool {
+	select {
+	case <-l.s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// run keeps a listening session until the store closes.
+func (l *listener) run() {
+	defer l.s.wg.Done()
+	backoff := 50 * time.Millisecond
+	for !l.stopped() {
+		err := l.session()
+		if l.stopped() {
+			return
+		}
+		l.s.opts.Log.Warn("store bus: reconnecting", "err", err)
+		select {
+		case <-l.s.stop:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// session listens on one connection until it breaks or the store closes.
+func (l *listener) session() error {
+	cfg, err := pgx.ParseConfig(l.s.url)
+	if err != nil {
+		return err
+	}
+	cfg.RuntimeParams["application_name"] = l.s.opts.AppName
+	ctx := l.ctx
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+busChannel); err != nil {
+		return err
+	}
+	l.once.Do(func() { close(l.ready) })
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		topic, enc, ok := strings.Cut(n.Payload, "\n")
+		payload, err := base64.StdEncoding.DecodeString(enc)
+		if ok && err == nil {
+			l.deliver(topic, payload)
+		}
+	}
+}
+
+func (l *listener) deliver(topic string, payload []byte) {
+	l.mu.Lock()
+	sinks := make([]*sink, 0, len(l.topics[topic]))
+	for _, s := range l.topics[topic] {
+		sinks = append(sinks, s)
+	}
+	l.mu.Unlock()
+	for _, s := range sinks {
+		s.mu.Lock()
+		s.queue = append(s.queue, payload)
+		if !s.running {
+			s.running = true
+			go s.run()
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *sink) run() {
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		p := s.queue[0]
+		s.queue = s.queue[1:]
+		s.mu.Unlock()
+		s.fn(p)
+	}
+}
