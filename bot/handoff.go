@@ -159,6 +159,7 @@ func (r *Runtime) AgentOnline(name string) (offline func()) {
 	}
 	p.conns++
 	r.ho.mu.Unlock()
+	r.sharePresence()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -177,13 +178,14 @@ func (r *Runtime) AgentsAvailable() bool {
 		return false
 	}
 	r.ho.mu.Lock()
-	defer r.ho.mu.Unlock()
 	for _, p := range r.ho.online {
 		if p.conns > 0 {
+			r.ho.mu.Unlock()
 			return true
 		}
 	}
-	return false
+	r.ho.mu.Unlock()
+	return r.presentElsewhere("")
 }
 
 // Watch calls fn with a snapshot of every conversation whose handoff state
@@ -475,12 +477,10 @@ func (r *Runtime) ExpireLeases(ctx context.Context) {
 	now := r.now()
 	gone := func(agent string) bool {
 		r.ho.mu.Lock()
-		defer r.ho.mu.Unlock()
 		p, ok := r.ho.online[agent]
-		if !ok {
-			return now.Sub(r.started) > r.hoCfg.Grace
-		}
-		return p.conns == 0 && now.Sub(p.since) > r.hoCfg.Grace
+		goneHere := !ok && now.Sub(r.started) > r.hoCfg.Grace || ok && p.conns == 0 && now.Sub(p.since) > r.hoCfg.Grace
+		r.ho.mu.Unlock()
+		return goneHere && !r.presentElsewhere(agent)
 	}
 	ids, err := r.handoffIDs()
 	if err != nil {

@@ -141,6 +141,9 @@ func Open(cfg Config) (*Runtime, error) {
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,
 	}
+	if st.Shared() {
+		r.startShared()
+	}
 	if err := r.loadHandoffs(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)
@@ -162,6 +165,7 @@ func (r *Runtime) janitor() {
 		case <-r.stop:
 			return
 		case <-t.C:
+			r.sharePresence()
 			r.ExpireLeases(context.Background())
 			r.evictIdle()
 		}
@@ -203,6 +207,9 @@ func (r *Runtime) courier() {
 func (r *Runtime) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	r.wg.Wait()
+	if r.unlisten != nil {
+		r.unlisten()
+	}
 	return errors.Join(r.orders.Close(), r.store.Close())
 }
 

@@ -43,6 +43,10 @@ type Runtime struct {
 	hoCfg HandoffConfig
 	ho    handoffs
 
+	shared   bool   // other instances share the store (store.Shared)
+	instance string // this instance's ID on the store's bus
+	unlisten func()
+
 	members   MemberStore
 	notifier  Notifier
 	reminders Reminders
@@ -173,23 +177,7 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 	if ok {
 		return lc, nil
 	}
-	var (
-		c       Conversation
-		buttons []MessageButton
-	)
-	err := view(r.state, func(txn store.Txn) error {
-		var same bool
-		var err error
-		if c, same, err = getConv(txn, id); err != nil || !same {
-			return err
-		}
-		buttons, err = newestButtons(txn, id, c.Seq)
-		c.State.Buttons = make([]string, len(buttons))
-		for i, b := range buttons {
-			c.State.Buttons[i] = b.Value
-		}
-		return err
-	})
+	c, buttons, err := r.read(id)
 	if err != nil {
 		return nil, err
 	}
@@ -203,8 +191,31 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 	return lc, nil
 }
 
+// read reads a conversation from the store, with the buttons of its
+// newest message with buttons when its record refers to them.
+func (r *Runtime) read(id string) (c Conversation, buttons []MessageButton, err error) {
+	err = view(r.state, func(txn store.Txn) error {
+		var same bool
+		var err error
+		if c, same, err = getConv(txn, id); err != nil || !same {
+			return err
+		}
+		buttons, err = newestButtons(txn, id, c.Seq)
+		c.State.Buttons = make([]string, len(buttons))
+		for i, b := range buttons {
+			c.State.Buttons[i] = b.Value
+		}
+		return err
+	})
+	return c, buttons, err
+}
+
 // Conversation returns a snapshot of a conversation.
 func (r *Runtime) Conversation(ctx context.Context, id string) (Conversation, error) {
+	if r.shared {
+		c, _, err := r.read(id) // another instance may have changed it
+		return c, err
+	}
 	lc, err := r.lock(id)
 	if err != nil {
 		return Conversation{}, err
@@ -377,6 +388,17 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		return Conversation{}, err
 	}
 	defer lc.mu.Unlock()
+	if r.shared {
+		// One change at a time across instances, on the stored copy.
+		unlock, err := r.store.Lock(context.Background(), "conv/"+id)
+		if err != nil {
+			return lc.conv, fmt.Errorf("lock conversation %s: %w", id, err)
+		}
+		defer unlock()
+		if lc.conv, lc.buttons, err = r.read(id); err != nil {
+			return lc.conv, err
+		}
+	}
 	e := &edit{c: lc.conv, now: r.now().Truncate(time.Millisecond), buttons: lc.buttons}
 	before := e.c.Status
 	if err := fn(e); err != nil {
@@ -411,6 +433,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 	}
 	lc.conv, lc.buttons = c, newest
 	r.publish(lc, e.msgs)
+	r.announce(c, before, e.msgs)
 	for _, m := range e.msgs {
 		if m.From == FromMember {
 			r.metrics.MessagesIn.WithLabelValues(c.Channel).Inc()
@@ -464,13 +487,22 @@ func (r *Runtime) liveCount() float64 {
 }
 
 func (r *Runtime) publish(lc *liveConv, msgs []Message) {
+	r.publishTo(lc.conv.ID, lc.conv.Channel, lc.conv.User, lc, msgs)
+}
+
+// publishTo hands msgs of a conversation to its subscribers (lc's, when it
+// is loaded) and its channel's.
+func (r *Runtime) publishTo(id, channel, user string, lc *liveConv, msgs []Message) {
 	r.mu.Lock()
-	subs := make([]func(Message), 0, len(lc.subs))
-	for _, fn := range lc.subs {
-		subs = append(subs, fn)
+	var subs []func(Message)
+	if lc != nil {
+		subs = make([]func(Message), 0, len(lc.subs))
+		for _, fn := range lc.subs {
+			subs = append(subs, fn)
+		}
 	}
-	chanSubs := make([]ChannelSubscriber, 0, len(r.chanSubs[lc.conv.Channel]))
-	for _, fn := range r.chanSubs[lc.conv.Channel] {
+	chanSubs := make([]ChannelSubscriber, 0, len(r.chanSubs[channel]))
+	for _, fn := range r.chanSubs[channel] {
 		chanSubs = append(chanSubs, fn)
 	}
 	r.mu.Unlock()
@@ -479,7 +511,7 @@ func (r *Runtime) publish(lc *liveConv, msgs []Message) {
 			fn(m)
 		}
 		for _, fn := range chanSubs {
-			fn(lc.conv.ID, lc.conv.User, m)
+			fn(id, user, m)
 		}
 	}
 }

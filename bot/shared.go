@@ -1,0 +1,165 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/kefu-dev/kefu/store"
+)
+
+// Several instances on one store (PostgreSQL). Every change to a
+// conversation takes the store's lock for it and starts from the stored
+// copy, so instances take turns on a conversation and never act on a stale
+// one; after the change the instance announces it on the store's bus, and
+// the others hand the new messages to their own subscribers (a member's
+// websocket, an agent's console, the Telegram sender) and update their
+// handoff queue. Agents' presence is shared through the store, so an agent
+// on one instance counts as online, and keeps their leases, on all.
+
+// convTopic is the bus topic of conversation changes.
+const convTopic = "conv"
+
+// convEvent announces a stored change of a conversation.
+type convEvent struct {
+	Instance string `json:"i"`
+	Conv     string `json:"c"`
+	Channel  string `json:"ch"`
+	User     string `json:"u"`
+	From     uint64 `json:"f,omitempty"` // the messages added: From..To
+	To       uint64 `json:"t,omitempty"`
+	Before   string `json:"b"` // status before and after
+	Status   string `json:"s"`
+}
+
+// startShared joins the other instances on the store's bus.
+func (r *Runtime) startShared() {
+	r.shared, r.instance = true, newID()
+	r.unlisten = r.store.Listen(convTopic, r.remoteChange)
+}
+
+// announce tells the other instances about a stored change.
+func (r *Runtime) announce(c Conversation, before string, msgs []Message) {
+	if !r.shared {
+		return
+	}
+	ev := convEvent{Instance: r.instance, Conv: c.ID, Channel: c.Channel, User: c.User, Before: before, Status: c.Status}
+	if len(msgs) > 0 {
+		ev.From, ev.To = c.Seq-uint64(len(msgs))+1, c.Seq
+	}
+	b, _ := json.Marshal(ev)
+	if err := r.store.Publish(context.Background(), convTopic, b); err != nil {
+		// The others miss it live; their members catch up from the history
+		// when they reconnect.
+		r.log.Warn("announce a change to other instances", "conv", c.ID, "err", err)
+	}
+}
+
+// remoteChange takes another instance's change: its messages go to this
+// instance's subscribers, its status to the handoff queue.
+func (r *Runtime) remoteChange(payload []byte) {
+	var ev convEvent
+	if json.Unmarshal(payload, &ev) != nil || ev.Instance == r.instance {
+		return
+	}
+	r.mu.Lock()
+	lc := r.live[ev.Conv]
+	r.mu.Unlock()
+	if ev.To > 0 {
+		msgs, err := r.messages(ev.Conv, ev.From, ev.To)
+		if err != nil {
+			r.log.Error("read another instance's messages", "conv", ev.Conv, "err", err)
+		}
+		r.publishTo(ev.Conv, ev.Channel, ev.User, lc, msgs)
+	}
+	if ev.Before != StatusBot || ev.Status != StatusBot {
+		c, _, err := r.read(ev.Conv)
+		if err != nil {
+			r.log.Error("read another instance's conversation", "conv", ev.Conv, "err", err)
+			return
+		}
+		r.handoffChanged(c, ev.Before)
+	}
+}
+
+// messages reads messages from..to of a conversation.
+func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
+	var out []Message
+	err := view(r.state, func(txn store.Txn) error {
+		prev, err := newestButtons(txn, id, from-1)
+		if err != nil {
+			return err
+		}
+		return txn.Scan(msgPrefix(id), store.ScanOptions{From: msgKey(id, from)}, func(k, v []byte) error {
+			seq := msgSeq(k)
+			if seq > to {
+				return store.ErrStop
+			}
+			m, _, err := decodeMsg(seq, v, prev)
+			if len(m.Buttons) > 0 {
+				prev = m.Buttons
+			}
+			out = append(out, m)
+			return err
+		})
+	})
+	return out, err
+}
+
+// presenceKey records in the State that an agent has a console open on
+// this instance; it lapses after the handoff grace unless refreshed.
+func (r *Runtime) presenceKey(agent string) []byte {
+	return []byte("presence/" + agent + "/" + r.instance)
+}
+
+// sharePresence writes the presence of this instance's online agents.
+func (r *Runtime) sharePresence() {
+	if !r.shared {
+		return
+	}
+	r.ho.mu.Lock()
+	var online []string
+	for name, p := range r.ho.online {
+		if p.conns > 0 {
+			online = append(online, name)
+		}
+	}
+	r.ho.mu.Unlock()
+	if len(online) == 0 {
+		return
+	}
+	err := update(r.state, func(txn store.Txn) error {
+		for _, name := range online {
+			if err := txn.SetTTL(r.presenceKey(name), nil, r.hoCfg.Grace); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("share agents' presence", "err", err)
+	}
+}
+
+// presentElsewhere reports whether agent ("" for any agent) has a console
+// on another instance.
+func (r *Runtime) presentElsewhere(agent string) bool {
+	if !r.shared {
+		return false
+	}
+	prefix := "presence/"
+	if agent != "" {
+		prefix += agent + "/"
+	}
+	mine := "/" + r.instance
+	found := false
+	_ = view(r.state, func(txn store.Txn) error {
+		return txn.Scan([]byte(prefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			if len(k) < len(mine) || string(k[len(k)-len(mine):]) != mine {
+				found = true
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	return found
+}

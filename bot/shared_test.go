@@ -1,0 +1,207 @@
+package bot_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/postgrestest"
+	"github.com/kefu-dev/kefu/store/pgstore"
+)
+
+func TestMain(m *testing.M) { os.Exit(postgrestest.Run(m)) }
+
+// openShared opens n runtimes ("instances") on one new PostgreSQL
+// database, with the demo members and a shared code book.
+func openShared(t *testing.T, n int) ([]*bot.Runtime, *codes) {
+	t.Helper()
+	url := postgrestest.NewDatabase(t)
+	cs := &codes{last: map[string]string{}}
+	var rts []*bot.Runtime
+	for i := range n {
+		st, err := pgstore.Open(context.Background(), url, pgstore.Options{Log: slog.New(slog.DiscardHandler), AppName: "kefu-" + string(rune('a'+i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt, err := bot.Open(bot.Config{Store: st, Demo: true, Location: shanghai, Notifier: cs, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rt.Close() })
+		rts = append(rts, rt)
+	}
+	return rts, cs
+}
+
+// inbox collects what a subscription delivers.
+type inbox struct {
+	mu   sync.Mutex
+	msgs []bot.Message
+	more chan struct{}
+}
+
+func subscribe(t *testing.T, rt *bot.Runtime, id string) *inbox {
+	t.Helper()
+	in := &inbox{more: make(chan struct{}, 1000)}
+	unsub, err := rt.Subscribe(id, func(m bot.Message) {
+		in.mu.Lock()
+		in.msgs = append(in.msgs, m)
+		in.mu.Unlock()
+		in.more <- struct{}{}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsub)
+	return in
+}
+
+// await waits for a message matching ok.
+func (in *inbox) await(t *testing.T, what string, ok func(bot.Message) bool) bot.Message {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for seen := 0; ; {
+		in.mu.Lock()
+		msgs := in.msgs[seen:]
+		seen = len(in.msgs)
+		in.mu.Unlock()
+		for _, m := range msgs {
+			if ok(m) {
+				return m
+			}
+		}
+		select {
+		case <-in.more:
+		case <-deadline:
+			t.Fatalf("never got %s", what)
+		}
+	}
+}
+
+// A member on instance A, an agent on instance B: the member's request
+// reaches B's queue, B's claim silences A's bot, each sees the other's
+// messages live, and the release gives the member back to the bot.
+func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
+	rts, _ := openShared(t, 2)
+	a, b := rts[0], rts[1]
+	ctx := context.Background()
+	offline := b.AgentOnline("alice")
+	defer offline()
+	if !a.AgentsAvailable() {
+		t.Fatal("instance A does not see the agent online on B")
+	}
+	queued := make(chan bot.Conversation, 10)
+	defer b.Watch(func(c bot.Conversation) { queued <- c })()
+
+	id, _, _ := a.Resolve(ctx, "test", "member")
+	member := subscribe(t, a, id)
+	if err := a.Handle(ctx, id, dialog.InputText, "转人工", dialog.ZH); err != nil {
+		t.Fatal(err)
+	}
+	var c bot.Conversation
+	for c.ID != id || c.Status != bot.StatusWaiting {
+		select {
+		case c = <-queued:
+		case <-time.After(10 * time.Second):
+			t.Fatal("B's console never saw the member waiting")
+		}
+	}
+	if pos := b.QueuePosition(id); pos != 1 {
+		t.Fatalf("B's queue position %d", pos)
+	}
+	agent := subscribe(t, b, id)
+	c, err := b.Claim(ctx, id, "alice", c.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Claim(ctx, id, "bob", c.Version-1); err == nil {
+		t.Fatal("a stale claim on A succeeded")
+	}
+	if _, err := b.AgentMessage(ctx, id, "alice", c.Version, "您好，我是客服小李"); err != nil {
+		t.Fatal(err)
+	}
+	member.await(t, "the agent's reply on A", func(m bot.Message) bool { return m.From == bot.FromAgent && strings.Contains(m.Text, "小李") })
+	before := len(member.msgs)
+	if err := a.Handle(ctx, id, dialog.InputText, "我要取消会员", dialog.ZH); err != nil {
+		t.Fatal(err)
+	}
+	agent.await(t, "the member's words on B", func(m bot.Message) bool { return m.From == bot.FromMember && m.Text == "我要取消会员" })
+	member.mu.Lock()
+	for _, m := range member.msgs[before:] {
+		if m.From == bot.FromBot {
+			t.Errorf("the bot answered while B's agent held the conversation: %q", m.Text)
+		}
+	}
+	member.mu.Unlock()
+	if _, err := b.Release(ctx, id, "alice", c.Version); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Conversation(ctx, id); got.Status != bot.StatusBot {
+		t.Fatalf("after the release A sees status %s", got.Status)
+	}
+	if err := a.Handle(ctx, id, dialog.InputText, "你好", dialog.ZH); err != nil {
+		t.Fatal(err)
+	}
+	member.await(t, "the bot again", func(m bot.Message) bool { return m.From == bot.FromBot })
+}
+
+// Confirmations on two instances at once: every request gets its own
+// number, none is issued twice, and one request confirmed on both instances
+// (a double click landing on each) is one order.
+func TestConcurrentConfirmationsAcrossInstances(t *testing.T) {
+	rts, _ := openShared(t, 2)
+	ctx := context.Background()
+	const requests = 40
+	type result struct {
+		key, number string
+		err         error
+	}
+	results := make(chan result, 2*requests)
+	var wg sync.WaitGroup
+	for i := range requests {
+		for _, rt := range rts { // the same request on both instances
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := "c" + strconv.Itoa(i) + "/flow/1/no_renew"
+				o, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{
+					Key: key, Kind: dialog.KindNoRenew, MemberID: "m-demo", Chan: "test", Conv: "c" + strconv.Itoa(i), Executor: "bot", At: time.Now(),
+				})
+				results <- result{key, o.Number, err}
+			}()
+		}
+	}
+	wg.Wait()
+	close(results)
+	byKey, byNumber := map[string]string{}, map[string]string{}
+	for r := range results {
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if _, err := dialog.ParseNumber(r.number); err != nil {
+			t.Fatalf("number %q: %v", r.number, err)
+		}
+		if n, ok := byKey[r.key]; ok && n != r.number {
+			t.Fatalf("request %s got two orders: %s and %s", r.key, n, r.number)
+		}
+		if k, ok := byNumber[r.number]; ok && k != r.key {
+			t.Fatalf("number %s issued for %s and %s", r.number, k, r.key)
+		}
+		byKey[r.key], byNumber[r.number] = r.number, r.key
+	}
+	if len(byNumber) != requests {
+		t.Fatalf("%d orders for %d requests", len(byNumber), requests)
+	}
+	orders, err := rts[1].WorkOrders().ByMember(ctx, "m-demo")
+	if err != nil || len(orders) != requests {
+		t.Fatalf("the ledger holds %d orders, want %d (%v)", len(orders), requests, err)
+	}
+}
