@@ -163,3 +163,14 @@ func (r *Runtime) presentElsewhere(agent string) bool {
 	})
 	return found
 }
+
+// Shared reports whether other instances share the runtime's store.
+func (r *Runtime) Shared() bool { return r.shared }
+
+// Lead takes the named leadership among the instances sharing the store
+// (one Telegram poller, say) if nobody holds it; lost is closed if it is
+// lost without release (this instance's connection to the store broke).
+// On the embedded store it is always this instance's.
+func (r *Runtime) Lead(ctx context.Context, name string) (release func(), lost <-chan struct{}, ok bool, err error) {
+	return r.store.TryLock(ctx, "lead/"+name)
+}

@@ -282,10 +282,76 @@ func (a *Adapter) Start(ctx context.Context) error {
 	a.mu.Unlock()
 	a.log.Info("telegram bot", "username", me.Username, "mode", a.mode())
 
+	a.background(a.setCommands)
+	if a.webhookURL != "" {
+		if _, err := a.tg.SetWebhook(ctx, &tgbot.SetWebhookParams{
+			URL:            a.webhookURL,
+			SecretToken:    a.secret,
+			AllowedUpdates: allowedUpdates,
+		}); err != nil {
+			return fmt.Errorf("telegram: setWebhook %s: %w", a.webhookURL, err)
+		}
+	} else if _, err := a.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		// A webhook left from an earlier deployment makes getUpdates fail.
+		a.log.Warn("deleteWebhook", "err", err)
+	}
+	if !a.rt.Shared() {
+		return a.lead(ctx)
+	}
+	// Several instances: one leads (sends every message, and polls in
+	// polling mode); the others take webhook updates only, and take over
+	// when the leader's connection to the store breaks.
+	a.mu.Lock()
+	a.senders.Add(1)
+	a.mu.Unlock()
+	go a.campaign()
+	return nil
+}
+
+// campaignEvery is how often an instance that does not lead tries to.
+const campaignEvery = 2 * time.Second
+
+// campaign leads whenever this instance can, until Shutdown.
+func (a *Adapter) campaign() {
+	defer a.senders.Done()
+	for {
+		release, lost, ok, err := a.rt.Lead(context.Background(), "telegram/"+a.botKey)
+		if err != nil {
+			a.log.Warn("telegram leadership", "err", err)
+		}
+		if ok {
+			if err := a.lead(context.Background()); err != nil {
+				a.log.Error("telegram: take the lead", "err", err)
+			} else {
+				a.log.Info("telegram: this instance leads")
+				select {
+				case <-lost:
+					a.log.Warn("telegram: lost the lead")
+				case <-a.quit:
+				}
+			}
+			a.abdicate()
+			release()
+		}
+		select {
+		case <-a.quit:
+			return
+		case <-time.After(campaignEvery):
+		}
+	}
+}
+
+// lead subscribes to every Telegram conversation's messages, resumes
+// delivery where it stopped, and starts long polling (in polling mode).
+func (a *Adapter) lead(ctx context.Context) error {
 	// Subscribed first, so what the scan misses arrives live. Only chats
 	// with messages not yet delivered (a receipt that could not be sent
 	// before a restart) are taken up now; the others when they talk.
-	a.unsubscribe = a.rt.SubscribeChannel(ChannelName, a.published)
+	a.forgetChats()
+	unsubscribe := a.rt.SubscribeChannel(ChannelName, a.published)
+	a.mu.Lock()
+	a.unsubscribe = unsubscribe
+	a.mu.Unlock()
 	convs, err := a.rt.Conversations(ctx, ChannelName)
 	if err != nil {
 		return fmt.Errorf("telegram: list conversations: %w", err)
@@ -307,21 +373,8 @@ func (a *Adapter) Start(ctx context.Context) error {
 			return fmt.Errorf("telegram: resume conversation %s: %w", c.ID, err)
 		}
 	}
-
-	a.background(a.setCommands)
 	if a.webhookURL != "" {
-		if _, err := a.tg.SetWebhook(ctx, &tgbot.SetWebhookParams{
-			URL:            a.webhookURL,
-			SecretToken:    a.secret,
-			AllowedUpdates: allowedUpdates,
-		}); err != nil {
-			return fmt.Errorf("telegram: setWebhook %s: %w", a.webhookURL, err)
-		}
 		return nil
-	}
-	// A webhook left from an earlier deployment makes getUpdates fail.
-	if _, err := a.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
-		a.log.Warn("deleteWebhook", "err", err)
 	}
 	a.background(a.saveOffsets)
 	pollCtx, stop := context.WithCancel(context.Background())
@@ -334,6 +387,36 @@ func (a *Adapter) Start(ctx context.Context) error {
 		a.tg.Start(pollCtx)
 	}()
 	return nil
+}
+
+// abdicate stops what lead started: polling and sending. Chats forget their
+// delivery position; a next lead reads it from the store again.
+func (a *Adapter) abdicate() {
+	a.mu.Lock()
+	stop, done, unsubscribe := a.pollStop, a.pollDone, a.unsubscribe
+	a.pollStop, a.pollDone, a.unsubscribe = nil, nil, nil
+	a.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+		a.saveOffset()
+	}
+	if unsubscribe != nil {
+		unsubscribe()
+	}
+	a.forgetChats()
+}
+
+// forgetChats makes every chat read its delivery position from the store
+// again when it is next used (another instance may have sent meanwhile).
+func (a *Adapter) forgetChats() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.chats {
+		c.outMu.Lock()
+		c.conv, c.pending = "", map[uint64]bot.Message{}
+		c.outMu.Unlock()
+	}
 }
 
 func (a *Adapter) mode() string {
@@ -504,8 +587,11 @@ func (a *Adapter) Shutdown(ctx context.Context) error {
 	a.cancel()
 	<-drained // turns in flight end quickly once cancelled; the runtime must outlive them
 	<-sent
-	if a.unsubscribe != nil {
-		a.unsubscribe()
+	a.mu.Lock()
+	unsubscribe := a.unsubscribe
+	a.mu.Unlock()
+	if unsubscribe != nil {
+		unsubscribe()
 	}
 	a.saveOffset()
 	a.transport.CloseIdleConnections()
