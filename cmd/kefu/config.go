@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 type Config struct {
 	Addr            string
 	Data            string
+	Store           string // postgres://…: several instances on one PostgreSQL; empty: the embedded store in Data
 	Demo            bool
 	DemoExtra       int
 	TelegramToken   string
@@ -67,7 +69,8 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	var c Config
 	var agents, origins, tz, rate, hours, retention, orderRetention, reminderLead, configFile string
 	fs.StringVar(&c.Addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (KEFU_ADDR)")
-	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory (KEFU_DATA)")
+	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory of the embedded store (KEFU_DATA)")
+	fs.StringVar(&c.Store, "store", env("KEFU_STORE", ""), "postgres://… to run several instances on one PostgreSQL; empty: the embedded store in --data (KEFU_STORE)")
 	fs.BoolVar(&c.Demo, "demo", envBool("KEFU_DEMO"), "seed demo members into an empty data directory, show codes in chat, add agent demo:demo (KEFU_DEMO)")
 	fs.IntVar(&c.DemoExtra, "demo-extra", envInt("KEFU_DEMO_EXTRA", 0), "with --demo: also seed N synthetic members 15000000000+i (KEFU_DEMO_EXTRA)")
 	fs.StringVar(&c.TelegramToken, "telegram-token", env("KEFU_TELEGRAM_TOKEN", ""), "Telegram bot token; empty: Telegram off (KEFU_TELEGRAM_TOKEN)")
@@ -101,6 +104,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		c.ReminderLead = 0
 	} else if c.ReminderLead, err = parseDays("--reminder-lead", reminderLead); err != nil {
 		return c, err
+	}
+	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		return c, fmt.Errorf("--store %q: give a postgres://user@host/db URL, or nothing for the embedded store in --data", redactURL(c.Store))
 	}
 	if c.NotifyURL != "" && c.NotifySecret == "" {
 		return c, fmt.Errorf("--notify-url needs --notify-secret, so the platform can check that notices come from kefu")
@@ -239,4 +245,13 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 		}
 	}
 	return nil
+}
+
+// redactURL hides a URL's password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "…"
+	}
+	return u.Redacted()
 }

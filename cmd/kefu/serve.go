@@ -19,6 +19,8 @@ import (
 	"github.com/kefu-dev/kefu/channels/telegram"
 	"github.com/kefu-dev/kefu/channels/web"
 	"github.com/kefu-dev/kefu/platform"
+	"github.com/kefu-dev/kefu/store"
+	"github.com/kefu-dev/kefu/store/pgstore"
 )
 
 // Main is a running kefu server: shared by main and the end-to-end tests, so
@@ -49,7 +51,16 @@ func (m *Main) Open(ctx context.Context) error {
 	if lead == 0 {
 		lead = -1 // no reminders
 	}
+	var st store.Store
+	if m.Config.Store != "" {
+		pg, err := pgstore.Open(ctx, m.Config.Store, pgstore.Options{Log: m.Log})
+		if err != nil {
+			return fmt.Errorf("--store %s: %w", redactURL(m.Config.Store), err)
+		}
+		st = pg
+	}
 	rt, err := bot.Open(bot.Config{
+		Store:     st,
 		DataDir:   m.Config.Data,
 		Demo:      m.Config.Demo,
 		DemoExtra: m.Config.DemoExtra,

@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/internal/kefutest"
+	"github.com/kefu-dev/kefu/internal/postgrestest"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := postgrestest.Run(m)
 	kefutest.Cleanup()
 	os.Exit(code)
 }

@@ -72,7 +72,8 @@ type member struct {
 	// closed (so that many confirm at once); atGate counts who wait.
 	gate   chan struct{}
 	atGate *atomic.Int32
-	base   string // ws://host/ws
+	base   string   // ws://host/ws
+	others []string // other instances' ws URLs: tried in turn when base does not answer
 	origin string
 	rng    *rand.Rand
 
@@ -156,6 +157,10 @@ func (m *member) connect(deadline time.Time) *websocket.Conn {
 			resp.Body.Close()
 		}
 		if err != nil {
+			if len(m.others) > 0 { // as a load balancer would: the next instance
+				m.others = append(m.others, m.base)
+				m.base, m.others = m.others[0], m.others[1:]
+			}
 			time.Sleep(5 * time.Millisecond) // the server is restarting: poll it
 			continue
 		}
