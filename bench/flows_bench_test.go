@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/postgrestest"
 )
 
 const (
@@ -39,83 +40,122 @@ const (
 func BenchmarkCancelFlows(b *testing.B) {
 	for range b.N {
 		kefu := startKefu(b, b.TempDir(), "--demo", "--demo-extra", strconv.Itoa(flowMembers), "--msg-rate", "0")
-		url := "ws://" + kefu.addr + "/ws"
-		var next atomic.Int64
-		var stop atomic.Bool
-		type done struct {
-			at   time.Time
-			took time.Duration
-		}
-		results := make([][]done, flowWorkers)
-		errs := make([]error, flowWorkers)
-		began := time.Now()
-		cpuFrom := make(chan time.Duration, 1) // the server's CPU time when the window opens
-		time.AfterFunc(flowWarmup, func() { c, _ := kefu.cpu(); cpuFrom <- c })
-		var wg sync.WaitGroup
-		for w := range flowWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for !stop.Load() {
-					i := int(next.Add(1) - 1)
-					if i >= flowMembers {
-						return
-					}
-					t0 := time.Now()
-					if _, err := cancelFlow(url, i); err != nil {
-						errs[w] = fmt.Errorf("member %d: %w", i, err)
-						stop.Store(true)
-						return
-					}
-					results[w] = append(results[w], done{time.Now(), time.Since(t0)})
+		runFlows(b, flowMembers, kefu)
+	}
+}
+
+// pgFlowMembers is the demo members seeded into PostgreSQL: enough for the
+// measured window at the rates one or two instances reach.
+const pgFlowMembers = 6000
+
+// BenchmarkCancelFlowsPostgres runs the same flows against one and two
+// instances (`kefu serve --store postgres://…`) on one PostgreSQL, the
+// members spread over the instances.
+func BenchmarkCancelFlowsPostgres(b *testing.B) {
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			for range b.N {
+				url := postgrestest.NewDatabase(b)
+				var ks []*process
+				for range n {
+					ks = append(ks, startKefu(b, b.TempDir(), "--store", url, "--demo", "--demo-extra", strconv.Itoa(pgFlowMembers), "--msg-rate", "0"))
 				}
-			}()
+				runFlows(b, pgFlowMembers, ks...)
+			}
+		})
+	}
+}
+
+// runFlows runs cancel flows of members 0…members-1, flowWorkers at a time,
+// spread over the kefu processes, and reports the rate in the measured
+// window.
+func runFlows(b *testing.B, members int, kefus ...*process) {
+	var next atomic.Int64
+	var stop atomic.Bool
+	type done struct {
+		at   time.Time
+		took time.Duration
+	}
+	results := make([][]done, flowWorkers)
+	errs := make([]error, flowWorkers)
+	began := time.Now()
+	cpuFrom := make(chan time.Duration, 1) // the servers' CPU time when the window opens
+	cpuNow := func() (total time.Duration) {
+		for _, k := range kefus {
+			c, _ := k.cpu()
+			total += c
 		}
-		from := began.Add(flowWarmup)
-		time.Sleep(flowWarmup + flowTime)
-		cpuTo, _ := kefu.cpu()
-		cpu := cpuTo - <-cpuFrom
-		stop.Store(true)
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			b.Fatal(err)
-		}
-		to := from.Add(flowTime)
-		var took []time.Duration
-		total := 0
-		last := from
-		for _, rs := range results {
-			total += len(rs)
-			for _, r := range rs {
-				if !r.at.Before(from) && r.at.Before(to) {
-					took = append(took, r.took)
-					last = maxTime(last, r.at)
+		return total
+	}
+	time.AfterFunc(flowWarmup, func() { cpuFrom <- cpuNow() })
+	var wg sync.WaitGroup
+	for w := range flowWorkers {
+		url := "ws://" + kefus[w%len(kefus)].addr + "/ws"
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= members {
+					return
 				}
+				t0 := time.Now()
+				if _, err := cancelFlow(url, i); err != nil {
+					errs[w] = fmt.Errorf("member %d: %w", i, err)
+					stop.Store(true)
+					return
+				}
+				results[w] = append(results[w], done{time.Now(), time.Since(t0)})
+			}
+		}()
+	}
+	from := began.Add(flowWarmup)
+	time.Sleep(flowWarmup + flowTime)
+	cpu := cpuNow() - <-cpuFrom
+	stop.Store(true)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		b.Fatal(err)
+	}
+	to := from.Add(flowTime)
+	var took []time.Duration
+	total := 0
+	last := from
+	for _, rs := range results {
+		total += len(rs)
+		for _, r := range rs {
+			if !r.at.Before(from) && r.at.Before(to) {
+				took = append(took, r.took)
+				last = maxTime(last, r.at)
 			}
 		}
-		window := flowTime
-		if next.Load() >= flowMembers { // ran out of members early
-			window = last.Sub(from)
-		}
-		slices.Sort(took)
-		rate := float64(len(took)) / window.Seconds()
-		orders, err := ordersIssued(kefu.addr)
+	}
+	window := flowTime
+	if next.Load() >= int64(members) { // ran out of members early
+		window = last.Sub(from)
+	}
+	slices.Sort(took)
+	rate := float64(len(took)) / window.Seconds()
+	orders := 0
+	for _, k := range kefus {
+		n, err := ordersIssued(k.addr)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if orders != total {
-			b.Fatalf("%d flows completed, but the server counts %d work orders", total, orders)
-		}
-		b.Logf("%d flows (%d measured) at %.0f/s; a flow takes p50 %v, p99 %v", total, len(took), rate,
-			Percentile(took, 0.5), Percentile(took, 0.99))
-		b.ReportMetric(1e9/rate, "ns/op")
-		b.ReportMetric(rate, "flows/s")
-		b.ReportMetric(ms(Percentile(took, 0.5)), "p50-ms/flow")
-		b.ReportMetric(ms(Percentile(took, 0.99)), "p99-ms/flow")
-		b.ReportMetric(float64(orders), "orders")
-		if len(took) > 0 && cpu > 0 {
-			b.ReportMetric(float64(cpu)/float64(len(took))/float64(time.Microsecond), "server-cpu-µs/flow")
-		}
+		orders += n
+	}
+	if orders != total {
+		b.Fatalf("%d flows completed, but the servers count %d work orders", total, orders)
+	}
+	b.Logf("%d flows (%d measured) at %.0f/s; a flow takes p50 %v, p99 %v", total, len(took), rate,
+		Percentile(took, 0.5), Percentile(took, 0.99))
+	b.ReportMetric(1e9/rate, "ns/op")
+	b.ReportMetric(rate, "flows/s")
+	b.ReportMetric(ms(Percentile(took, 0.5)), "p50-ms/flow")
+	b.ReportMetric(ms(Percentile(took, 0.99)), "p99-ms/flow")
+	b.ReportMetric(float64(orders), "orders")
+	if len(took) > 0 && cpu > 0 {
+		b.ReportMetric(float64(cpu)/float64(len(took))/float64(time.Microsecond), "server-cpu-µs/flow")
 	}
 }
 

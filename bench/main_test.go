@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai without the system's zoneinfo
 
 	"github.com/kefu-dev/kefu/internal/kefutest"
+	"github.com/kefu-dev/kefu/internal/postgrestest"
 	"github.com/kefu-dev/kefu/internal/wstest"
 )
 
@@ -45,7 +46,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	code := m.Run()
+	code := postgrestest.Run(m)
 	kefutest.Cleanup()
 	os.Exit(code)
 }
