@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +23,7 @@ func TestMain(m *testing.M) { os.Exit(postgrestest.Run(m)) }
 
 // openShared opens n runtimes ("instances") on one new PostgreSQL
 // database, with the demo members and a shared code book.
-func openShared(t *testing.T, n int) ([]*bot.Runtime, *codes) {
+func openShared(t testing.TB, n int, extra ...int) ([]*bot.Runtime, *codes) {
 	t.Helper()
 	url := postgrestest.NewDatabase(t)
 	cs := &codes{last: map[string]string{}}
@@ -31,7 +33,7 @@ func openShared(t *testing.T, n int) ([]*bot.Runtime, *codes) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rt, err := bot.Open(bot.Config{Store: st, Demo: true, Location: shanghai, Notifier: cs, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		rt, err := bot.Open(bot.Config{Store: st, Demo: true, DemoExtra: sum(extra), Location: shanghai, Notifier: cs, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,4 +206,42 @@ func TestConcurrentConfirmationsAcrossInstances(t *testing.T) {
 	if err != nil || len(orders) != requests {
 		t.Fatalf("the ledger holds %d orders, want %d (%v)", len(orders), requests, err)
 	}
+}
+
+// BenchmarkWorkOrdersPostgres: durable work orders from 64 writers spread
+// over one or two instances on one PostgreSQL.
+func BenchmarkWorkOrdersPostgres(b *testing.B) {
+	for _, n := range []int{1, 2} {
+		b.Run("instances="+strconv.Itoa(n), func(b *testing.B) {
+			const members = 5000
+			rts, _ := openShared(b, n, members)
+			ctx := context.Background()
+			var next atomic.Int64
+			b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					rt := rts[int(i)%len(rts)]
+					_, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{
+						Key: "bench-" + strconv.FormatInt(i, 10), Kind: dialog.KindNoRenew, MemberID: "m-x" + strconv.FormatInt(i%members, 10),
+						Chan: "web", Conv: "bench", Executor: "bot", At: time.Now(),
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+		})
+	}
+}
+
+func sum(xs []int) (n int) {
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }

@@ -214,21 +214,27 @@ func (d *db) Update(ctx context.Context, fn func(store.Txn) error) error {
 	}
 }
 
-func (d *db) update(ctx context.Context, fn func(store.Txn) error) error {
-	tx, err := d.s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+// update runs one read-write transaction. Writes are held back and sent
+// together, in one round trip, with the first read after them or with the
+// COMMIT; a transaction that only writes (most of a conversation's turns)
+// costs one round trip for BEGIN, its writes and COMMIT.
+func (d *db) update(ctx context.Context, fn func(store.Txn) error) (err error) {
+	conn, err := d.s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if !d.durable {
-		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
-			return err
+	defer conn.Release()
+	t := &txn{ctx: ctx, q: conn.Conn(), space: d.space, durable: d.durable, lazy: true}
+	defer func() {
+		if err != nil && t.begun {
+			// Leave the connection outside any transaction.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
-	}
-	if err := fn(&txn{ctx: ctx, tx: tx, space: d.space}); err != nil {
+	}()
+	if err := fn(t); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	return t.flush("COMMIT")
 }
 
 func (d *db) View(ctx context.Context, fn func(store.Txn) error) error {
@@ -237,7 +243,7 @@ func (d *db) View(ctx context.Context, fn func(store.Txn) error) error {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	return fn(&txn{ctx: ctx, tx: tx, space: d.space, readOnly: true})
+	return fn(&txn{ctx: ctx, q: tx, space: d.space, readOnly: true})
 }
 
 // seqBlock is how many numbers one lease takes; a crash or a stop skips
@@ -265,17 +271,84 @@ func (d *db) Next(ctx context.Context, name string) (uint64, error) {
 	return n, nil
 }
 
+// querier is what a transaction runs its statements on.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // txn is a transaction of one key space.
 type txn struct {
 	ctx      context.Context
-	tx       pgx.Tx
+	q        querier
 	space    int16
 	readOnly bool
+
+	// A read-write transaction begins lazily and holds its writes back.
+	lazy    bool
+	durable bool
+	begun   bool
+	pending *pgx.Batch
+}
+
+const (
+	sqlSet = `INSERT INTO kefu_kv (space, k, v, expires_at)
+		VALUES ($1, $2, $3, CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END)
+		ON CONFLICT (space, k) DO UPDATE SET v = EXCLUDED.v, expires_at = EXCLUDED.expires_at`
+	sqlDelete = `DELETE FROM kefu_kv WHERE space = $1 AND k = $2`
+)
+
+// flush sends BEGIN (when not yet begun), the held-back writes and then
+// the statement end ("" for none, or "COMMIT") in one round trip.
+func (t *txn) flush(end string) error {
+	if !t.lazy {
+		return nil
+	}
+	b := &pgx.Batch{}
+	if !t.begun {
+		b.Queue("BEGIN ISOLATION LEVEL SERIALIZABLE")
+		if !t.durable {
+			b.Queue("SET LOCAL synchronous_commit = off")
+		}
+	}
+	if t.pending != nil {
+		for _, qq := range t.pending.QueuedQueries {
+			b.Queue(qq.SQL, qq.Arguments...)
+		}
+	}
+	if end != "" {
+		b.Queue(end)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	t.begun, t.pending = true, nil
+	res := t.q.SendBatch(t.ctx, b)
+	var err error
+	for range b.Len() {
+		if _, e := res.Exec(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return errors.Join(err, res.Close())
+}
+
+// read makes the transaction's writes so far visible to its next read.
+func (t *txn) read() error {
+	if t.lazy && (!t.begun || t.pending != nil) {
+		return t.flush("")
+	}
+	return nil
 }
 
 func (t *txn) Get(key []byte) ([]byte, error) {
+	if err := t.read(); err != nil {
+		return nil, err
+	}
 	var v []byte
-	err := t.tx.QueryRow(t.ctx, `SELECT v FROM kefu_kv WHERE space = $1 AND k = $2 AND (expires_at IS NULL OR expires_at > now())`, t.space, key).Scan(&v)
+	err := t.q.QueryRow(t.ctx, `SELECT v FROM kefu_kv WHERE space = $1 AND k = $2 AND (expires_at IS NULL OR expires_at > now())`, t.space, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -299,12 +372,20 @@ func (t *txn) set(key, value []byte, ttl *float64) error {
 	if len(key) > store.MaxKey || len(value) > store.MaxValue {
 		return fmt.Errorf("store: key of %d bytes or value of %d bytes over the limits", len(key), len(value))
 	}
-	if value == nil {
-		value = []byte{}
+	// Copies: the caller may reuse its slices before the batch is sent.
+	return t.write(sqlSet, t.space, append([]byte(nil), key...), append(make([]byte, 0, len(value)), value...), ttl)
+}
+
+// write holds a write back (a lazy transaction) or runs it.
+func (t *txn) write(sql string, args ...any) error {
+	if t.lazy {
+		if t.pending == nil {
+			t.pending = &pgx.Batch{}
+		}
+		t.pending.Queue(sql, args...)
+		return nil
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO kefu_kv (space, k, v, expires_at)
-		VALUES ($1, $2, $3, CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END)
-		ON CONFLICT (space, k) DO UPDATE SET v = EXCLUDED.v, expires_at = EXCLUDED.expires_at`, t.space, key, value, ttl)
+	_, err := t.q.Exec(t.ctx, sql, args...)
 	return err
 }
 
@@ -312,8 +393,7 @@ func (t *txn) Delete(key []byte) error {
 	if t.readOnly {
 		return errors.New("store: write in a read-only transaction")
 	}
-	_, err := t.tx.Exec(t.ctx, `DELETE FROM kefu_kv WHERE space = $1 AND k = $2`, t.space, key)
-	return err
+	return t.write(sqlDelete, t.space, append([]byte(nil), key...))
 }
 
 // scanPage is how many rows a Scan reads at a time: rows are read into
@@ -345,7 +425,10 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 			q += " ORDER BY k"
 		}
 		q += fmt.Sprintf(" LIMIT %d", scanPage)
-		rows, err := t.tx.Query(t.ctx, q, args...)
+		if err := t.read(); err != nil {
+			return err
+		}
+		rows, err := t.q.Query(t.ctx, q, args...)
 		if err != nil {
 			return err
 		}
