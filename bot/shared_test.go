@@ -7,9 +7,9 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync/atomic"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
