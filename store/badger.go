@@ -46,7 +46,7 @@ func OpenBadger(dir string, log *slog.Logger) (*Badger, error) {
 		return nil, err
 	}
 	s := &Badger{ledger: newBadgerDB(ledger, true), state: newBadgerDB(state, false)}
-	s.bus.topics = map[string]map[int]*listener{}
+	s.bus.topics = map[string]map[int]*Sequencer{}
 	s.locks.held = map[string]chan struct{}{}
 	return s, nil
 }

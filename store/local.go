@@ -6,29 +6,22 @@ import (
 )
 
 // localBus delivers published payloads within the process, in order per
-// listener, each listener on a goroutine of its own while it has work.
+// listener.
 type localBus struct {
 	mu     sync.Mutex
-	topics map[string]map[int]*listener
+	topics map[string]map[int]*Sequencer
 	next   int
-}
-
-type listener struct {
-	fn      func([]byte)
-	mu      sync.Mutex
-	queue   [][]byte
-	running bool
 }
 
 func (b *localBus) listen(topic string, fn func([]byte)) (stop func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.topics[topic] == nil {
-		b.topics[topic] = map[int]*listener{}
+		b.topics[topic] = map[int]*Sequencer{}
 	}
 	n := b.next
 	b.next++
-	b.topics[topic][n] = &listener{fn: fn}
+	b.topics[topic][n] = NewSequencer(fn)
 	return func() {
 		b.mu.Lock()
 		delete(b.topics[topic], n)
@@ -38,35 +31,53 @@ func (b *localBus) listen(topic string, fn func([]byte)) (stop func()) {
 
 func (b *localBus) publish(topic string, payload []byte) {
 	b.mu.Lock()
-	ls := make([]*listener, 0, len(b.topics[topic]))
+	ls := make([]*Sequencer, 0, len(b.topics[topic]))
 	for _, l := range b.topics[topic] {
 		ls = append(ls, l)
 	}
 	b.mu.Unlock()
 	p := append([]byte(nil), payload...)
 	for _, l := range ls {
-		l.mu.Lock()
-		l.queue = append(l.queue, p)
-		if !l.running {
-			l.running = true
-			go l.run()
-		}
-		l.mu.Unlock()
+		l.Push(p)
 	}
 }
 
-func (l *listener) run() {
+// Sequencer hands payloads to a function one at a time, in the order they
+// were pushed, on a goroutine of its own while it has work: a bus
+// listener that is slow delays only itself.
+type Sequencer struct {
+	fn      func([]byte)
+	mu      sync.Mutex
+	queue   [][]byte
+	running bool
+}
+
+// NewSequencer returns a Sequencer calling fn.
+func NewSequencer(fn func([]byte)) *Sequencer { return &Sequencer{fn: fn} }
+
+// Push queues p for the function.
+func (s *Sequencer) Push(p []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, p)
+	if !s.running {
+		s.running = true
+		go s.run()
+	}
+}
+
+func (s *Sequencer) run() {
 	for {
-		l.mu.Lock()
-		if len(l.queue) == 0 {
-			l.running = false
-			l.mu.Unlock()
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.running = false
+			s.mu.Unlock()
 			return
 		}
-		p := l.queue[0]
-		l.queue = l.queue[1:]
-		l.mu.Unlock()
-		l.fn(p)
+		p := s.queue[0]
+		s.queue = s.queue[1:]
+		s.mu.Unlock()
+		s.fn(p)
 	}
 }
 

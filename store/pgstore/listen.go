@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kefu-dev/kefu/store"
 )
 
 // busChannel is the one NOTIFY channel of the bus: a notification's
@@ -23,24 +25,15 @@ type listener struct {
 	cancel context.CancelFunc
 
 	mu     sync.Mutex
-	topics map[string]map[int]*sink
+	topics map[string]map[int]*store.Sequencer
 	next   int
 	ready  chan struct{} // closed once the first session listens
 	once   sync.Once
 }
 
-// sink delivers one Listen's payloads in order, on a goroutine of its own
-// while it has work.
-type sink struct {
-	fn      func([]byte)
-	mu      sync.Mutex
-	queue   [][]byte
-	running bool
-}
-
 func newListener(s *Store) *listener {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &listener{s: s, ctx: ctx, cancel: cancel, topics: map[string]map[int]*sink{}, ready: make(chan struct{})}
+	return &listener{s: s, ctx: ctx, cancel: cancel, topics: map[string]map[int]*store.Sequencer{}, ready: make(chan struct{})}
 }
 
 // add registers fn for topic; it returns once the bus listens (or after a
@@ -48,11 +41,11 @@ func newListener(s *Store) *listener {
 func (l *listener) add(topic string, fn func([]byte)) (stop func()) {
 	l.mu.Lock()
 	if l.topics[topic] == nil {
-		l.topics[topic] = map[int]*sink{}
+		l.topics[topic] = map[int]*store.Sequencer{}
 	}
 	n := l.next
 	l.next++
-	l.topics[topic][n] = &sink{fn: fn}
+	l.topics[topic][n] = store.NewSequencer(fn)
 	l.mu.Unlock()
 	select {
 	case <-l.ready:
@@ -128,33 +121,12 @@ func (l *listener) session() error {
 
 func (l *listener) deliver(topic string, payload []byte) {
 	l.mu.Lock()
-	sinks := make([]*sink, 0, len(l.topics[topic]))
+	sinks := make([]*store.Sequencer, 0, len(l.topics[topic]))
 	for _, s := range l.topics[topic] {
 		sinks = append(sinks, s)
 	}
 	l.mu.Unlock()
 	for _, s := range sinks {
-		s.mu.Lock()
-		s.queue = append(s.queue, payload)
-		if !s.running {
-			s.running = true
-			go s.run()
-		}
-		s.mu.Unlock()
-	}
-}
-
-func (s *sink) run() {
-	for {
-		s.mu.Lock()
-		if len(s.queue) == 0 {
-			s.running = false
-			s.mu.Unlock()
-			return
-		}
-		p := s.queue[0]
-		s.queue = s.queue[1:]
-		s.mu.Unlock()
-		s.fn(p)
+		s.Push(payload)
 	}
 }
