@@ -43,6 +43,11 @@ type Store struct {
 	listen *listener
 	stop   chan struct{}
 	wg     sync.WaitGroup
+
+	// lockSlots bounds the connections that hold a Lock to half the pool:
+	// a lock's holder also needs a connection for its transactions, and a
+	// pool of lock holders only would wait for ever.
+	lockSlots chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,7 +88,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, url: url, opts: opts, stop: make(chan struct{})}
+	s := &Store{pool: pool, url: url, opts: opts, stop: make(chan struct{}), lockSlots: make(chan struct{}, max(1, opts.MaxConns/2))}
 	s.ledger = &db{s: s, space: spaceLedger, durable: true, seqs: map[string]*lease{}}
 	s.state = &db{s: s, space: spaceState, seqs: map[string]*lease{}}
 	s.listen = newListener(s)
@@ -208,7 +213,7 @@ type db struct {
 func (d *db) Update(ctx context.Context, fn func(store.Txn) error) error {
 	for {
 		err := d.update(ctx, fn)
-		if !retryable(err) {
+		if !retryable(err) || ctx.Err() != nil {
 			return err
 		}
 	}
@@ -492,12 +497,19 @@ func lockKey(name string) int64 {
 // Lock waits for the named lock on a connection of its own, held until
 // unlock (or until the connection dies with its instance).
 func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
+	select {
+	case s.lockSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		<-s.lockSlots
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey(name)); err != nil {
 		conn.Release()
+		<-s.lockSlots
 		return nil, err
 	}
 	var once sync.Once
@@ -511,6 +523,7 @@ func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
 				conn.Conn().Close(ctx)
 			}
 			conn.Release()
+			<-s.lockSlots
 		})
 	}, nil
 }

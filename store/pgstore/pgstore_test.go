@@ -113,3 +113,32 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// More lock holders than the pool has connections, each needing a
+// transaction while it holds its lock: none waits for ever.
+func TestLocksDoNotStarveTransactions(t *testing.T) {
+	s, err := pgstore.Open(context.Background(), postgrestest.NewDatabase(t), pgstore.Options{Log: slog.New(slog.DiscardHandler), MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), storetest.Timeout)
+	defer cancel()
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			unlock, err := s.Lock(ctx, "conv/"+string(rune('a'+i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer unlock()
+			errs <- s.State().Update(ctx, func(txn store.Txn) error { return txn.Set([]byte{byte(i)}, []byte("x")) })
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a lock holder's transaction: %v", err)
+		}
+	}
+}
