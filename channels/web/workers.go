@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// A turn grows the stack it runs on to tens of KiB, and a goroutine parked
-// on an idle socket for hours keeps what it grew. So turns do not run on a
-// connection's own goroutines but on workers shared by all connections:
-// their stacks are paid once, and an idle connection stays small.
+// A hello (resolving the session, replaying the history, a first turn)
+// grows the stack it runs on to tens of KiB. It runs on workers shared by
+// all connections, so a connection that says hello and then idles keeps a
+// small stack from the start; member messages run on the connection's
+// reader (see conn.handle).
 
 // workerIdle is how long a worker waits for work before it ends.
 const workerIdle = 30 * time.Second
