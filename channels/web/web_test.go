@@ -395,24 +395,7 @@ func TestDeadClientsDropped(t *testing.T) {
 
 	// gorilla answers pings only while reading: a client that stops reading
 	// stops answering.
-	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]string{"type": "hello", "lang": "en"}); err != nil {
-		t.Fatal(err)
-	}
-	ws.SetPingHandler(func(string) error { return nil }) // swallow pings: no pongs
-	ended := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				ended <- err
-				return
-			}
-		}
-	}()
+	ended := silentClient(t, srv, func(*websocket.Conn, string) error { return nil }) // swallow pings: no pongs
 	select {
 	case <-ended:
 	case <-time.After(channeltest.Timeout):
@@ -424,28 +407,11 @@ func TestDeadClientsDropped(t *testing.T) {
 // the channel's pinger pings every idle connection.
 func TestIdleClientKeptByPings(t *testing.T) {
 	srv := newTestServer(t, func(c *Config) { c.PingInterval = 50 * time.Millisecond })
-	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if err := ws.WriteJSON(map[string]string{"type": "hello", "lang": "en"}); err != nil {
-		t.Fatal(err)
-	}
 	pings := make(chan struct{}, 100)
-	ws.SetPingHandler(func(data string) error {
+	ended := silentClient(t, srv, func(ws *websocket.Conn, data string) error {
 		pings <- struct{}{}
 		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 	})
-	ended := make(chan error, 1)
-	go func() {
-		for {
-			if _, _, err := ws.ReadMessage(); err != nil {
-				ended <- err
-				return
-			}
-		}
-	}()
 	// Six pings span three read deadlines (two intervals each).
 	for i := range 6 {
 		select {
@@ -490,4 +456,29 @@ func TestSlowConnectionDropped(t *testing.T) {
 		t.Fatal("a connection with a full queue was kept")
 	}
 	<-client.done // the socket was closed
+}
+
+// silentClient says hello and then only reads, answering pings with onPing;
+// the channel gets the read error that ends the connection.
+func silentClient(t *testing.T, srv *testServer, onPing func(ws *websocket.Conn, data string) error) <-chan error {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if err := ws.WriteJSON(map[string]string{"type": "hello", "lang": "en"}); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetPingHandler(func(data string) error { return onPing(ws, data) })
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	return ended
 }
