@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -251,8 +250,6 @@ func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
 	}
 	return err
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // countedVerifier counts verification outcomes.
 type countedVerifier struct {

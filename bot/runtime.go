@@ -77,8 +77,8 @@ type liveConv struct {
 	next    int
 	used    time.Time
 	// buttons are those of the newest message that had any, so a button
-	// press finds its label without reading the transcript; nil after a
-	// load.
+	// press finds its label without reading the transcript; nil when not
+	// known (a record from before buttons were stored by reference).
 	buttons []MessageButton
 }
 
