@@ -91,7 +91,7 @@ type Store interface {
 	Close() error
 }
 
-// Prefix end: the smallest key greater than every key with prefix; nil
+// PrefixEnd is the smallest key greater than every key with prefix; nil
 // when there is none (a prefix of 0xff bytes).
 func PrefixEnd(prefix []byte) []byte {
 	end := append([]byte(nil), prefix...)
