@@ -124,3 +124,31 @@ func TestTelegramLeadershipTakeover(t *testing.T) {
 		t.Fatalf("the first instance went on polling after it lost the lead")
 	}
 }
+
+// In webhook mode several instances ask Telegram for one update at a time,
+// so a chat's updates are handled in order across instances.
+func TestSharedWebhookTakesOneUpdateAtATime(t *testing.T) {
+	api := telegramtest.NewServer()
+	defer api.Close()
+	st, err := pgstore.Open(context.Background(), postgrestest.NewDatabase(t), pgstore.Options{Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := bot.Open(bot.Config{Store: st, Demo: true, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	a, err := New(Config{Runtime: rt, Token: telegramtest.Token, APIURL: api.URL, WebhookURL: "https://kefu.example.com/telegram/hook", Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(context.Background())
+	calls := api.Calls("setWebhook")
+	if len(calls) != 1 || calls[0].Params["max_connections"] != "1" {
+		t.Fatalf("setWebhook calls: %+v", calls)
+	}
+}

@@ -284,11 +284,20 @@ func (a *Adapter) Start(ctx context.Context) error {
 
 	a.background(a.setCommands)
 	if a.webhookURL != "" {
-		if _, err := a.tg.SetWebhook(ctx, &tgbot.SetWebhookParams{
+		params := &tgbot.SetWebhookParams{
 			URL:            a.webhookURL,
 			SecretToken:    a.secret,
 			AllowedUpdates: allowedUpdates,
-		}); err != nil {
+		}
+		if a.rt.Shared() {
+			// Instances behind one URL: Telegram posts one update at a
+			// time and each is answered once handled, so a chat's
+			// updates are handled in order whichever instance takes
+			// them. One update at a time is hundreds a second, well above
+			// the 30 messages a second Telegram lets a bot send.
+			params.MaxConnections = 1
+		}
+		if _, err := a.tg.SetWebhook(ctx, params); err != nil {
 			return fmt.Errorf("telegram: setWebhook %s: %w", a.webhookURL, err)
 		}
 	} else if _, err := a.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
