@@ -164,3 +164,30 @@ func notifyEach(ctx context.Context, notifier Notifier, m dialog.Member, n Notic
 	}
 	return errors.Join(errs...)
 }
+
+// DeliverNotices retries the receipts and reminders whose next try is due;
+// the runtime calls it every second, tests with a controlled clock.
+func (r *Runtime) DeliverNotices(ctx context.Context) error {
+	due, err := r.outbox.due(r.now())
+	if err != nil {
+		return err
+	}
+	for _, d := range due {
+		switch d.Kind {
+		case deliverReceipt:
+			r.orders.deliverReceipt(ctx, d, r.now())
+		case deliverReminder:
+			m, found, err := r.members.Get(ctx, d.Member)
+			if err != nil || !found {
+				err = errors.Join(err, fmt.Errorf("member %s found=%v", d.Member, found))
+				if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
+					return ferr
+				}
+				continue
+			}
+			m.PeriodEnd = time.Unix(d.PeriodEnd, 0) // the renewal reminded of
+			r.deliverReminder(ctx, d, m)
+		}
+	}
+	return nil
+}

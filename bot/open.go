@@ -191,7 +191,7 @@ func (r *Runtime) courier() {
 		case <-r.stop:
 			return
 		case <-retry.C:
-			err = r.deliverDue(ctx)
+			err = r.DeliverNotices(ctx)
 		case <-remind.C:
 			err = r.RunReminders(ctx)
 		}

@@ -168,33 +168,3 @@ func reminderReply(m dialog.Member) dialog.Reply {
 		},
 	}
 }
-
-// deliverDue retries the deliveries that are due.
-func (r *Runtime) deliverDue(ctx context.Context) error {
-	due, err := r.outbox.due(r.now())
-	if err != nil {
-		return err
-	}
-	for _, d := range due {
-		switch d.Kind {
-		case deliverReceipt:
-			r.orders.deliverReceipt(ctx, d, r.now())
-		case deliverReminder:
-			m, found, err := r.members.Get(ctx, d.Member)
-			if err != nil || !found {
-				err = errors.Join(err, fmt.Errorf("member %s found=%v", d.Member, found))
-				if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
-					return ferr
-				}
-				continue
-			}
-			m.PeriodEnd = time.Unix(d.PeriodEnd, 0) // the renewal reminded of
-			r.deliverReminder(ctx, d, m)
-		}
-	}
-	return nil
-}
-
-// DeliverNotices retries now the receipts and reminders whose next try is
-// due (the runtime does so every second).
-func (r *Runtime) DeliverNotices(ctx context.Context) error { return r.deliverDue(ctx) }
