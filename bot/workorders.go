@@ -92,7 +92,7 @@ func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (d
 	}
 	o.Sig = b.Sign(o)
 	if created && b.receipts(o) {
-		b.deliverReceipt(ctx, receiptDelivery(o, req), req.At)
+		b.deliverReceipt(ctx, receiptDelivery(o, req), &o, req.At)
 	}
 	return o, nil
 }
@@ -277,18 +277,25 @@ func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
 }
 
 // deliverReceipt sends a receipt to the member's phone and email, those
-// that have not accepted it yet, and records the try.
-func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, now time.Time) {
-	err := b.tryReceipt(ctx, &d)
+// that have not accepted it yet, and records the try; o is the order when
+// the caller has it (nil: read it).
+func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialog.WorkOrder, now time.Time) {
+	err := b.tryReceipt(ctx, &d, o)
 	if ferr := b.outbox.finish(d, now, err); ferr != nil {
 		b.log().Error("record receipt delivery", "order", d.Number, "err", ferr)
 	}
 }
 
-func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery) error {
-	o, found, err := b.Get(ctx, d.Number)
-	if err != nil || !found {
-		return fmt.Errorf("receipt for order %s: found=%v: %w", d.Number, found, err)
+func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery, known *dialog.WorkOrder) error {
+	var o dialog.WorkOrder
+	if known != nil {
+		o = *known
+	} else {
+		var found bool
+		var err error
+		if o, found, err = b.Get(ctx, d.Number); err != nil || !found {
+			return fmt.Errorf("receipt for order %s: found=%v: %w", d.Number, found, err)
+		}
 	}
 	m, found, err := b.members.Get(ctx, o.MemberID)
 	if err != nil || !found {
