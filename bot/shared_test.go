@@ -245,3 +245,32 @@ func sum(xs []int) (n int) {
 	}
 	return n
 }
+
+// BenchmarkTurnPostgres is BenchmarkTurnPersisted on one instance on
+// PostgreSQL: each turn takes the conversation's lock, reads it, writes it
+// and announces it.
+func BenchmarkTurnPostgres(b *testing.B) {
+	rts, _ := openShared(b, 1)
+	rt := rts[0]
+	inputs := []string{"我要取消会员", "退款政策是什么", "算了", "what can you do"}
+	var workers atomic.Int64
+	b.SetParallelism(16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		id, _, err := rt.Resolve(ctx, "bench", strconv.FormatInt(workers.Add(1), 10))
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		for i := 0; pb.Next(); i++ {
+			if err := rt.Handle(ctx, id, dialog.InputText, inputs[i%len(inputs)], dialog.ZH); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "turns/s")
+}

@@ -401,9 +401,14 @@ func (t *txn) Delete(key []byte) error {
 	return t.write(sqlDelete, t.space, append([]byte(nil), key...))
 }
 
-// scanPage is how many rows a Scan reads at a time: rows are read into
-// memory before fn sees them, so fn may use the transaction.
-const scanPage = 500
+// A Scan reads rows a page at a time (into memory before fn sees them, so
+// fn may use the transaction): a first small page, as most scans stop
+// early (the newest message with buttons), then pages four times larger,
+// up to scanPage.
+const (
+	firstScanPage = 16
+	scanPage      = 512
+)
 
 func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []byte) error) error {
 	lo, hi := prefix, store.PrefixEnd(prefix) // hi nil: no upper bound
@@ -412,6 +417,7 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 	}
 	from := opt.From
 	first := true
+	page := firstScanPage
 	for {
 		q := `SELECT k, ` + map[bool]string{true: "NULL::bytea", false: "v"}[opt.KeysOnly] + ` FROM kefu_kv
 			WHERE space = $1 AND k >= $2 AND ($3::bytea IS NULL OR k < $3) AND (expires_at IS NULL OR expires_at > now())`
@@ -429,7 +435,7 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 		} else {
 			q += " ORDER BY k"
 		}
-		q += fmt.Sprintf(" LIMIT %d", scanPage)
+		q += fmt.Sprintf(" LIMIT %d", page)
 		if err := t.read(); err != nil {
 			return err
 		}
@@ -438,20 +444,20 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 			return err
 		}
 		type kv struct{ k, v []byte }
-		var page []kv
+		var got []kv
 		for rows.Next() {
 			var r kv
 			if err := rows.Scan(&r.k, &r.v); err != nil {
 				rows.Close()
 				return err
 			}
-			page = append(page, r)
+			got = append(got, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, r := range page {
+		for _, r := range got {
 			if err := fn(r.k, r.v); err != nil {
 				if errors.Is(err, store.ErrStop) {
 					return nil
@@ -459,10 +465,10 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 				return err
 			}
 		}
-		if len(page) < scanPage {
+		if len(got) < page {
 			return nil
 		}
-		from, first = page[len(page)-1].k, false
+		from, first, page = got[len(got)-1].k, false, min(4*page, scanPage)
 	}
 }
 
