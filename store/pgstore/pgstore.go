@@ -229,7 +229,7 @@ func (d *db) update(ctx context.Context, fn func(store.Txn) error) (err error) {
 		return err
 	}
 	defer conn.Release()
-	t := &txn{ctx: ctx, q: conn.Conn(), space: d.space, durable: d.durable, lazy: true}
+	t := &txn{ctx: ctx, q: conn.Conn(), space: d.space, durable: d.durable}
 	defer func() {
 		if err != nil && t.begun {
 			// Leave the connection outside any transaction.
@@ -242,13 +242,22 @@ func (d *db) update(ctx context.Context, fn func(store.Txn) error) (err error) {
 	return t.flush("COMMIT")
 }
 
+// View runs a read-only REPEATABLE READ transaction whose BEGIN goes out
+// with its first statement.
 func (d *db) View(ctx context.Context, fn func(store.Txn) error) error {
-	tx, err := d.s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	conn, err := d.s.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	return fn(&txn{ctx: ctx, q: tx, space: d.space, readOnly: true})
+	defer conn.Release()
+	t := &txn{ctx: ctx, q: conn.Conn(), space: d.space, readOnly: true}
+	err = fn(t)
+	if t.begun {
+		if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return err
 }
 
 // seqBlock is how many numbers one lease takes; a crash or a stop skips
@@ -291,8 +300,8 @@ type txn struct {
 	space    int16
 	readOnly bool
 
-	// A read-write transaction begins lazily and holds its writes back.
-	lazy    bool
+	// A transaction's BEGIN goes out with its first statement, and its
+	// writes are held back until the next statement (or the COMMIT).
 	durable bool
 	begun   bool
 	pending *pgx.Batch
@@ -305,17 +314,18 @@ const (
 	sqlDelete = `DELETE FROM kefu_kv WHERE space = $1 AND k = $2`
 )
 
-// flush sends BEGIN (when not yet begun), the held-back writes and then
-// the statement end ("" for none, or "COMMIT") in one round trip.
-func (t *txn) flush(end string) error {
-	if !t.lazy {
-		return nil
-	}
+// prelude is what must go out before the transaction's next statement:
+// BEGIN (when not yet begun) and the held-back writes.
+func (t *txn) prelude() *pgx.Batch {
 	b := &pgx.Batch{}
 	if !t.begun {
-		b.Queue("BEGIN ISOLATION LEVEL SERIALIZABLE")
-		if !t.durable {
-			b.Queue("SET LOCAL synchronous_commit = off")
+		if t.readOnly {
+			b.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+		} else {
+			b.Queue("BEGIN ISOLATION LEVEL SERIALIZABLE")
+			if !t.durable {
+				b.Queue("SET LOCAL synchronous_commit = off")
+			}
 		}
 	}
 	if t.pending != nil {
@@ -323,13 +333,15 @@ func (t *txn) flush(end string) error {
 			b.Queue(qq.SQL, qq.Arguments...)
 		}
 	}
-	if end != "" {
-		b.Queue(end)
-	}
-	if b.Len() == 0 {
-		return nil
-	}
 	t.begun, t.pending = true, nil
+	return b
+}
+
+// flush sends the prelude and then the statement end ("COMMIT") in one
+// round trip.
+func (t *txn) flush(end string) error {
+	b := t.prelude()
+	b.Queue(end)
 	res := t.q.SendBatch(t.ctx, b)
 	var err error
 	for range b.Len() {
@@ -340,27 +352,49 @@ func (t *txn) flush(end string) error {
 	return errors.Join(err, res.Close())
 }
 
-// read makes the transaction's writes so far visible to its next read.
-func (t *txn) read() error {
-	if t.lazy && (!t.begun || t.pending != nil) {
-		return t.flush("")
+// query runs a read, in one round trip with the prelude; done must be
+// called once the rows are read.
+func (t *txn) query(sql string, args ...any) (rows pgx.Rows, done func() error, err error) {
+	b := t.prelude()
+	if b.Len() == 0 {
+		rows, err := t.q.Query(t.ctx, sql, args...)
+		return rows, func() error { return nil }, err
 	}
-	return nil
+	b.Queue(sql, args...)
+	res := t.q.SendBatch(t.ctx, b)
+	for range b.Len() - 1 {
+		if _, err := res.Exec(); err != nil {
+			return nil, nil, errors.Join(err, res.Close())
+		}
+	}
+	rows, err = res.Query()
+	if err != nil {
+		return nil, nil, errors.Join(err, res.Close())
+	}
+	return rows, res.Close, nil
 }
 
 func (t *txn) Get(key []byte) ([]byte, error) {
-	if err := t.read(); err != nil {
+	rows, done, err := t.query(`SELECT v FROM kefu_kv WHERE space = $1 AND k = $2 AND (expires_at IS NULL OR expires_at > now())`, t.space, key)
+	if err != nil {
 		return nil, err
 	}
 	var v []byte
-	err := t.q.QueryRow(t.ctx, `SELECT v FROM kefu_kv WHERE space = $1 AND k = $2 AND (expires_at IS NULL OR expires_at > now())`, t.space, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
+	found := rows.Next()
+	if found {
+		err = rows.Scan(&v)
 	}
-	if v == nil && err == nil {
+	rows.Close()
+	err = errors.Join(err, rows.Err(), done())
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return nil, store.ErrNotFound
+	case v == nil:
 		v = []byte{}
 	}
-	return v, err
+	return v, nil
 }
 
 func (t *txn) Set(key, value []byte) error { return t.set(key, value, nil) }
@@ -381,17 +415,13 @@ func (t *txn) set(key, value []byte, ttl *float64) error {
 	return t.write(sqlSet, t.space, append([]byte(nil), key...), append(make([]byte, 0, len(value)), value...), ttl)
 }
 
-// write holds a write back (a lazy transaction) or runs it.
+// write holds a write back until the next statement.
 func (t *txn) write(sql string, args ...any) error {
-	if t.lazy {
-		if t.pending == nil {
-			t.pending = &pgx.Batch{}
-		}
-		t.pending.Queue(sql, args...)
-		return nil
+	if t.pending == nil {
+		t.pending = &pgx.Batch{}
 	}
-	_, err := t.q.Exec(t.ctx, sql, args...)
-	return err
+	t.pending.Queue(sql, args...)
+	return nil
 }
 
 func (t *txn) Delete(key []byte) error {
@@ -436,10 +466,7 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 			q += " ORDER BY k"
 		}
 		q += fmt.Sprintf(" LIMIT %d", page)
-		if err := t.read(); err != nil {
-			return err
-		}
-		rows, err := t.q.Query(t.ctx, q, args...)
+		rows, done, err := t.query(q, args...)
 		if err != nil {
 			return err
 		}
@@ -449,12 +476,12 @@ func (t *txn) Scan(prefix []byte, opt store.ScanOptions, fn func(key, value []by
 			var r kv
 			if err := rows.Scan(&r.k, &r.v); err != nil {
 				rows.Close()
-				return err
+				return errors.Join(err, done())
 			}
 			got = append(got, r)
 		}
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := errors.Join(rows.Err(), done()); err != nil {
 			return err
 		}
 		for _, r := range got {
