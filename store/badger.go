@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -244,9 +245,29 @@ func (t badgerTxn) Get(key []byte) ([]byte, error) {
 	return item.ValueCopy(nil)
 }
 
-func (t badgerTxn) Set(key, value []byte) error { return t.txn.Set(key, value) }
+// maxKeyFill is MaxKey 0xff bytes: after a prefix, a key no key with the
+// prefix is greater than.
+var maxKeyFill = bytes.Repeat([]byte{0xff}, MaxKey)
+
+// checkSize refuses what another backend would: the limits are the port's.
+func checkSize(key, value []byte) error {
+	if len(key) > MaxKey || len(value) > MaxValue {
+		return fmt.Errorf("store: key of %d bytes or value of %d bytes over the limits", len(key), len(value))
+	}
+	return nil
+}
+
+func (t badgerTxn) Set(key, value []byte) error {
+	if err := checkSize(key, value); err != nil {
+		return err
+	}
+	return t.txn.Set(key, value)
+}
 
 func (t badgerTxn) SetTTL(key, value []byte, ttl time.Duration) error {
+	if err := checkSize(key, value); err != nil {
+		return err
+	}
 	return t.txn.SetEntry(badger.NewEntry(key, value).WithTTL(ttl))
 }
 
@@ -261,9 +282,10 @@ func (t badgerTxn) Scan(prefix []byte, opt ScanOptions, fn func(key, value []byt
 	if start == nil {
 		start = prefix
 		if opt.Reverse {
-			// Seek in reverse lands on the greatest key ≤ start: start past
-			// every key with the prefix.
-			start = append(append([]byte(nil), prefix...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+			// Seek in reverse lands on the greatest key ≤ start: start at
+			// the greatest key with the prefix that a key may be (keys are
+			// at most MaxKey bytes).
+			start = append(append(make([]byte, 0, len(prefix)+MaxKey), prefix...), maxKeyFill[:MaxKey]...)
 		}
 	}
 	for it.Seek(start); it.Valid(); it.Next() {

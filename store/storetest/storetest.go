@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,6 +158,33 @@ func testScan(t *testing.T, s store.Store) {
 	eq("values", values, "1", "2", "3", "ff")
 	keys, _ = scan(t, db, "m/a/", store.ScanOptions{Reverse: true}, "")
 	eq("reverse", keys, "m/a/\xff", "m/a/3", "m/a/2", "m/a/1")
+	// A reverse scan starts past the greatest key a prefix can have.
+	ffs := "m/f/" + strings.Repeat("\xff", store.MaxKey-len("m/f/"))
+	set(t, db, ffs, "max", "m/f/\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "long", "m/f/a", "a")
+	keys, _ = scan(t, db, "m/f/", store.ScanOptions{Reverse: true}, "")
+	if want := []string{ffs, "m/f/\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "m/f/a"}; !slices.Equal(keys, want) {
+		lens := func(ks []string) (n []int) {
+			for _, k := range ks {
+				n = append(n, len(k))
+			}
+			return n
+		}
+		t.Errorf("reverse past 0xff bytes: keys of lengths %v, want %v", lens(keys), lens(want))
+	}
+	err := db.Update(ctx(), func(txn store.Txn) error { return txn.Set([]byte(ffs+"x"), nil) })
+	if err == nil {
+		t.Error("a key over MaxKey was accepted")
+	}
+	err = db.Update(ctx(), func(txn store.Txn) error { return txn.Delete([]byte(ffs)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx(), func(txn store.Txn) error {
+		return errors.Join(txn.Delete([]byte("m/f/\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01")), txn.Delete([]byte("m/f/a")))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys, _ = scan(t, db, "m/a/", store.ScanOptions{From: []byte("m/a/2")}, "")
 	eq("from", keys, "m/a/2", "m/a/3", "m/a/\xff")
 	keys, _ = scan(t, db, "m/a/", store.ScanOptions{Reverse: true, From: []byte("m/a/2")}, "")
@@ -174,7 +203,7 @@ func testScan(t *testing.T, s store.Store) {
 		t.Errorf("everything: %q", keys)
 	}
 	// The callback may use the transaction.
-	err := db.Update(ctx(), func(txn store.Txn) error {
+	err = db.Update(ctx(), func(txn store.Txn) error {
 		return txn.Scan([]byte("m/a/"), store.ScanOptions{}, func(k, v []byte) error {
 			if _, err := txn.Get([]byte("n/1")); err != nil {
 				return err
@@ -321,6 +350,9 @@ func testSequence(t *testing.T, s store.Store) {
 	}
 	if n, _ := db.Next(ctx(), "seq-b"); n != 1 {
 		t.Fatalf("another sequence starts at %d", n)
+	}
+	if n, _ := s.State().Next(ctx(), "seq-a"); n != 1 {
+		t.Fatalf("the State's sequence of the Ledger's name starts at %d", n)
 	}
 	seen := Numbers(t, db, "seq-a", 8, 100)
 	if seen[1] {
