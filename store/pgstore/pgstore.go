@@ -271,9 +271,16 @@ func (d *db) Next(ctx context.Context, name string) (uint64, error) {
 	defer d.seqMu.Unlock()
 	l := d.seqs[name]
 	if l == nil || l.next > l.last {
+		// The Ledger's rows keep the bare name (the rows of existing
+		// databases); the State's sequences are apart from them, as they
+		// are on Badger.
+		row := name
+		if d.space != spaceLedger {
+			row = "state/" + name
+		}
 		var hi int64
 		err := d.s.pool.QueryRow(ctx, `INSERT INTO kefu_seq (name, n) VALUES ($1, $2)
-			ON CONFLICT (name) DO UPDATE SET n = kefu_seq.n + $2 RETURNING n`, name, seqBlock).Scan(&hi)
+			ON CONFLICT (name) DO UPDATE SET n = kefu_seq.n + $2 RETURNING n`, row, seqBlock).Scan(&hi)
 		if err != nil {
 			return 0, fmt.Errorf("sequence %s: %w", name, err)
 		}
