@@ -5,20 +5,25 @@
 package postgrestest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -28,7 +33,10 @@ type Server struct {
 	dir  string // holds data/, the socket and the log
 	bin  string
 	port int
-	user string // the OS user the server runs as ("" when it is us)
+	cred *syscall.Credential // the OS user the server runs as (nil when it is us)
+
+	postmaster *os.Process
+	exited     chan struct{} // closed when the postmaster has exited
 }
 
 var (
@@ -112,7 +120,7 @@ func version(binDir string) int {
 	return n
 }
 
-func start() (*Server, error) {
+func start() (s *Server, err error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -121,7 +129,12 @@ func start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, bin: bin}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	s = &Server{dir: dir, bin: bin, exited: make(chan struct{})}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root: run them as the
 		// postgres user Debian's package creates.
@@ -134,7 +147,7 @@ func start() (*Server, error) {
 		if err := os.Chown(dir, uid, gid); err != nil {
 			return nil, err
 		}
-		s.user = "postgres"
+		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
@@ -143,35 +156,90 @@ func start() (*Server, error) {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := s.run("initdb", "-D", data, "-U", "kefu", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"); err != nil {
+	initdb := s.command("initdb", "-D", data, "-U", "kefu", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
+	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	opts := strings.Join([]string{
-		"-c listen_addresses=127.0.0.1", "-p " + strconv.Itoa(s.port), "-k " + dir,
-		"-c max_connections=300", "-c shared_buffers=64MB", "-c fsync=on",
-	}, " ")
-	if out, err := s.run("pg_ctl", "start", "-w", "-D", data, "-l", filepath.Join(dir, "log"), "-o", opts); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+	if err := s.startPostmaster(data); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Server) stop() error {
-	out, err := s.run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", filepath.Join(s.dir, "data"))
+// startPostmaster runs postgres as a child of the test binary (not
+// daemonized by pg_ctl) that the kernel stops when the test binary dies,
+// however it dies (a -timeout panic, kill -9): no server outlives its
+// tests. It returns once the server accepts connections.
+func (s *Server) startPostmaster(data string) error {
+	logf, err := os.Create(filepath.Join(s.dir, "log"))
 	if err != nil {
-		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+		return err
 	}
+	cmd := s.command("postgres", "-D", data,
+		"-c", "listen_addresses=127.0.0.1", "-p", strconv.Itoa(s.port), "-k", s.dir,
+		"-c", "max_connections=300", "-c", "shared_buffers=64MB", "-c", "fsync=on")
+	// SIGQUIT is PostgreSQL's immediate shutdown: the postmaster ends its
+	// backends before it exits.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		logf.Close()
+		return err
+	}
+	ready := make(chan struct{})
+	started := make(chan error, 1)
+	go func() {
+		// The parent-death signal follows the thread that started the
+		// child: keep it for the server's life.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer close(s.exited)
+		defer logf.Close()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		s.postmaster = cmd.Process
+		started <- nil
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			fmt.Fprintln(logf, sc.Text())
+			if strings.Contains(sc.Text(), "database system is ready to accept connections") {
+				close(ready)
+			}
+		}
+		io.Copy(logf, stderr)
+		cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	select {
+	case <-ready:
+		return nil
+	case <-s.exited:
+	case <-time.After(time.Minute):
+		s.postmaster.Signal(syscall.SIGQUIT)
+		<-s.exited
+	}
+	log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+	return fmt.Errorf("postgres did not start:\n%s", log)
+}
+
+func (s *Server) stop() error {
+	if err := s.postmaster.Signal(syscall.SIGQUIT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("stop postgres: %w", err)
+	}
+	<-s.exited
 	return os.RemoveAll(s.dir)
 }
 
-func (s *Server) run(name string, args ...string) ([]byte, error) {
+// command runs a PostgreSQL program as the server's OS user.
+func (s *Server) command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(s.bin, name), args...)
-	if s.user != "" {
-		cmd = exec.Command("runuser", append([]string{"-u", s.user, "--", filepath.Join(s.bin, name)}, args...)...)
-	}
 	cmd.Dir = s.dir
-	return cmd.CombinedOutput()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	return cmd
 }
 
 func freePort() (int, error) {
