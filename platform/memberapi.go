@@ -161,7 +161,7 @@ func (a *MemberAPI) Get(ctx context.Context, id string) (dialog.Member, bool, er
 
 func (a *MemberAPI) getMember(ctx context.Context, path string) (dialog.Member, bool, error) {
 	var j memberJSON
-	status, err := a.call(ctx, http.MethodGet, path, "", &j)
+	status, err := a.call(ctx, http.MethodGet, path, "", membersMaxAnswer, &j)
 	switch {
 	case err != nil:
 		return dialog.Member{}, false, err
@@ -178,6 +178,10 @@ func (a *MemberAPI) getMember(ctx context.Context, path string) (dialog.Member, 
 // Apply cancels now or turns auto-renew off, with key as the request's
 // Idempotency-Key: retries (ours, or the member's) never act twice.
 func (a *MemberAPI) Apply(ctx context.Context, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error) {
+	if key == "" {
+		// Without a key a retried request could act twice.
+		return dialog.Outcome{}, errors.New("member API: an action needs an idempotency key")
+	}
 	var path string
 	switch kind {
 	case dialog.KindCancelNow:
@@ -188,7 +192,7 @@ func (a *MemberAPI) Apply(ctx context.Context, memberID string, kind dialog.Orde
 		return dialog.Outcome{}, fmt.Errorf("member API: no action for %q", kind)
 	}
 	var o outcomeJSON
-	status, err := a.call(ctx, http.MethodPost, path, key, &o)
+	status, err := a.call(ctx, http.MethodPost, path, key, membersMaxAnswer, &o)
 	switch {
 	case err != nil:
 		return dialog.Outcome{}, err
@@ -206,7 +210,7 @@ func (a *MemberAPI) DueForRenewal(ctx context.Context, from, to time.Time) ([]di
 	var list struct {
 		Members []memberJSON `json:"members"`
 	}
-	if _, err := a.call(ctx, http.MethodGet, "/renewals?"+q.Encode(), "", &list); err != nil {
+	if _, err := a.call(ctx, http.MethodGet, "/renewals?"+q.Encode(), "", membersMaxRenewal, &list); err != nil {
 		return nil, err
 	}
 	out := make([]dialog.Member, 0, len(list.Members))
@@ -223,10 +227,18 @@ func (a *MemberAPI) DueForRenewal(ctx context.Context, from, to time.Time) ([]di
 // errRetry marks an answer worth another try.
 var errRetry = errors.New("retry")
 
+// Answers kefu reads at most: one member or outcome, and the renewals
+// list, which holds every member due within the reminder lead.
+const (
+	membersMaxAnswer  = 1 << 20
+	membersMaxRenewal = 64 << 20
+)
+
 // call makes one API call with retries; it returns the final status for
-// the answers a caller handles (200, 404, 409), decoding a 200's body into
-// out. Anything else is an error matching dialog.ErrUnavailable.
-func (a *MemberAPI) call(ctx context.Context, method, path, key string, out any) (int, error) {
+// the answers a caller handles (200, 404, 409), decoding a 200's body (at
+// most limit bytes) into out. Anything else is an error matching
+// dialog.ErrUnavailable.
+func (a *MemberAPI) call(ctx context.Context, method, path, key string, limit int64, out any) (int, error) {
 	if !a.breaker.allow() {
 		return 0, fmt.Errorf("%w: member API: circuit open after repeated failures", dialog.ErrUnavailable)
 	}
@@ -246,7 +258,7 @@ func (a *MemberAPI) call(ctx context.Context, method, path, key string, out any)
 			case <-t.C:
 			}
 		}
-		status, err = a.once(ctx, method, path, key, out)
+		status, err = a.once(ctx, method, path, key, limit, out)
 		if !errors.Is(err, errRetry) {
 			break
 		}
@@ -260,7 +272,7 @@ func (a *MemberAPI) call(ctx context.Context, method, path, key string, out any)
 }
 
 // once makes one request.
-func (a *MemberAPI) once(ctx context.Context, method, path, key string, out any) (int, error) {
+func (a *MemberAPI) once(ctx context.Context, method, path, key string, limit int64, out any) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 	defer cancel()
 	var body io.Reader
@@ -283,12 +295,20 @@ func (a *MemberAPI) once(ctx context.Context, method, path, key string, out any)
 	}
 	resp, err := a.cfg.Client.Do(req)
 	if err != nil {
+		// A *url.Error quotes the URL, and a lookup's query holds the
+		// phone or email: keep only its cause.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return 0, fmt.Errorf("%w: %w", errRetry, err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return 0, fmt.Errorf("%w: read answer: %w", errRetry, err)
+	}
+	if int64(len(b)) > limit {
+		return 0, fmt.Errorf("answer larger than %d bytes", limit)
 	}
 	switch {
 	case resp.StatusCode == http.StatusOK:

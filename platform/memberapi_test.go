@@ -1,8 +1,15 @@
 package platform_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +166,153 @@ func TestMemberAPIDueForRenewal(t *testing.T) {
 	due, err := api.DueForRenewal(context.Background(), now, now.Add(30*24*time.Hour))
 	if err != nil || len(due) != 1 || due[0].ID != "m-demo" {
 		t.Fatalf("due in 30 days: %+v %v (m-demo renews in 20; m-renewoff has auto-renew off)", due, err)
+	}
+}
+
+// Phones, emails and the token stay out of logs and errors, whatever
+// fails: a timeout, a refused connection.
+func TestMemberAPIKeepsAccountsOutOfLogs(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	api, fake, _ := newAPI(t, func(c *platform.MemberAPIConfig) { c.Timeout, c.Attempts, c.Log = 20*time.Millisecond, 2, log })
+	fake.Delay(time.Minute)
+	_, _, err1 := api.Lookup(context.Background(), "13800138000")
+	fake.Close() // nothing listens any more: connections are refused
+	_, _, err2 := api.Lookup(context.Background(), "demo@example.com")
+	for _, err := range []error{err1, err2} {
+		if !errors.Is(err, dialog.ErrUnavailable) {
+			t.Fatalf("err = %v, want ErrUnavailable", err)
+		}
+	}
+	all := logs.String() + err1.Error() + err2.Error()
+	if logs.Len() == 0 {
+		t.Fatal("failed attempts were not logged")
+	}
+	for _, secret := range []string{"13800138000", "demo@example.com", "demo%40example.com", platformtest.Token} {
+		if strings.Contains(all, secret) {
+			t.Errorf("%q leaked:\n%s", secret, all)
+		}
+	}
+}
+
+// A 4xx other than 404 and 409 is the platform refusing the request: a
+// retry would be refused the same way, so there is none.
+func TestMemberAPIDoesNotRetryRefusals(t *testing.T) {
+	api, fake, clock := newAPI(t, func(c *platform.MemberAPIConfig) { c.Token = "wrong" })
+	if _, err := api.Apply(context.Background(), "m-demo", dialog.KindCancelNow, "k1", clock.Now()); !errors.Is(err, dialog.ErrUnavailable) {
+		t.Fatalf("refused token: %v, want ErrUnavailable", err)
+	}
+	if n := fake.Requests(); n != 1 {
+		t.Fatalf("%d requests for a 401, want 1", n)
+	}
+}
+
+// An action without an idempotency key is refused before it is sent: a
+// retry of it could cancel twice.
+func TestMemberAPIApplyNeedsAKey(t *testing.T) {
+	api, fake, clock := newAPI(t, nil)
+	if _, err := api.Apply(context.Background(), "m-demo", dialog.KindCancelNow, "", clock.Now()); err == nil {
+		t.Fatal("an action without a key was accepted")
+	}
+	if fake.Requests() != 0 || fake.Actions("m-demo") != 0 {
+		t.Fatalf("%d requests, %d actions", fake.Requests(), fake.Actions("m-demo"))
+	}
+}
+
+// The same confirmation delivered several times at once (a double click, a
+// repeated Telegram update on two instances) is one cancellation, and
+// every copy gets the same outcome.
+func TestMemberAPIDuplicateDeliveries(t *testing.T) {
+	api, fake, clock := newAPI(t, nil)
+	const n = 8
+	outs := make([]dialog.Outcome, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			outs[i], errs[i] = api.Apply(context.Background(), "m-demo", dialog.KindNoRenew, "conv/flow/1/no_renew", clock.Now())
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || outs[i] != outs[0] || outs[i].AutoRenew {
+			t.Fatalf("copy %d: %+v %v, want %+v", i, outs[i], errs[i], outs[0])
+		}
+	}
+	if a := fake.Actions("m-demo"); a != 1 {
+		t.Fatalf("%d actions, want 1", a)
+	}
+}
+
+// A slow answer inside the timeout is an answer.
+func TestMemberAPISlowButInTime(t *testing.T) {
+	api, fake, _ := newAPI(t, nil)
+	fake.Delay(50 * time.Millisecond) // the timeout is 2 s
+	if _, found, err := api.Get(context.Background(), "m-demo"); !found || err != nil {
+		t.Fatalf("slow answer: found=%v err=%v", found, err)
+	}
+	if n := fake.Requests(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+// While the breaker is half open, one probe is in flight and every other
+// call fails at once without reaching the platform.
+func TestMemberAPIHalfOpenLetsOneProbeThrough(t *testing.T) {
+	api, fake, clock := newAPI(t, func(c *platform.MemberAPIConfig) {
+		c.Attempts, c.BreakerFailures, c.BreakerCooldown = 1, 2, time.Minute
+	})
+	ctx := context.Background()
+	fake.Fail(2)
+	for range 2 {
+		api.Get(ctx, "m-demo")
+	}
+	clock.Advance(time.Minute)
+	held, release := fake.Hold()
+	defer release()
+	probe := make(chan error, 1)
+	go func() {
+		_, _, err := api.Get(ctx, "m-demo")
+		probe <- err
+	}()
+	<-held // the probe is at the platform
+	before := fake.Requests()
+	if _, _, err := api.Get(ctx, "m-demo"); !errors.Is(err, dialog.ErrUnavailable) {
+		t.Fatalf("call during the probe: %v, want ErrUnavailable", err)
+	}
+	if fake.Requests() != before {
+		t.Fatal("a second call reached the platform during the probe")
+	}
+	release()
+	if err := <-probe; err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if _, found, err := api.Get(ctx, "m-demo"); !found || err != nil {
+		t.Fatalf("after a good probe: found=%v err=%v", found, err)
+	}
+}
+
+// An answer that is not the documented JSON, or too large, is the platform
+// not answering usefully: unavailable, never a crash.
+func TestMemberAPIBadAnswers(t *testing.T) {
+	for name, body := range map[string]string{
+		"not JSON":       "<html>maintenance</html>",
+		"no id":          `{"status":"active","plan":{"refund_policy":"none"}}`,
+		"unknown status": `{"id":"x","status":"frozen","plan":{"refund_policy":"none"}}`,
+		"too large":      `{"id":"x","pad":"` + strings.Repeat("x", 2<<20) + `"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			api, err := platform.NewMemberAPI(platform.MemberAPIConfig{URL: srv.URL, Attempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := api.Get(context.Background(), "x"); !errors.Is(err, dialog.ErrUnavailable) {
+				t.Fatalf("err = %v, want ErrUnavailable", err)
+			}
+		})
 	}
 }

@@ -31,6 +31,8 @@ type MemberAPI struct {
 	delay    time.Duration // every request waits this long first
 	down     bool          // every request answers 503
 	lose     int           // the next lose actions are carried out, but answered 503
+	hold     chan struct{} // non-nil: requests wait until it is closed
+	held     chan struct{} // gets a value each time a request starts waiting
 }
 
 type outcome struct {
@@ -62,6 +64,25 @@ func (a *MemberAPI) LoseAnswers(n int) { a.mu.Lock(); a.lose = n; a.mu.Unlock() 
 
 // Delay makes every request wait d before it is handled.
 func (a *MemberAPI) Delay(d time.Duration) { a.mu.Lock(); a.delay = d; a.mu.Unlock() }
+
+// Hold makes requests wait until release is called; held receives a value
+// as each request starts waiting, so a test knows a request is in flight
+// without sleeping.
+func (a *MemberAPI) Hold() (held <-chan struct{}, release func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hold, a.held = make(chan struct{}), make(chan struct{}, 100)
+	hold := a.hold
+	var once sync.Once
+	return a.held, func() {
+		once.Do(func() {
+			a.mu.Lock()
+			a.hold = nil
+			a.mu.Unlock()
+			close(hold)
+		})
+	}
+}
 
 // Requests is how many requests reached the API.
 func (a *MemberAPI) Requests() int { a.mu.Lock(); defer a.mu.Unlock(); return a.requests }
@@ -169,12 +190,23 @@ func (a *MemberAPI) handler(now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.requests++
-		delay, down := a.delay, a.down
+		delay, down, hold, held := a.delay, a.down, a.hold, a.held
 		failing := a.fail > 0
 		if failing {
 			a.fail--
 		}
 		a.mu.Unlock()
+		if hold != nil {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if delay > 0 {
 			select {
 			case <-time.After(delay): // the platform is slow
