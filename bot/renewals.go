@@ -68,24 +68,56 @@ func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]
 	return out, err
 }
 
+// reminderSweep is how often RunReminders looks over the whole lead
+// rather than only at the renewals that entered it since its last look:
+// it catches a member who turned auto-renew back on, or whose period
+// changed, inside the lead.
+const reminderSweep = time.Hour
+
+// reminderCursorKey (State) holds how far RunReminders has looked. Losing
+// it (the State is not synced) only costs a sweep.
+const reminderCursorKey = "reminders/cursor"
+
+// reminderCursor is how far RunReminders has looked.
+type reminderCursor struct {
+	To      int64 `json:"to"`       // Unix ms: every renewal before this was seen
+	SweptAt int64 `json:"swept_at"` // Unix ms: the last look over the whole lead
+}
+
 // RunReminders looks for renewals within the lead time and reminds each
 // member once per renewal. The runtime runs it every Reminders.Every; tests
-// call it with a controlled clock.
+// call it with a controlled clock. Between sweeps of the whole lead it asks
+// the member store only for the renewals that entered the lead since its
+// last look, so a large platform is not asked for days of renewals every
+// minute.
 func (r *Runtime) RunReminders(ctx context.Context) error {
 	lister, ok := r.members.(RenewalLister)
 	if !ok || r.reminders.Lead < 0 {
 		return nil
 	}
 	now := r.now()
-	due, err := lister.DueForRenewal(ctx, now, now.Add(r.reminders.Lead))
+	to := now.Add(r.reminders.Lead)
+	cur := r.reminderCursor()
+	from := now
+	if now.Sub(time.UnixMilli(cur.SweptAt)) < reminderSweep && cur.To > now.UnixMilli() {
+		from = time.UnixMilli(cur.To)
+	}
+	if from.Equal(now) {
+		cur.SweptAt = now.UnixMilli()
+	}
+	if !from.Before(to) {
+		return nil
+	}
+	due, err := lister.DueForRenewal(ctx, from, to)
+	if err != nil {
+		return fmt.Errorf("renewals: %w", err)
+	}
+	due, err = r.notReminded(due, now)
 	if err != nil {
 		return fmt.Errorf("renewals: %w", err)
 	}
 	var errs []error
 	for _, m := range due {
-		if m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
-			continue
-		}
 		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix()}
 		if conv, ok := r.memberConversation(m.ID); ok {
 			d.Conv, d.Chan, d.Lang = conv.ID, conv.Channel, conv.Lang()
@@ -95,7 +127,7 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 			fresh = false
 			key := remindedKey(m.ID, d.PeriodEnd)
 			if _, err := txn.Get(key); err == nil || !errors.Is(err, store.ErrNotFound) {
-				return err // reminded already (or a read error)
+				return err // reminded already, by another instance (or a read error)
 			}
 			fresh = true
 			if err := txn.Set(key, nil); err != nil {
@@ -112,7 +144,51 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 			r.deliverReminder(ctx, d, m)
 		}
 	}
+	if len(errs) == 0 {
+		// Only a look without errors moves on: a failed record is looked
+		// for again.
+		cur.To = to.UnixMilli()
+		if err := update(r.state, func(txn store.Txn) error { return setJSON(txn, []byte(reminderCursorKey), cur) }); err != nil {
+			errs = append(errs, fmt.Errorf("reminder cursor: %w", err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// reminderCursor reads how far RunReminders has looked; zero when unknown.
+func (r *Runtime) reminderCursor() reminderCursor {
+	var cur reminderCursor
+	if err := view(r.state, func(txn store.Txn) error {
+		_, err := getJSON(txn, []byte(reminderCursorKey), &cur)
+		return err
+	}); err != nil {
+		return reminderCursor{}
+	}
+	return cur
+}
+
+// notReminded keeps the members of due still to remind of their renewal
+// at now, in one read of the Ledger: most of a sweep's members were
+// reminded already.
+func (r *Runtime) notReminded(due []dialog.Member, now time.Time) ([]dialog.Member, error) {
+	out := due[:0:0]
+	err := view(r.ledger, func(txn store.Txn) error {
+		out = out[:0]
+		for _, m := range due {
+			if m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
+				continue
+			}
+			_, err := txn.Get(remindedKey(m.ID, m.PeriodEnd.Unix()))
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				out = append(out, m)
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // memberConversation is the conversation where the member last verified.
@@ -141,19 +217,40 @@ func (r *Runtime) deliverReminder(ctx context.Context, d delivery, m dialog.Memb
 }
 
 func (r *Runtime) tryReminder(ctx context.Context, d *delivery, m dialog.Member) error {
+	if now := r.now(); m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
+		// Auto-renew went off (perhaps from this very reminder), the
+		// membership ended, or the renewal passed: nothing to remind of.
+		return nil
+	}
+	var errs []error
 	if d.Conv != "" && !slices.Contains(d.Done, "chat") {
 		_, err := r.change(d.Conv, func(e *edit) error {
+			if e.c.Status == StatusActive {
+				return errAgentHolds // the bot is silent while an agent talks: later
+			}
 			e.reply(r, reminderReply(m))
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("reminder in conversation %s: %w", d.Conv, err)
+		if err == nil {
+			d.Done = append(d.Done, "chat")
+			// Recorded before the notices go out, so a stop while they are
+			// on their way does not post the reminder again. A stop between
+			// the message and this record does: a reminder is never
+			// skipped, and repeated only in that instant.
+			err = update(r.ledger, func(txn store.Txn) error { return addDelivery(txn, *d) })
 		}
-		d.Done = append(d.Done, "chat")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reminder in conversation %s: %w", d.Conv, err))
+		}
 	}
 	n := Notice{Kind: NoticeReminder, Renewal: &m, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
-	return notifyEach(ctx, r.notifier, m, n, d, r.log)
+	errs = append(errs, notifyEach(ctx, r.notifier, m, n, d, r.log))
+	return errors.Join(errs...)
 }
+
+// errAgentHolds delays a bot message while an agent holds the
+// conversation.
+var errAgentHolds = errors.New("an agent holds the conversation")
 
 // reminderReply is the reminder as a bot message.
 func reminderReply(m dialog.Member) dialog.Reply {
