@@ -75,6 +75,12 @@ func TestMemberAPIApplyIsIdempotent(t *testing.T) {
 	if n := fake.Actions("m-demo"); n != 1 {
 		t.Fatalf("%d cancellations carried out, want 1", n)
 	}
+	if n := fake.KeyRequests("conv/flow/1/cancel_now"); n != 3 {
+		t.Fatalf("%d requests with the key, want 3 (a lost answer, its retry, the repeat)", n)
+	}
+	if _, err := api.Apply(ctx, "m-annual", dialog.KindCancelNow, "conv/flow/1/cancel_now", clock.Now()); !errors.Is(err, dialog.ErrUnavailable) || fake.Actions("m-annual") != 0 {
+		t.Fatalf("a key reused for another member: %v, %d actions", err, fake.Actions("m-annual"))
+	}
 	if _, err := api.Apply(ctx, "m-demo", dialog.KindNoRenew, "conv/flow/2/no_renew", clock.Now()); !errors.Is(err, bot.ErrNotActive) {
 		t.Fatalf("action on a cancelled member: %v, want ErrNotActive", err)
 	}

@@ -25,6 +25,8 @@ type MemberAPI struct {
 	mu       sync.Mutex
 	members  map[string]dialog.Member
 	applied  map[string]outcome // by idempotency key
+	keyPath  map[string]string  // idempotency key → the request it was first used for
+	keyTries map[string]int     // idempotency key → action requests that carried it
 	actions  map[string]int     // member ID → actions carried out
 	requests int
 	fail     int           // the next fail requests answer 503
@@ -44,7 +46,8 @@ type outcome struct {
 // NewMemberAPI starts a fake member API holding members; now dates the
 // actions it carries out.
 func NewMemberAPI(members []dialog.Member, now func() time.Time) *MemberAPI {
-	a := &MemberAPI{members: map[string]dialog.Member{}, applied: map[string]outcome{}, actions: map[string]int{}}
+	a := &MemberAPI{members: map[string]dialog.Member{}, applied: map[string]outcome{}, actions: map[string]int{},
+		keyPath: map[string]string{}, keyTries: map[string]int{}}
 	for _, m := range members {
 		a.members[m.ID] = m
 	}
@@ -95,6 +98,14 @@ func (a *MemberAPI) Actions(memberID string) int {
 	return a.actions[memberID]
 }
 
+// KeyRequests is how many action requests carried the idempotency key:
+// retries and duplicate deliveries included.
+func (a *MemberAPI) KeyRequests(key string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.keyTries[key]
+}
+
 // Member returns a member as the platform holds it now.
 func (a *MemberAPI) Member(id string) dialog.Member {
 	a.mu.Lock()
@@ -135,6 +146,12 @@ func (a *MemberAPI) handler(now func() time.Time) http.Handler {
 			}
 			a.mu.Lock()
 			defer a.mu.Unlock()
+			a.keyTries[key]++
+			if p, ok := a.keyPath[key]; ok && p != r.URL.Path {
+				writeJSON(w, http.StatusUnprocessableEntity, apiError("idempotency_key_reused"))
+				return
+			}
+			a.keyPath[key] = r.URL.Path
 			if o, ok := a.applied[key]; ok {
 				writeJSON(w, http.StatusOK, o)
 				return
