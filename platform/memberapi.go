@@ -253,7 +253,7 @@ func (a *MemberAPI) call(ctx context.Context, method, path, key string, limit in
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				a.breaker.done(false)
+				a.breaker.abandon()
 				return 0, fmt.Errorf("%w: member API: %w", dialog.ErrUnavailable, ctx.Err())
 			case <-t.C:
 			}
@@ -264,7 +264,13 @@ func (a *MemberAPI) call(ctx context.Context, method, path, key string, limit in
 		}
 		a.cfg.Log.Warn("member API", "method", method, "path", redact(path), "attempt", attempt, "err", err)
 	}
-	a.breaker.done(err == nil)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up (the member left, kefu stops): that says
+		// nothing about the platform.
+		a.breaker.abandon()
+	} else {
+		a.breaker.done(err == nil)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%w: member API %s %s: %w", dialog.ErrUnavailable, method, redact(path), err)
 	}
@@ -357,6 +363,14 @@ func (b *breaker) allow() bool {
 		b.probing = true // half open: this call is the probe
 		return true
 	}
+}
+
+// abandon records a call that ended without an answer for a reason of the
+// caller's: a probe it was frees the way for the next.
+func (b *breaker) abandon() {
+	b.mu.Lock()
+	b.probing = false
+	b.mu.Unlock()
 }
 
 // done records a call's outcome.

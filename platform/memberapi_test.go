@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -320,5 +321,40 @@ func TestMemberAPIBadAnswers(t *testing.T) {
 				t.Fatalf("err = %v, want ErrUnavailable", err)
 			}
 		})
+	}
+}
+
+// Calls the caller gave up on (the member left mid-turn) say nothing about
+// the platform: they do not open the breaker.
+func TestMemberAPICallerCancelDoesNotOpenTheBreaker(t *testing.T) {
+	for _, attempts := range []int{1, 3} { // cancelled in the request, or before a retry
+		t.Run(fmt.Sprint(attempts), func(t *testing.T) { cancelledCalls(t, attempts) })
+	}
+}
+
+func cancelledCalls(t *testing.T, attempts int) {
+	api, fake, _ := newAPI(t, func(c *platform.MemberAPIConfig) { c.BreakerFailures, c.Attempts = 2, attempts })
+	held, release := fake.Hold()
+	for range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := api.Get(ctx, "m-demo")
+			done <- err
+		}()
+		select {
+		case <-held:
+		case err := <-done:
+			t.Fatalf("the call never reached the platform: %v", err)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, dialog.ErrUnavailable) {
+			t.Fatalf("cancelled call: %v", err)
+		}
+	}
+	release()
+	before := fake.Requests()
+	if _, found, err := api.Get(context.Background(), "m-demo"); !found || err != nil || fake.Requests() != before+1 {
+		t.Fatalf("after cancelled calls: found=%v err=%v, %d requests", found, err, fake.Requests()-before)
 	}
 }
