@@ -28,16 +28,25 @@ type NotifierConfig struct {
 	// PublicURL is kefu's public base URL; with it, receipts carry a link
 	// to their verification (GET /api/receipts/{number}?sig=…).
 	PublicURL string
-	Timeout   time.Duration    // per request; default 5 s
-	Client    *http.Client     // default: a client of its own
-	Now       func() time.Time // default time.Now
+	Timeout   time.Duration // per Notify, tries included; default 5 s
+	// A verification code is tried up to CodeAttempts times (default 3),
+	// CodeBackoff apart (default 200 ms, doubling), within Timeout: it is
+	// not stored and expires in minutes, so it is retried now or never.
+	// Receipts and reminders are tried once per Notify; kefu's outbox
+	// retries them until accepted.
+	CodeAttempts int
+	CodeBackoff  time.Duration
+	Client       *http.Client     // default: a client of its own
+	Now          func() time.Time // default time.Now
 }
 
 // Notifier posts notices (verification codes, receipts, renewal
 // reminders) to the platform's SMS/email service as signed JSON; README
-// "Notifications" is the contract. One Notify is one request: the runtime
-// retries receipts and reminders until accepted, and a code that cannot be
-// delivered is reported to the member at once.
+// "Notifications" is the contract. A Notify of a receipt or reminder is one
+// request, which the runtime's outbox retries until accepted; a code gets a
+// few quick tries (NotifierConfig.CodeAttempts) and, if none is accepted,
+// the member is told at once. Every try of one notice carries the same ID.
+// It is safe for concurrent use.
 type Notifier struct {
 	cfg NotifierConfig
 }
@@ -55,6 +64,12 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.CodeAttempts <= 0 {
+		cfg.CodeAttempts = 3
+	}
+	if cfg.CodeBackoff <= 0 {
+		cfg.CodeBackoff = 200 * time.Millisecond
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
@@ -130,23 +145,67 @@ func (nt *Notifier) Notify(ctx context.Context, n bot.Notice) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, nt.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, nt.cfg.URL, bytes.NewReader(b))
+	attempts, backoff := 1, nt.cfg.CodeBackoff
+	if n.Kind == bot.NoticeCode {
+		attempts = nt.cfg.CodeAttempts
+	}
+	for try := 1; ; try++ {
+		err = nt.post(ctx, body.ID, b)
+		if err == nil || try == attempts || !errors.Is(err, errNotifyRetry) || !notifyWait(ctx, backoff) {
+			break
+		}
+		backoff *= 2
+	}
+	if err != nil {
+		return fmt.Errorf("%w: notify %s to %s: %w", dialog.ErrUnavailable, n.Kind, dialog.MaskAccount(n.To), err)
+	}
+	return nil
+}
+
+// notifyWait waits d, or less when ctx ends first (then it returns false).
+func notifyWait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// errNotifyRetry marks a failure that another try may not meet: no answer,
+// 5xx, 408 or 429.
+var errNotifyRetry = errors.New("temporary")
+
+// post makes one request, signed now, and reports whether it was accepted.
+func (nt *Notifier) post(ctx context.Context, id string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, nt.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", body.ID)
-	req.Header.Set("X-Kefu-Signature", Signature(nt.cfg.Secret, nt.cfg.Now(), b))
+	req.Header.Set("Idempotency-Key", id)
+	req.Header.Set("X-Kefu-Signature", Signature(nt.cfg.Secret, nt.cfg.Now(), body))
 	resp, err := nt.cfg.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: notify %s to %s: %w", dialog.ErrUnavailable, n.Kind, dialog.MaskAccount(n.To), err)
+		// A *url.Error quotes the URL, which may hold a token of the
+		// receiver's: keep only its cause.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("%w: %w", errNotifyRetry, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%w: notify %s to %s: HTTP %d", dialog.ErrUnavailable, n.Kind, dialog.MaskAccount(n.To), resp.StatusCode)
+	switch code := resp.StatusCode; {
+	case code/100 == 2:
+		return nil
+	case code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout:
+		return fmt.Errorf("%w: HTTP %d", errNotifyRetry, code)
+	default:
+		return fmt.Errorf("HTTP %d", code)
 	}
-	return nil
 }
 
 // Signature is the X-Kefu-Signature header of body sent at t:
