@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/kefu-dev/kefu/store"
@@ -66,6 +67,13 @@ func deliveryBackoff(n int) time.Duration {
 	return min(d, maxDeliveryBackoff)
 }
 
+// deliveryLease is how long a new delivery waits before the courier may
+// try it. Whoever records a delivery tries it at once (the member's
+// confirmation sends the receipt); the courier must not try it alongside,
+// and a process stopped during that first try leaves it to the courier
+// after the lease.
+const deliveryLease = time.Minute
+
 // outbox keeps pending deliveries in the ledger. A delivery done is marked
 // in the state database, whose writes need no sync, rather than deleted
 // from the ledger at once (which would cost every order a second fsync);
@@ -73,6 +81,11 @@ func deliveryBackoff(n int) time.Duration {
 // mark only means one more try, which receivers deduplicate by ID.
 type outbox struct {
 	ledger, state store.DB
+	sending       *sync.Mutex // one DeliverNotices at a time
+}
+
+func newOutbox(st store.Store) outbox {
+	return outbox{ledger: st.Ledger(), state: st.State(), sending: new(sync.Mutex)}
 }
 
 const deliveredPrefix = "delivered/" // state: + the delivery's ledger key
@@ -166,8 +179,11 @@ func notifyEach(ctx context.Context, notifier Notifier, m dialog.Member, n Notic
 }
 
 // DeliverNotices retries the receipts and reminders whose next try is due;
-// the runtime calls it every second, tests with a controlled clock.
+// the runtime calls it every second, tests with a controlled clock. Calls
+// run one at a time.
 func (r *Runtime) DeliverNotices(ctx context.Context) error {
+	r.outbox.sending.Lock()
+	defer r.outbox.sending.Unlock()
 	due, err := r.outbox.due(r.now())
 	if err != nil {
 		return err

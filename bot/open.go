@@ -131,7 +131,7 @@ func Open(cfg Config) (*Runtime, error) {
 	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.queueSnapshot())) })
 	r.notifier = notifier
 	r.orders = NewWorkOrderBook(st, members, notifier, cfg.Location)
-	r.outbox = outbox{ledger: st.Ledger(), state: st.State()}
+	r.outbox = newOutbox(st)
 	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
 	r.engine = &dialog.Engine{
 		Members:  members,

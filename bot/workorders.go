@@ -64,7 +64,7 @@ func NewWorkOrderBook(st store.Store, members MemberStore, notifier Notifier, lo
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &WorkOrderBook{db: st.Ledger(), outbox: outbox{ledger: st.Ledger(), state: st.State()}, members: members, notifier: notifier, loc: loc}
+	return &WorkOrderBook{db: st.Ledger(), outbox: newOutbox(st), members: members, notifier: notifier, loc: loc}
 }
 
 // Execute carries out req and returns its work order. The same req.Key
@@ -72,8 +72,9 @@ func NewWorkOrderBook(st store.Store, members MemberStore, notifier Notifier, lo
 // concurrently it is repeated. For cancel_now, no_renew and agent_action the
 // member store applies the action first (errors from it, such as
 // ErrNotActive, are returned wrapped and no order is written). A receipt
-// goes to the member's phone and email after the order is durable; a failed
-// receipt is logged, not returned.
+// goes to the member's phone and email after the order is durable; one not
+// accepted is logged, not returned, and retried by the runtime's courier
+// (DeliverNotices) until it is.
 func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.WorkOrder, error) {
 	if err := ctx.Err(); err != nil {
 		return dialog.WorkOrder{}, err
@@ -92,7 +93,7 @@ func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (d
 	}
 	o.Sig = b.Sign(o)
 	if created && b.receipts(o) {
-		b.deliverReceipt(ctx, receiptDelivery(o, req), &o, req.At)
+		b.firstReceipt(ctx, o, req)
 	}
 	return o, nil
 }
@@ -272,8 +273,23 @@ func (b *WorkOrderBook) receipts(o dialog.WorkOrder) bool {
 	return o.MemberID != "" && b.notifier != nil
 }
 
+// receiptDelivery is o's pending receipt, recorded with o; the courier
+// leaves it to firstReceipt for deliveryLease.
 func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
-	return delivery{Kind: deliverReceipt, Number: o.Number, Member: o.MemberID, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan}
+	return delivery{Kind: deliverReceipt, Number: o.Number, Member: o.MemberID, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan,
+		NextAt: req.At.Add(deliveryLease).UnixMilli()}
+}
+
+// firstReceiptWait bounds the receipt's first try, which the member's
+// confirmation waits for; a slower SMS/email service gets the receipt from
+// the courier's retries.
+const firstReceiptWait = 3 * time.Second
+
+// firstReceipt tries the receipt of o, just recorded, at once.
+func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, req dialog.OrderRequest) {
+	ctx, cancel := context.WithTimeout(ctx, firstReceiptWait)
+	defer cancel()
+	b.deliverReceipt(ctx, receiptDelivery(o, req), &o, req.At)
 }
 
 // deliverReceipt sends a receipt to the member's phone and email, those

@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/kefutest"
+)
+
+// receiptEnv is a demo runtime whose notifier runs a test's function for
+// receipts and counts every receipt offered to it.
+type receiptEnv struct {
+	rt    *Runtime
+	clock *kefutest.Clock
+
+	mu      sync.Mutex
+	offered map[string]int // receipt tries by method
+	receipt func(ctx context.Context, n Notice) error
+}
+
+func newReceiptEnv(t *testing.T) *receiptEnv {
+	t.Helper()
+	e := &receiptEnv{clock: kefutest.NewClock(testNow), offered: map[string]int{}}
+	notify := func(ctx context.Context, n Notice) error {
+		if n.Kind != NoticeReceipt {
+			return nil
+		}
+		e.mu.Lock()
+		e.offered[string(n.Method)]++
+		f := e.receipt
+		e.mu.Unlock()
+		if f == nil {
+			return nil
+		}
+		return f(ctx, n)
+	}
+	rt, err := Open(Config{DataDir: t.TempDir(), Demo: true, Location: shanghai, Log: quietLog, Now: e.clock.Now, Notifier: NotifierFunc(notify)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	e.rt = rt
+	return e
+}
+
+func (e *receiptEnv) set(f func(ctx context.Context, n Notice) error) {
+	e.mu.Lock()
+	e.receipt = f
+	e.mu.Unlock()
+}
+
+func (e *receiptEnv) tries(method dialog.Method) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.offered[string(method)]
+}
+
+// execute confirms a cancellation in the background; the channel gets its
+// order once Execute returns.
+func (e *receiptEnv) execute(t *testing.T) <-chan dialog.WorkOrder {
+	done := make(chan dialog.WorkOrder, 1)
+	go func() {
+		o, err := e.rt.WorkOrders().Execute(context.Background(), cancelRequest("k1", "m-demo", e.clock.Now()))
+		if err != nil {
+			t.Error(err)
+		}
+		done <- o
+	}()
+	return done
+}
+
+// While the receipt's first try is on its way, the courier leaves it
+// alone, even when its turn comes.
+func TestFirstReceiptTryIsNotRepeatedAlongside(t *testing.T) {
+	e := newReceiptEnv(t)
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	e.set(func(ctx context.Context, n Notice) error {
+		if first.CompareAndSwap(false, true) {
+			close(inFlight)
+			<-release
+		}
+		return nil
+	})
+	done := e.execute(t)
+	<-inFlight
+	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-done
+	if sms, email := e.tries(dialog.MethodSMS), e.tries(dialog.MethodEmail); sms != 1 || email != 1 {
+		t.Fatalf("receipt tries: sms %d, email %d; want 1 each", sms, email)
+	}
+	e.clock.Advance(time.Hour)
+	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sms := e.tries(dialog.MethodSMS); sms != 1 {
+		t.Fatalf("a delivered receipt was tried again: %d tries", sms)
+	}
+}
+
+// A service that does not answer does not keep the member waiting for
+// their number: the first try gives up, and the courier delivers the
+// receipt later.
+func TestFirstReceiptTryIsBounded(t *testing.T) {
+	e := newReceiptEnv(t)
+	e.set(func(ctx context.Context, n Notice) error {
+		<-ctx.Done() // silent until the caller gives up
+		return ctx.Err()
+	})
+	var o dialog.WorkOrder
+	select {
+	case o = <-e.execute(t):
+	case <-time.After(time.Minute):
+		t.Fatal("Execute waits for a silent SMS service")
+	}
+	if o.Number == "" || e.tries(dialog.MethodSMS) != 1 {
+		t.Fatalf("order %+v after %d SMS tries", o, e.tries(dialog.MethodSMS))
+	}
+	e.set(nil) // the service is back
+	e.clock.Advance(time.Minute)
+	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sms, email := e.tries(dialog.MethodSMS), e.tries(dialog.MethodEmail); sms != 2 || email < 1 {
+		t.Fatalf("after the retry: sms %d, email %d tries", sms, email)
+	}
+	pending, err := e.rt.outbox.due(e.clock.Now().Add(24 * time.Hour))
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("still pending: %+v %v", pending, err)
+	}
+}
