@@ -57,7 +57,7 @@ var _ bot.Notifier = (*Notifier)(nil)
 func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("notify URL %q: use an http(s) URL", cfg.URL)
+		return nil, fmt.Errorf("notify URL %q: use an http(s) URL", notifyRedacted(cfg.URL))
 	}
 	if len(cfg.Secret) < 16 {
 		return nil, errors.New("notify secret: give at least 16 characters, so receivers can check signatures")
@@ -244,6 +244,17 @@ func VerifySignature(secret, header string, body []byte, now time.Time, toleranc
 		return errors.New("signature does not match")
 	}
 	return nil
+}
+
+// notifyRedacted is a URL as errors may quote it: no password, query or
+// fragment, which may hold credentials.
+func notifyRedacted(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(not a URL)"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.Redacted()
 }
 
 func randomID() string {

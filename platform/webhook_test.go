@@ -294,8 +294,11 @@ func TestNewNotifierRefusesBadConfig(t *testing.T) {
 		{platform.NotifierConfig{URL: "ftp://sms.example.com", Secret: notifySecret}, "http(s) URL"},
 		{platform.NotifierConfig{URL: "https://", Secret: notifySecret}, "http(s) URL"},
 		{platform.NotifierConfig{URL: "https://sms.example.com", Secret: "short"}, "at least 16"},
+		{platform.NotifierConfig{URL: "htps://user:pw-secret@sms.example.com/?token=q-secret", Secret: notifySecret}, "http(s) URL"},
+		{platform.NotifierConfig{URL: "https://sms.example.com/%zz?token=q-secret", Secret: notifySecret}, "http(s) URL"},
 	} {
-		if _, err := platform.NewNotifier(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+		_, err := platform.NewNotifier(tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "-secret") {
 			t.Errorf("NewNotifier(%+v) = %v, want an error about %s", tc.cfg, err, tc.want)
 		}
 	}
