@@ -231,20 +231,46 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 		if given[name] {
 			continue
 		}
-		var v string
-		switch x := values[name].(type) {
-		case string:
-			v = x
-		case int64, float64, bool:
-			v = fmt.Sprint(x)
-		default:
-			return fmt.Errorf("--config %s: %s must be a string, number or true/false", path, name)
+		v, err := configValue(name, values[name])
+		if err != nil {
+			return fmt.Errorf("--config %s: %w", path, err)
 		}
 		if err := fs.Set(name, v); err != nil {
 			return fmt.Errorf("--config %s: %s: %w", path, name, err)
 		}
 	}
 	return nil
+}
+
+// configLists are the flags that take comma-separated lists, which a
+// config file may also give as arrays of strings.
+var configLists = map[string]bool{"agents": true, "allowed-origins": true}
+
+// configValue is a config file's value as its flag would read it.
+func configValue(name string, value any) (string, error) {
+	switch x := value.(type) {
+	case string:
+		return x, nil
+	case int64, float64, bool:
+		return fmt.Sprint(x), nil
+	case []any:
+		if !configLists[name] {
+			break
+		}
+		items := make([]string, len(x))
+		for i, item := range x {
+			s, ok := item.(string)
+			if !ok || strings.Contains(s, ",") {
+				return "", fmt.Errorf("%s: each item must be a string without commas", name)
+			}
+			items[i] = s
+		}
+		return strings.Join(items, ","), nil
+	}
+	if configLists[name] {
+		return "", fmt.Errorf("%s must be a string or an array of strings", name)
+	}
+	return "", fmt.Errorf("%s must be a string, number or true/false", name)
 }
 
 // redactURL hides a URL's password.
