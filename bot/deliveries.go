@@ -57,6 +57,19 @@ func addDelivery(txn store.Txn, d delivery) error {
 	return setJSON(txn, d.key(), d)
 }
 
+// deliveryGoneAfter is how many tries a delivery gets whose order or
+// member cannot be found (about two hours): retention removed the order,
+// or the platform the member. Then it is dropped, with an error logged.
+const deliveryGoneAfter = 20
+
+// errDeliveryGone says what a delivery is about cannot be found.
+var errDeliveryGone = errors.New("not found")
+
+// givenUp reports whether d, whose try failed with err, is dropped.
+func givenUp(d delivery, err error) bool {
+	return errors.Is(err, errDeliveryGone) && d.Attempts+1 >= deliveryGoneAfter
+}
+
 // maxDeliveryBackoff bounds the wait between two tries.
 const maxDeliveryBackoff = 10 * time.Minute
 
@@ -194,8 +207,14 @@ func (r *Runtime) DeliverNotices(ctx context.Context) error {
 			r.orders.deliverReceipt(ctx, d, nil, r.now())
 		case deliverReminder:
 			m, found, err := r.members.Get(ctx, d.Member)
+			if err == nil && !found {
+				err = fmt.Errorf("reminder: member %s: %w", d.Member, errDeliveryGone)
+				if givenUp(d, err) {
+					r.log.Error("reminder dropped", "member", d.Member, "tries", d.Attempts+1, "err", err)
+					err = nil
+				}
+			}
 			if err != nil || !found {
-				err = errors.Join(err, fmt.Errorf("member %s found=%v", d.Member, found))
 				if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
 					return ferr
 				}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/internal/kefutest"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // receiptEnv is a demo runtime whose notifier runs a test's function for
@@ -134,5 +136,53 @@ func TestFirstReceiptTryIsBounded(t *testing.T) {
 	pending, err := e.rt.outbox.due(e.clock.Now().Add(24 * time.Hour))
 	if err != nil || len(pending) != 0 {
 		t.Fatalf("still pending: %+v %v", pending, err)
+	}
+}
+
+// A receipt or reminder about an order or member that cannot be found is
+// dropped after deliveryGoneAfter tries; one the service refuses is
+// retried however long it takes.
+func TestUndeliverableDeliveriesAreDropped(t *testing.T) {
+	e := newReceiptEnv(t)
+	ctx := context.Background()
+	e.set(func(context.Context, Notice) error { return errors.New("refused") })
+	o := <-e.execute(t)
+	gone := []delivery{
+		{Kind: deliverReceipt, Number: dialog.FormatNumber(testNow, 999), Member: "m-demo", Attempts: deliveryGoneAfter - 2},
+		{Kind: deliverReminder, Member: "m-gone", PeriodEnd: testNow.Unix(), Attempts: deliveryGoneAfter - 2},
+	}
+	err := update(e.rt.ledger, func(txn store.Txn) error {
+		for _, d := range append(gone, delivery{Kind: deliverReceipt, Number: o.Number, Member: "m-demo", Attempts: 3 * deliveryGoneAfter}) {
+			if err := addDelivery(txn, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := func() (keys []string) {
+		t.Helper()
+		due, err := e.rt.outbox.due(e.clock.Now().Add(24 * time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range due {
+			keys = append(keys, string(d.key()))
+		}
+		return keys
+	}
+	for try, want := range []int{3, 1} {
+		e.clock.Advance(time.Hour)
+		if err := e.rt.DeliverNotices(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := pending(); len(got) != want {
+			t.Fatalf("after try %d: pending %q, want %d", try+1, got, want)
+		}
+	}
+	if got := pending(); got[0] != "outbox/receipt/"+o.Number {
+		t.Fatalf("pending %q, want the refused receipt", got)
 	}
 }

@@ -297,6 +297,10 @@ func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, re
 // the caller has it (nil: read it).
 func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialog.WorkOrder, now time.Time) {
 	err := b.tryReceipt(ctx, &d, o)
+	if givenUp(d, err) {
+		b.log().Error("receipt dropped", "order", d.Number, "tries", d.Attempts+1, "err", err)
+		err = nil
+	}
 	if ferr := b.outbox.finish(d, now, err); ferr != nil {
 		b.log().Error("record receipt delivery", "order", d.Number, "err", ferr)
 	}
@@ -309,14 +313,19 @@ func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery, known *dial
 	} else {
 		var found bool
 		var err error
-		if o, found, err = b.Get(ctx, d.Number); err != nil || !found {
-			return fmt.Errorf("receipt for order %s: found=%v: %w", d.Number, found, err)
+		if o, found, err = b.Get(ctx, d.Number); err != nil {
+			return fmt.Errorf("receipt for order %s: %w", d.Number, err)
+		} else if !found {
+			return fmt.Errorf("receipt for order %s: order %w", d.Number, errDeliveryGone)
 		}
 	}
 	m, found, err := b.members.Get(ctx, o.MemberID)
-	if err != nil || !found {
-		b.log().Warn("receipt: member", "order", o.Number, "member", o.MemberID, "found", found, "err", err)
-		return fmt.Errorf("receipt for order %s: member %s found=%v: %w", o.Number, o.MemberID, found, err)
+	if err == nil && !found {
+		err = errDeliveryGone
+	}
+	if err != nil {
+		b.log().Warn("receipt: member", "order", o.Number, "member", o.MemberID, "err", err)
+		return fmt.Errorf("receipt for order %s: member %s: %w", o.Number, o.MemberID, err)
 	}
 	n := Notice{Kind: NoticeReceipt, Order: &o, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
 	return notifyEach(ctx, b.notifier, m, n, d, b.log())
