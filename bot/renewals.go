@@ -118,7 +118,10 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 	}
 	var errs []error
 	for _, m := range due {
-		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix()}
+		// The first try is this one's: couriers (of other instances too)
+		// leave the delivery alone for deliveryLease, then take it over if
+		// this process stopped.
+		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix(), NextAt: now.Add(deliveryLease).UnixMilli()}
 		if conv, ok := r.memberConversation(m.ID); ok {
 			d.Conv, d.Chan, d.Lang = conv.ID, conv.Channel, conv.Lang()
 		}

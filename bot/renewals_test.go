@@ -434,3 +434,25 @@ func TestReminderWindows(t *testing.T) {
 	}
 	want("an hour later", clock.Now(), clock.Now().Add(lead))
 }
+
+// The courier leaves a reminder alone while its first try is under way.
+func TestReminderFirstTryIsNotTriedAlongside(t *testing.T) {
+	e := newReminderEnv(t, nil)
+	e.clock.Advance(16 * day)
+	nested := false // the courier's try, were there one, would come back here
+	e.mu.Lock()
+	e.duringSend = func(Notice) {
+		if nested {
+			return
+		}
+		nested = true
+		if err := e.rt.DeliverNotices(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	e.mu.Unlock()
+	e.run()
+	if n := e.triedCount(); n != 2 {
+		t.Fatalf("%d reminder notices tried, want SMS and email once each", n)
+	}
+}
