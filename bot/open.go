@@ -236,17 +236,21 @@ type demoNotifier struct {
 func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
 	err := d.next.Notify(ctx, n)
 	to := dialog.Masked(dialog.MaskAccount(n.To))
-	var text string
-	switch n.Kind {
-	case "code":
-		text = d.r.render(n.Lang, "demo_code_"+string(n.Method), map[string]any{"Code": n.Code, "To": to})
-	case "receipt":
-		text = d.r.render(n.Lang, "demo_receipt_"+string(n.Method), map[string]any{"Number": n.Order.Number, "To": to})
-	default:
+	if n.Conv == "" {
 		return err
 	}
-	if n.Conv != "" {
+	switch n.Kind {
+	case "code": // sent during the member's turn, which shows it
+		text := d.r.render(n.Lang, "demo_code_"+string(n.Method), map[string]any{"Code": n.Code, "To": to})
 		d.r.note(n.Conv, Message{From: FromSystem, Text: text})
+	case "receipt": // sent after the turn that made the order
+		text := d.r.render(n.Lang, "demo_receipt_"+string(n.Method), map[string]any{"Number": n.Order.Number, "To": to})
+		if _, cerr := d.r.change(n.Conv, func(e *edit) error {
+			e.add(FromSystem, text, nil)
+			return nil
+		}); cerr != nil {
+			d.r.log.Warn("demo receipt message", "conv", n.Conv, "err", cerr)
+		}
 	}
 	return err
 }

@@ -98,6 +98,7 @@ func (e *env) send(id string, kind dialog.InputKind, text string) []bot.Message 
 	if err := e.rt.Handle(context.Background(), id, kind, text, dialog.ZH); err != nil {
 		e.t.Fatalf("handle %q: %v", text, err)
 	}
+	e.rt.WorkOrders().WaitReceipts() // a demo receipt is posted after the turn
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) == 0 || got[0].From != bot.FromMember {

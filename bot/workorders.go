@@ -48,6 +48,7 @@ type WorkOrderBook struct {
 
 	mu     sync.Mutex
 	closed bool
+	tries  sync.WaitGroup // first receipt tries under way
 }
 
 var _ dialog.WorkOrders = (*WorkOrderBook)(nil)
@@ -72,9 +73,10 @@ func NewWorkOrderBook(st store.Store, members MemberStore, notifier Notifier, lo
 // concurrently it is repeated. For cancel_now, no_renew and agent_action the
 // member store applies the action first (errors from it, such as
 // ErrNotActive, are returned wrapped and no order is written). A receipt
-// goes to the member's phone and email after the order is durable; one not
-// accepted is logged, not returned, and retried by the runtime's courier
-// (DeliverNotices) until it is.
+// goes to the member's phone and email once the order is durable, in the
+// background, so the member's confirmation does not wait for the SMS or
+// email service; one not accepted is logged and retried by the runtime's
+// courier (DeliverNotices) until it is.
 func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.WorkOrder, error) {
 	if err := ctx.Err(); err != nil {
 		return dialog.WorkOrder{}, err
@@ -260,11 +262,17 @@ func (b *WorkOrderBook) nextNumber(ctx context.Context, at time.Time) (string, e
 	return dialog.FormatNumber(day, int(n)), nil
 }
 
-// Close makes Execute fail from now on; call it before the store closes.
+// WaitReceipts waits for the receipts' first tries started so far (each at
+// most firstReceiptWait); call it when no Execute is under way.
+func (b *WorkOrderBook) WaitReceipts() { b.tries.Wait() }
+
+// Close makes Execute fail from now on and waits for the receipts' first
+// tries (at most firstReceiptWait); call it before the store closes.
 func (b *WorkOrderBook) Close() error {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.closed = true
+	b.mu.Unlock()
+	b.WaitReceipts()
 	return nil
 }
 
@@ -280,16 +288,26 @@ func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
 		NextAt: req.At.Add(deliveryLease).UnixMilli()}
 }
 
-// firstReceiptWait bounds the receipt's first try, which the member's
-// confirmation waits for; a slower SMS/email service gets the receipt from
-// the courier's retries.
+// firstReceiptWait bounds the receipt's first try (and so Close); a slower
+// SMS/email service gets the receipt from the courier's retries.
 const firstReceiptWait = 3 * time.Second
 
-// firstReceipt tries the receipt of o, just recorded, at once.
+// firstReceipt starts the first try of o's receipt, just recorded, in the
+// background; the caller's cancellation does not stop it, Close waits for
+// it. After Close the courier sends the receipt once its lease is over.
 func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, req dialog.OrderRequest) {
-	ctx, cancel := context.WithTimeout(ctx, firstReceiptWait)
-	defer cancel()
-	b.deliverReceipt(ctx, receiptDelivery(o, req), &o, req.At)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
+	b.tries.Add(1)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), firstReceiptWait)
+	go func() {
+		defer b.tries.Done()
+		defer cancel()
+		b.deliverReceipt(ctx, receiptDelivery(o, req), &o, req.At)
+	}()
 }
 
 // deliverReceipt sends a receipt to the member's phone and email, those

@@ -63,6 +63,7 @@ func TestExecuteCancelNow(t *testing.T) {
 		t.Errorf("Get = %+v\nwant %+v", got, o)
 	}
 
+	book.WaitReceipts()
 	ns := sent.list()
 	if len(ns) != 2 {
 		t.Fatalf("%d notices; want 2 receipts: %+v", len(ns), ns)
@@ -110,6 +111,7 @@ func TestExecuteIdempotent(t *testing.T) {
 	if orders, _ := book.ByMember(ctx, "m-demo"); len(orders) != 1 {
 		t.Errorf("%d orders for m-demo; want 1", len(orders))
 	}
+	book.WaitReceipts()
 	if n := len(sent.list()); n != 2 {
 		t.Errorf("%d notices; want the 2 receipts of the first Execute", n)
 	}
@@ -253,6 +255,7 @@ func TestReceiptFailureIsNotAnError(t *testing.T) {
 	if err != nil || o.Number == "" {
 		t.Fatalf("Execute with a failing notifier = %+v, %v", o, err)
 	}
+	book.WaitReceipts()
 	if got := len(sent.list()); got != 2 {
 		t.Errorf("%d delivery attempts; want 2", got)
 	}

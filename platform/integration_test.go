@@ -173,6 +173,7 @@ func TestCancelOnThePlatform(t *testing.T) {
 	if err != nil || !found || o.Kind != dialog.KindCancelNow || o.RefundCents != 2000 || o.Sig == "" {
 		t.Fatalf("order %q from %q: %+v %v %v", number, receipt.Text, o, found, err)
 	}
+	k.rt.WorkOrders().WaitReceipts()
 	sent := k.receipts(number)
 	if len(sent) != 2 || sent[0].Receipt.Sig != o.Sig || !strings.HasPrefix(sent[0].Receipt.VerifyURL, "https://help.example.com/api/receipts/"+number+"?sig=") {
 		t.Fatalf("receipts sent: %+v", sent)
@@ -228,6 +229,7 @@ func TestReceiptRetriedAcrossRestart(t *testing.T) {
 	confirm := m.toConfirm()
 	k.receiver.Fail(1000)
 	number := numberRE.FindString(m.press(confirm).Text)
+	k.rt.WorkOrders().WaitReceipts()
 	if len(k.receipts(number)) != 0 {
 		t.Fatal("accepted while failing")
 	}

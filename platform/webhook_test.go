@@ -325,6 +325,7 @@ func TestReceiptDuplicateDeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt.WorkOrders().WaitReceipts()
 	sms, email := "receipt/"+o.Number+"/sms", "receipt/"+o.Number+"/email"
 	tries := func(id string) (n int) {
 		for _, r := range svc.requests() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -159,12 +160,16 @@ public-url = "https://help.example.com"
 	if api.Actions("m-demo") != 1 {
 		t.Fatalf("%d platform actions for receipt %s", api.Actions("m-demo"), number)
 	}
-	var sig string
-	for _, n := range receiver.Accepted() {
-		if n.Receipt != nil && n.Receipt.Number == number {
-			sig = n.Receipt.Sig
-		}
+	// The receipt goes out after the confirmation.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	receipts, err := receiver.Await(ctx, 1, func(n platformtest.Notice) bool {
+		return n.Receipt != nil && n.Receipt.Number == number
+	})
+	if err != nil {
+		t.Fatalf("receipt %s: %v", number, err)
 	}
+	sig := receipts[0].Receipt.Sig
 	resp, err := http.Get(base + "/api/receipts/" + number + "?sig=" + url.QueryEscape(sig))
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package platformtest
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -46,13 +47,14 @@ type Receiver struct {
 	accepted []Notice
 	seen     map[string]int // tries per notice ID
 	fail     int
-	bad      int // requests refused for their signature
+	bad      int           // requests refused for their signature
+	changed  chan struct{} // closed and replaced when a notice is accepted
 }
 
 // NewReceiver starts a receiver; verify checks a request's signature
 // header against its body (platform.VerifySignature with Secret).
 func NewReceiver(verify func(header string, body []byte) error) *Receiver {
-	rc := &Receiver{seen: map[string]int{}}
+	rc := &Receiver{seen: map[string]int{}, changed: make(chan struct{})}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if err := verify(r.Header.Get("X-Kefu-Signature"), body); err != nil {
@@ -77,6 +79,8 @@ func NewReceiver(verify func(header string, body []byte) error) *Receiver {
 		}
 		if !rc.has(n.ID) {
 			rc.accepted = append(rc.accepted, n)
+			close(rc.changed)
+			rc.changed = make(chan struct{})
 		}
 		rc.mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
@@ -101,6 +105,31 @@ func (rc *Receiver) Accepted() []Notice {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return append([]Notice(nil), rc.accepted...)
+}
+
+// Await waits until n notices matching match have been accepted and
+// returns them; receipts go out after the confirmation, so a test awaits
+// them.
+func (rc *Receiver) Await(ctx context.Context, n int, match func(Notice) bool) ([]Notice, error) {
+	for {
+		rc.mu.Lock()
+		var got []Notice
+		for _, a := range rc.accepted {
+			if match(a) {
+				got = append(got, a)
+			}
+		}
+		changed := rc.changed
+		rc.mu.Unlock()
+		if len(got) >= n {
+			return got, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return got, ctx.Err()
+		}
+	}
 }
 
 // Tries is how many requests came for a notice ID.
