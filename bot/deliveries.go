@@ -204,7 +204,7 @@ func (r *Runtime) DeliverNotices(ctx context.Context) error {
 	for _, d := range due {
 		switch d.Kind {
 		case deliverReceipt:
-			r.orders.deliverReceipt(ctx, d, nil, r.now())
+			r.orders.deliverReceipt(ctx, d, nil, nil, r.now())
 		case deliverReminder:
 			m, found, err := r.members.Get(ctx, d.Member)
 			if err == nil && !found {

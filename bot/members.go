@@ -110,7 +110,7 @@ func (d *DemoMembers) Apply(ctx context.Context, memberID string, kind dialog.Or
 	}
 	var out dialog.Outcome
 	err := d.db.Update(ctx, func(txn store.Txn) (err error) {
-		out, err = d.applyTxn(txn, memberID, kind, key, now)
+		out, _, err = d.applyTxn(txn, memberID, kind, key, now)
 		return err
 	})
 	if err != nil {
@@ -121,24 +121,24 @@ func (d *DemoMembers) Apply(ctx context.Context, memberID string, kind dialog.Or
 
 // applyTxn is Apply inside the caller's transaction on the store's
 // database: the work-order book uses it to commit the member's change and
-// the order together.
-func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error) {
+// the order together. changed is the member after the change, nil when key
+// was applied before.
+func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (out dialog.Outcome, changed *dialog.Member, err error) {
 	appliedKey := []byte(memberAppliedPre + memberID + "/" + key)
-	var out dialog.Outcome
 	done, err := getJSON(txn, appliedKey, &out)
 	if err != nil || done {
-		return out, err
+		return out, nil, err
 	}
 	var m dialog.Member
 	found, err := getJSON(txn, []byte(memberPrefix+memberID), &m)
 	if err != nil {
-		return out, err
+		return out, nil, err
 	}
 	if !found {
-		return out, ErrNoMember
+		return out, nil, ErrNoMember
 	}
 	if m.Status != dialog.StatusActive || !now.Before(m.PeriodEnd) {
-		return out, ErrNotActive
+		return out, nil, ErrNotActive
 	}
 	cancelNow, noRenew := dialog.Consequences(m, now)
 	switch kind {
@@ -152,9 +152,9 @@ func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.Order
 	out.AutoRenew = false
 	m.AutoRenew = false
 	if err := setJSON(txn, []byte(memberPrefix+memberID), m); err != nil {
-		return out, err
+		return out, nil, err
 	}
-	return out, setJSON(txn, appliedKey, out)
+	return out, &m, setJSON(txn, appliedKey, out)
 }
 
 // sameDB reports whether the store lives in db, so its changes can join a

@@ -89,13 +89,13 @@ func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (d
 		req.At = time.Now()
 	}
 	req.At = req.At.Round(0) // as it reads back from storage
-	o, created, err := b.execute(ctx, req, action)
+	o, m, created, err := b.execute(ctx, req, action)
 	if err != nil {
 		return dialog.WorkOrder{}, fmt.Errorf("work order %s for %s: %w", req.Kind, req.MemberID, err)
 	}
 	o.Sig = b.Sign(o)
 	if created && b.receipts(o) {
-		b.firstReceipt(ctx, o, req)
+		b.firstReceipt(ctx, o, m, req)
 	}
 	return o, nil
 }
@@ -127,12 +127,13 @@ func checkOrderRequest(req dialog.OrderRequest) (dialog.OrderKind, error) {
 }
 
 // execute does the work of Execute under the key's lock; created is false
-// when the key already had an order.
-func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, action dialog.OrderKind) (o dialog.WorkOrder, created bool, err error) {
+// when the key already had an order. m is the member after the change when
+// the change was made in the order's transaction (nil otherwise).
+func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, action dialog.OrderKind) (o dialog.WorkOrder, m *dialog.Member, created bool, err error) {
 	defer b.keys.lock(req.Key)()
 
 	if o, found, err := b.byKey(req.Key); err != nil || found {
-		return o, false, err
+		return o, nil, false, err
 	}
 	executor := req.Executor
 	if executor == "" {
@@ -168,12 +169,12 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 	if action != "" && !inTxn {
 		out, err := b.members.Apply(ctx, req.MemberID, action, req.Key, req.At)
 		if err != nil {
-			return o, false, err
+			return o, nil, false, err
 		}
 		setOutcome(&o, out)
 	}
 	if o.Number, err = b.nextNumber(ctx, req.At); err != nil {
-		return o, false, err
+		return o, nil, false, err
 	}
 	var existing orderRecord
 	err = b.db.Update(ctx, func(txn store.Txn) error {
@@ -185,7 +186,8 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 			return err
 		}
 		if inTxn {
-			out, err := local.applyTxn(txn, req.MemberID, action, req.Key, req.At)
+			var out dialog.Outcome
+			out, m, err = local.applyTxn(txn, req.MemberID, action, req.Key, req.At)
 			if err != nil {
 				return fmt.Errorf("apply %s to member %s: %w", action, req.MemberID, err)
 			}
@@ -211,15 +213,15 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		return txn.Set(orderTimeKey(o.CreatedAt, o.Number), nil)
 	})
 	if err == nil && !created {
-		o = existing.order()
+		o, m = existing.order(), nil
 	}
-	return o, created, err
+	return o, m, created, err
 }
 
 // txnApplier is a member store that can apply an action inside another
 // transaction on its own database.
 type txnApplier interface {
-	applyTxn(txn store.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, error)
+	applyTxn(txn store.Txn, memberID string, kind dialog.OrderKind, key string, now time.Time) (dialog.Outcome, *dialog.Member, error)
 	sameDB(db store.DB) bool
 }
 
@@ -295,7 +297,7 @@ const firstReceiptWait = 3 * time.Second
 // firstReceipt starts the first try of o's receipt, just recorded, in the
 // background; the caller's cancellation does not stop it, Close waits for
 // it. After Close the courier sends the receipt once its lease is over.
-func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, req dialog.OrderRequest) {
+func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, m *dialog.Member, req dialog.OrderRequest) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -306,15 +308,15 @@ func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, re
 	go func() {
 		defer b.tries.Done()
 		defer cancel()
-		b.deliverReceipt(ctx, receiptDelivery(o, req), &o, req.At)
+		b.deliverReceipt(ctx, receiptDelivery(o, req), &o, m, req.At)
 	}()
 }
 
 // deliverReceipt sends a receipt to the member's phone and email, those
-// that have not accepted it yet, and records the try; o is the order when
-// the caller has it (nil: read it).
-func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialog.WorkOrder, now time.Time) {
-	err := b.tryReceipt(ctx, &d, o)
+// that have not accepted it yet, and records the try; o and m are the
+// order and the member when the caller has them (nil: read them).
+func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialog.WorkOrder, m *dialog.Member, now time.Time) {
+	err := b.tryReceipt(ctx, &d, o, m)
 	if givenUp(d, err) {
 		b.log().Error("receipt dropped", "order", d.Number, "tries", d.Attempts+1, "err", err)
 		err = nil
@@ -324,7 +326,7 @@ func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialo
 	}
 }
 
-func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery, known *dialog.WorkOrder) error {
+func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery, known *dialog.WorkOrder, member *dialog.Member) error {
 	var o dialog.WorkOrder
 	if known != nil {
 		o = *known
@@ -337,7 +339,14 @@ func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery, known *dial
 			return fmt.Errorf("receipt for order %s: order %w", d.Number, errDeliveryGone)
 		}
 	}
-	m, found, err := b.members.Get(ctx, o.MemberID)
+	var m dialog.Member
+	var found bool
+	var err error
+	if member != nil {
+		m, found = *member, true
+	} else {
+		m, found, err = b.members.Get(ctx, o.MemberID)
+	}
 	if err == nil && !found {
 		err = errDeliveryGone
 	}
