@@ -40,6 +40,7 @@ type Config struct {
 	NotifySecret    string
 	PublicURL       string        // kefu's public base URL, for links in notices
 	ReminderLead    time.Duration // renewal reminders this long before; 0: none
+	Pprof           string        // listen address of net/http/pprof; empty: off
 }
 
 func env(name, def string) string {
@@ -89,6 +90,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.NotifySecret, "notify-secret", env("KEFU_NOTIFY_SECRET", ""), "signs every notice (X-Kefu-Signature); required with --notify-url (KEFU_NOTIFY_SECRET)")
 	fs.StringVar(&c.PublicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "kefu's public base URL, for receipt verification links (KEFU_PUBLIC_URL)")
 	fs.StringVar(&reminderLead, "reminder-lead", env("KEFU_REMINDER_LEAD", "5d"), "remind members this long before an auto-renewal; 0: no reminders (KEFU_REMINDER_LEAD)")
+	fs.StringVar(&c.Pprof, "pprof", env("KEFU_PPROF", ""), "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off (KEFU_PPROF)")
 	fs.StringVar(&configFile, "config", env("KEFU_CONFIG", ""), "a TOML file setting any of these flags by name; flags given here win (KEFU_CONFIG)")
 	if err := fs.Parse(args); err != nil {
 		return c, errUsage

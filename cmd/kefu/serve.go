@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -32,6 +33,8 @@ type Main struct {
 
 	ln       net.Listener
 	srv      *http.Server
+	prof     *http.Server // --pprof
+	profLn   net.Listener
 	web      *web.Channel
 	agents   *agent.Console
 	telegram *telegram.Adapter
@@ -82,15 +85,50 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("cannot listen on %s: %w", m.Config.Addr, unwrapOp(err))
 	}
 	m.ln = ln
+	if m.Config.Pprof != "" {
+		if err := m.pprofServer(); err != nil {
+			ln.Close()
+			rt.Close()
+			return err
+		}
+	}
 	mux := m.routes()
 	m.telegram, err = startTelegram(ctx, m.Config, rt, m.Log, mux)
 	if err != nil {
 		ln.Close()
+		if m.profLn != nil {
+			m.profLn.Close()
+		}
 		rt.Close()
 		return err
 	}
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
+}
+
+// pprofServer listens for Go's profiles (--pprof) on their own address,
+// never the public one.
+func (m *Main) pprofServer() error {
+	ln, err := net.Listen("tcp", m.Config.Pprof)
+	if err != nil {
+		return fmt.Errorf("--pprof: cannot listen on %s: %w", m.Config.Pprof, unwrapOp(err))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.prof, m.profLn = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln
+	return nil
+}
+
+// PprofAddr is the address of --pprof; empty when off.
+func (m *Main) PprofAddr() string {
+	if m.profLn == nil {
+		return ""
+	}
+	return m.profLn.Addr().String()
 }
 
 // unwrapOp drops the "listen tcp …:" prefix Go's network errors repeat.
@@ -107,6 +145,10 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 
 // Serve serves until ctx ends, then shuts down gracefully.
 func (m *Main) Serve(ctx context.Context) error {
+	if m.prof != nil {
+		go m.prof.Serve(m.profLn)
+		m.Log.Info("profiles", "addr", "http://"+m.profLn.Addr().String()+"/debug/pprof/")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	m.Log.Info("kefu serving", "addr", "http://"+m.Addr(), "demo", m.Config.Demo)
@@ -129,6 +171,10 @@ func (m *Main) Close() error {
 		err = nil
 	}
 	err = errors.Join(err, m.web.Shutdown(shutCtx), m.agents.Shutdown(shutCtx))
+	if m.prof != nil {
+		m.prof.Close()
+		m.profLn.Close() // when Serve never ran
+	}
 	if m.telegram != nil {
 		err = errors.Join(err, m.telegram.Shutdown(shutCtx))
 	}

@@ -122,3 +122,27 @@ func TestServeAllowedOrigins(t *testing.T) {
 		ws.Close()
 	}
 }
+
+// --pprof serves Go's profiles on its own address only.
+func TestPprofOnItsOwnAddress(t *testing.T) {
+	if addr := startMain(t).PprofAddr(); addr != "" {
+		t.Fatalf("profiles on %s without --pprof", addr)
+	}
+	m := startMain(t, "--pprof", "127.0.0.1:0")
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{"http://" + m.PprofAddr() + "/debug/pprof/cmdline", http.StatusOK},
+		{"http://" + m.Addr() + "/debug/pprof/cmdline", http.StatusNotFound},
+	} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s: HTTP %d, want %d", tc.url, resp.StatusCode, tc.want)
+		}
+	}
+}
