@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,7 +177,9 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	}
 	var res dialog.SendResult
 	var code string
-	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
+	var sentAt, lastSend time.Time
+	srcKey := v.sourceKey(ctx)
+	err = v.update(acct.key, srcKey, func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		code = ""
 		srcFull, srcWait := overLimit(src.Sends, v.rules.MaxSendsPerSource, now)
 		switch {
@@ -194,7 +198,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 			if err != nil {
 				return err
 			}
-			code = c
+			code, sentAt, lastSend = c, now, r.LastSend
 			r.CodeMAC = v.codeMAC(acct.key, c)
 			r.CodeExpires = now.Add(v.rules.CodeTTL)
 			r.LastSend = now
@@ -222,9 +226,32 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	}
 	n := Notice{Kind: NoticeCode, Method: method, To: to, Code: code, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan}
 	if err := v.notifier.Notify(ctx, n); err != nil {
-		return dialog.SendResult{}, fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)
+		err = fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)
+		return dialog.SendResult{}, errors.Join(err, v.uncount(acct.key, srcKey, sentAt, lastSend))
 	}
 	return res, nil
+}
+
+// uncount takes back the send at sentAt, which the SMS/email service did
+// not accept: it counts neither towards the wait before a resend nor
+// towards the hourly limits, so the member can ask again at once. The code
+// stays valid, in case the service delivered it and only its answer was
+// lost.
+func (v *Verification) uncount(key, srcKey string, sentAt, lastSend time.Time) error {
+	drop := func(ts []time.Time) []time.Time {
+		return slices.DeleteFunc(ts, sentAt.Equal)
+	}
+	err := v.update(key, srcKey, func(r *verifyRecord, src *sourceRecord, _ time.Time) error {
+		if r.LastSend.Equal(sentAt) {
+			r.LastSend = lastSend
+		}
+		r.Sends, src.Sends = drop(r.Sends), drop(src.Sends)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("take back the send: %w", err)
+	}
+	return nil
 }
 
 // CheckCode checks a code against the last one sent to the account. A right

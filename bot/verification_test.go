@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -210,6 +211,37 @@ func TestVerifySendLimit(t *testing.T) {
 	}
 	v.clock.Advance(res.Wait)
 	v.send(t, "demo@example.com", dialog.MethodSMS)
+}
+
+// A code the SMS service did not accept is not held against the member:
+// they may ask again at once, the hourly limits (per account and per
+// source) do not count it, and the code still works should the service
+// have delivered it after all.
+func TestVerifyFailedSendIsNotCounted(t *testing.T) {
+	ctx := WithSource(context.Background(), "ip:198.51.100.7")
+	v := newVerifier(t)
+	sendCode := func() (dialog.SendResult, error) {
+		return v.SendCode(ctx, dialog.CodeRequest{Account: "13800138000", Method: dialog.MethodSMS})
+	}
+	v.sent.err = errors.New("sms gateway down")
+	for i := range 6 {
+		if res, err := sendCode(); !errors.Is(err, dialog.ErrUnavailable) {
+			t.Fatalf("send %d with the gateway down = %+v, %v; want unavailable", i+1, res, err)
+		}
+	}
+	if res := v.check(t, "13800138000", v.sent.list()[5].Code); res.Status != dialog.CheckOK {
+		t.Fatalf("the code whose answer was lost = %+v; want it to verify", res)
+	}
+	v.sent.err = nil
+	for i := range 5 {
+		if res, err := sendCode(); err != nil || res.Status != dialog.SendSent {
+			t.Fatalf("send %d after the gateway is back = %+v, %v; want sent", i+1, res, err)
+		}
+		v.clock.Advance(61 * time.Second)
+	}
+	if res, err := sendCode(); err != nil || res.Status != dialog.SendLimited {
+		t.Fatalf("6th delivered send in an hour = %+v, %v; want limited", res, err)
+	}
 }
 
 // zeros is a source of randomness that makes every code "000000".
