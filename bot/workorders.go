@@ -205,6 +205,11 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		if err := txn.Set([]byte(orderKeyPrefix+req.Key), []byte(o.Number)); err != nil {
 			return err
 		}
+		if action != "" {
+			if err := closeCallback(txn, dialog.CallbackKey(req.Key), req.At); err != nil {
+				return err
+			}
+		}
 		if o.MemberID != "" {
 			if err := txn.Set([]byte(orderMemberPrefix+o.MemberID+"/"+o.Number), nil); err != nil {
 				return err
@@ -216,6 +221,18 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		o, m = existing.order(), nil
 	}
 	return o, m, created, err
+}
+
+// closeCallback marks the open callback order under key done: the request it
+// stood in for has now been carried out, so nobody needs to call back.
+func closeCallback(txn store.Txn, key string, at time.Time) error {
+	var rec orderRecord
+	found, err := lookupByKey(txn, key, &rec)
+	if err != nil || !found || rec.Kind != dialog.KindCallback || rec.Status != "open" {
+		return err
+	}
+	rec.Status, rec.UpdatedAt = "done", at
+	return setJSON(txn, []byte(orderPrefix+rec.Number), rec)
 }
 
 // txnApplier is a member store that can apply an action inside another

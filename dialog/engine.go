@@ -993,7 +993,7 @@ func (t *turn) reprompt() {
 func (t *turn) recordForLater(req OrderRequest, cause error) {
 	t.effect(Failure{Err: cause})
 	asked := req.Kind
-	req.Kind, req.Key = KindCallback, req.Key+"/callback"
+	req.Kind, req.Key = KindCallback, CallbackKey(req.Key)
 	req.Reason = strings.TrimSpace(fmt.Sprintf("%s requested; member system unavailable. %s", asked, req.Reason))
 	o, err := t.e.Orders.Execute(t.ctx, req)
 	if err != nil {

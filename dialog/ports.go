@@ -163,6 +163,11 @@ type OrderRequest struct {
 	At       time.Time
 }
 
+// CallbackKey is the idempotency key of the callback order recorded for
+// the request with key when the member system could not carry it out; the
+// order for key, once carried out, closes it.
+func CallbackKey(key string) string { return key + "/callback" }
+
 // WorkOrder is the durable record of a request (DESIGN §4).
 type WorkOrder struct {
 	Number      string    `json:"number"`

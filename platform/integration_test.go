@@ -194,7 +194,7 @@ func TestCancelOnThePlatform(t *testing.T) {
 
 // The platform down at the confirmation: the member is told honestly and
 // gets a callback order's number; confirming once it is back carries the
-// request out, once.
+// request out, once, and closes the callback order.
 func TestPlatformDownRecordsACallback(t *testing.T) {
 	k := newKefuOnPlatform(t)
 	m := k.member("b")
@@ -215,9 +215,14 @@ func TestPlatformDownRecordsACallback(t *testing.T) {
 		t.Fatal("the platform acted while down")
 	}
 	k.api.Down(false)
+	k.clock.Advance(time.Minute)
 	done := m.press(confirm)
 	if n := numberRE.FindString(done.Text); n == "" || n == number || k.api.Actions("m-demo") != 1 {
 		t.Fatalf("confirming again: %q, %d actions", done.Text, k.api.Actions("m-demo"))
+	}
+	// Nobody needs to call back about a request now carried out.
+	if o, _, _ := k.rt.WorkOrders().Get(context.Background(), number); o.Status != "done" || !o.UpdatedAt.Equal(o.CreatedAt.Add(time.Minute)) {
+		t.Fatalf("callback order after the request was carried out: %+v", o)
 	}
 }
 
