@@ -17,8 +17,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/clientip"
 )
 
 // Error codes of the API's error bodies.
@@ -61,6 +62,10 @@ type Config struct {
 	Location *time.Location    // time zone of times shown and in CSV exports; nil: UTC
 	Log      *slog.Logger      // nil: slog.Default()
 
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address failed logins count by; nil: the peer's address.
+	TrustedProxies []netip.Prefix
+
 	// KeepAlive is how often an idle event stream gets a comment, so
 	// proxies keep it open; default 20 s.
 	KeepAlive time.Duration
@@ -78,6 +83,7 @@ type Console struct {
 	logins    *loginGuard
 	receipts  *loginGuard // receipts that could not be verified, per address
 	keepAlive time.Duration
+	proxies   []netip.Prefix
 	streams   streams
 }
 
@@ -109,6 +115,7 @@ func New(cfg Config) *Console {
 		logins:    newLoginGuard(cfg.Now),
 		receipts:  newLoginGuard(cfg.Now),
 		keepAlive: cfg.KeepAlive,
+		proxies:   cfg.TrustedProxies,
 		streams:   newStreams(),
 	}
 	for name, token := range cfg.Agents {
@@ -168,7 +175,7 @@ func (c *Console) authenticated(h agentHandler, inQuery bool) http.Handler {
 			token = strings.TrimSpace(r.URL.Query().Get("token"))
 			given = token != ""
 		}
-		addr := clientAddr(r)
+		addr := clientip.Of(r, c.proxies)
 		if given {
 			if wait := c.logins.blocked(addr); wait > 0 {
 				tooMany(w, wait)
@@ -221,16 +228,6 @@ func (c *Console) authenticate(token string) (name string, ok bool) {
 		}
 	}
 	return name, ok
-}
-
-// clientAddr is the address a request came from. Behind a reverse proxy
-// every agent shares the proxy's.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // loginGuard limits wrong tokens per client address.

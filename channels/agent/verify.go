@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/clientip"
 )
 
 // verifyReceipt serves GET /api/receipts/{number}?sig=… without a login: a
@@ -14,7 +15,7 @@ import (
 // or reason). An unknown number and a wrong signature get the same 404;
 // an address with too many of them waits, as after wrong agent tokens.
 func (c *Console) verifyReceipt(w http.ResponseWriter, r *http.Request) {
-	addr := clientAddr(r)
+	addr := clientip.Of(r, c.proxies)
 	if wait := c.receipts.blocked(addr); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		writeError(w, http.StatusTooManyRequests, CodeRateLimited, "too many receipts that could not be verified from this address; try again later")

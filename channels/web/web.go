@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/clientip"
 )
 
 // ChannelName is the runtime's name for this channel.
@@ -66,6 +68,9 @@ type Config struct {
 	// ConnRate is new websocket connections a second per client address,
 	// with a burst of 20; 0 means no limit.
 	ConnRate float64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client address the limits count by; nil: the peer's address.
+	TrustedProxies []netip.Prefix
 	// MaxConns bounds the open websocket connections; beyond it a new one
 	// is refused with HTTP 503 and Retry-After. Default DefaultMaxConns.
 	MaxConns int
@@ -88,6 +93,7 @@ type Channel struct {
 	demo     bool
 	upgrader websocket.Upgrader
 	origins  map[string]bool
+	proxies  []netip.Prefix
 
 	convLimit *bot.Limiter
 	ipLimit   *bot.Limiter
@@ -130,6 +136,7 @@ func New(cfg Config) *Channel {
 		metrics:   cfg.Runtime.Metrics(),
 		demo:      cfg.Demo,
 		origins:   map[string]bool{},
+		proxies:   cfg.TrustedProxies,
 		convLimit: bot.NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
 		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*MsgBurst, cfg.Now),
 		connLimit: bot.NewLimiter(cfg.ConnRate, connBurst, cfg.Now),
@@ -271,7 +278,7 @@ func (ch *Channel) checkOrigin(r *http.Request) bool {
 
 // serveWS upgrades to a websocket and runs the connection until it ends.
 func (ch *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
-	ip := clientIP(r)
+	ip := clientip.Of(r, ch.proxies)
 	if !ch.connLimit.Allow(ip) {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many connections from your address; try again shortly", http.StatusTooManyRequests)
@@ -316,16 +323,6 @@ func (ch *Channel) serveWS(w http.ResponseWriter, r *http.Request) {
 		defer connections.Dec()
 		c.serve()
 	}()
-}
-
-// clientIP is the address the request came from. Behind a reverse proxy all
-// members share the proxy's address: raise IPRate and ConnRate accordingly.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // isClosed tells whether err only says the connection went away.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/clientip"
 )
 
 // Config is kefu serve's configuration (DESIGN §5): flags, with environment
@@ -38,9 +40,10 @@ type Config struct {
 	MembersToken    string
 	NotifyURL       string // the platform's SMS/email service; empty: notices are logged
 	NotifySecret    string
-	PublicURL       string        // kefu's public base URL, for links in notices
-	ReminderLead    time.Duration // renewal reminders this long before; 0: none
-	Pprof           string        // listen address of net/http/pprof; empty: off
+	PublicURL       string         // kefu's public base URL, for links in notices
+	ReminderLead    time.Duration  // renewal reminders this long before; 0: none
+	Pprof           string         // listen address of net/http/pprof; empty: off
+	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
 }
 
 func env(name, def string) string {
@@ -68,7 +71,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c Config
-	var agents, origins, tz, rate, hours, retention, orderRetention, reminderLead, configFile string
+	var agents, origins, proxies, tz, rate, hours, retention, orderRetention, reminderLead, configFile string
 	fs.StringVar(&c.Addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (KEFU_ADDR)")
 	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory of the embedded store (KEFU_DATA)")
 	fs.StringVar(&c.Store, "store", env("KEFU_STORE", ""), "postgres://… to run several instances on one PostgreSQL; empty: the embedded store in --data (KEFU_STORE)")
@@ -79,6 +82,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.TelegramWebhook, "telegram-webhook", env("KEFU_TELEGRAM_WEBHOOK", ""), "public webhook URL; empty: long polling (KEFU_TELEGRAM_WEBHOOK)")
 	fs.StringVar(&agents, "agents", env("KEFU_AGENTS", ""), "agents as name:token,… (KEFU_AGENTS)")
 	fs.StringVar(&origins, "allowed-origins", env("KEFU_ALLOWED_ORIGINS", ""), "origins allowed to embed the widget, comma-separated; empty: same origin only (KEFU_ALLOWED_ORIGINS)")
+	fs.StringVar(&proxies, "trusted-proxies", env("KEFU_TRUSTED_PROXIES", ""), "reverse proxies (addresses or prefixes, comma-separated) whose X-Forwarded-For gives the client address that limits count by; empty: none (KEFU_TRUSTED_PROXIES)")
 	fs.StringVar(&rate, "msg-rate", env("KEFU_MSG_RATE", "5"), "member messages per second per conversation, burst 20; 0: no limit (KEFU_MSG_RATE)")
 	fs.StringVar(&tz, "tz", env("KEFU_TZ", "Asia/Shanghai"), "time zone of work-order dates and shown times (KEFU_TZ)")
 	fs.StringVar(&hours, "agent-hours", env("KEFU_AGENT_HOURS", ""), "when agents answer, HH:MM-HH:MM in --tz; empty: always (KEFU_AGENT_HOURS)")
@@ -140,6 +144,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 				return c, err
 			}
 		}
+	}
+	if c.TrustedProxies, err = clientip.Parse(proxies); err != nil {
+		return c, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -246,7 +253,7 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 
 // configLists are the flags that take comma-separated lists, which a
 // config file may also give as arrays of strings.
-var configLists = map[string]bool{"agents": true, "allowed-origins": true}
+var configLists = map[string]bool{"agents": true, "allowed-origins": true, "trusted-proxies": true}
 
 // configValue is a config file's value as its flag would read it.
 func configValue(name string, value any) (string, error) {

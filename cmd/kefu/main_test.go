@@ -62,6 +62,7 @@ func TestBadServeFlagsSayWhy(t *testing.T) {
 		{[]string{"stray"}, "unexpected argument"},
 		{[]string{"--agent-hours", "9-5"}, "HH:MM-HH:MM"},
 		{[]string{"--retention", "forever"}, "days"},
+		{[]string{"--trusted-proxies", "lb.example.com"}, "--trusted-proxies"},
 	} {
 		_, err := parseServe(tc.args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -21,6 +21,7 @@ func (m *Main) webChannel() *web.Channel {
 		MsgRate:        m.Config.MsgRate,
 		IPRate:         perAddressFactor * m.Config.MsgRate,
 		ConnRate:       m.Config.MsgRate,
+		TrustedProxies: m.Config.TrustedProxies,
 		// Observer: the channel's counts for /metrics (web.Observer).
 	})
 }
@@ -30,9 +31,10 @@ func (m *Main) webChannel() *web.Channel {
 // when the server shuts down.
 func (m *Main) agentConsole() *agent.Console {
 	return agent.New(agent.Config{
-		Runtime:  m.Runtime,
-		Agents:   m.Config.Agents,
-		Location: m.Config.TZ,
-		Log:      m.Log,
+		Runtime:        m.Runtime,
+		Agents:         m.Config.Agents,
+		Location:       m.Config.TZ,
+		Log:            m.Log,
+		TrustedProxies: m.Config.TrustedProxies,
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -144,5 +145,44 @@ func TestPprofOnItsOwnAddress(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("GET %s: HTTP %d, want %d", tc.url, resp.StatusCode, tc.want)
 		}
+	}
+}
+
+// Behind a trusted reverse proxy, limits count by the address the proxy
+// saw: one guesser of agent tokens is stopped, an agent behind the same
+// proxy is not. Without --trusted-proxies the header is not believed.
+func TestTrustedProxiesSeparateClients(t *testing.T) {
+	call := func(base, forwardedFor, token string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/agent/api/me", nil)
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	guessUntilStopped := func(base string) {
+		t.Helper()
+		for i := 0; call(base, "203.0.113.1", fmt.Sprint("guess-", i)) != http.StatusTooManyRequests; i++ {
+			if i == 100 {
+				t.Fatal("100 wrong tokens were not stopped")
+			}
+		}
+	}
+	behind := "http://" + startMain(t, "--trusted-proxies", "127.0.0.0/8").Addr()
+	guessUntilStopped(behind)
+	if got := call(behind, "203.0.113.2", "demo"); got != http.StatusOK {
+		t.Fatalf("an agent at another address behind the proxy: HTTP %d", got)
+	}
+	if got := call(behind, "203.0.113.1", "demo"); got != http.StatusTooManyRequests {
+		t.Fatalf("the guesser with the right token: HTTP %d, want 429", got)
+	}
+	direct := "http://" + startMain(t).Addr()
+	guessUntilStopped(direct)
+	if got := call(direct, "203.0.113.2", "demo"); got != http.StatusTooManyRequests {
+		t.Fatalf("a forged X-Forwarded-For without a trusted proxy: HTTP %d, want 429", got)
 	}
 }
