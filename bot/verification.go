@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	mathrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kefu-dev/kefu/store"
@@ -84,6 +86,8 @@ type Verification struct {
 	loc      *time.Location
 	now      func() time.Time
 	random   io.Reader // source of codes; tests replace it
+	sends    sendTimes
+	pause    func(ctx context.Context, d time.Duration) // an unregistered account's "send"; tests replace it
 }
 
 var _ dialog.Verifier = (*Verification)(nil)
@@ -101,7 +105,7 @@ func NewVerification(db store.DB, members dialog.Members, notifier Notifier, rul
 	}
 	return &Verification{
 		db: db, members: members, notifier: notifier, rules: rules,
-		secret: secret, loc: loc, now: now, random: rand.Reader,
+		secret: secret, loc: loc, now: now, random: rand.Reader, pause: pause,
 	}
 }
 
@@ -166,7 +170,8 @@ func (v *Verification) account(ctx context.Context, id string) (account, error) 
 // SendCode sends a new code to the account's phone (dialog.MethodSMS) or
 // email (dialog.MethodEmail), unless it is locked, asked too soon, or over
 // the hourly limit. An account that is not registered gets the same answers
-// and the same counting, and nothing is delivered.
+// and the same counting, as late as a recent real send, and nothing is
+// delivered.
 func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (dialog.SendResult, error) {
 	if req.Method != dialog.MethodSMS && req.Method != dialog.MethodEmail {
 		return dialog.SendResult{}, fmt.Errorf("send code: method %q", req.Method)
@@ -211,7 +216,13 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	if err != nil {
 		return dialog.SendResult{}, fmt.Errorf("send code: %w", err)
 	}
-	if code == "" || !acct.known || v.notifier == nil {
+	if code == "" || v.notifier == nil {
+		return res, nil
+	}
+	if !acct.known {
+		// Answer when a real send would have: a reply that comes at once
+		// would tell that nobody is registered under the account.
+		v.pause(ctx, v.sends.sample())
 		return res, nil
 	}
 	// The method decides where the code goes, whichever identifier the
@@ -225,11 +236,53 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 		to, method = alt, altMethod
 	}
 	n := Notice{Kind: NoticeCode, Method: method, To: to, Code: code, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan}
+	start := v.now()
 	if err := v.notifier.Notify(ctx, n); err != nil {
 		err = fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)
 		return dialog.SendResult{}, errors.Join(err, v.uncount(acct.key, srcKey, sentAt, lastSend))
 	}
+	v.sends.add(v.now().Sub(start))
 	return res, nil
+}
+
+// sendTimes keeps how long the latest code sends took, for unregistered
+// accounts to take as long.
+type sendTimes struct {
+	mu   sync.Mutex
+	last [32]time.Duration
+	n    int // sends recorded, up to len(last)
+	next int
+}
+
+func (s *sendTimes) add(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last[s.next] = d
+	s.next = (s.next + 1) % len(s.last)
+	s.n = min(s.n+1, len(s.last))
+}
+
+// sample is one of the latest send times, picked at random; 0 before any.
+func (s *sendTimes) sample() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 {
+		return 0
+	}
+	return s.last[mathrand.IntN(s.n)]
+}
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // uncount takes back the send at sentAt, which the SMS/email service did

@@ -244,6 +244,34 @@ func TestVerifyFailedSendIsNotCounted(t *testing.T) {
 	}
 }
 
+// An unregistered account's "code sent" takes as long as a real send: the
+// time of a recent one, so response times do not tell who is registered.
+func TestVerifyUnregisteredTakesAsLong(t *testing.T) {
+	v := newVerifier(t)
+	v.notifier = NotifierFunc(func(ctx context.Context, n Notice) error {
+		v.clock.Advance(300 * time.Millisecond) // the SMS service's answer
+		return v.sent.Notify(ctx, n)
+	})
+	var paused []time.Duration
+	v.pause = func(_ context.Context, d time.Duration) { paused = append(paused, d) }
+	send := func(account string) {
+		t.Helper()
+		res, err := v.SendCode(context.Background(), dialog.CodeRequest{Account: account, Method: dialog.MethodSMS})
+		if err != nil || res.Status != dialog.SendSent {
+			t.Fatalf("SendCode(%s) = %+v, %v", account, res, err)
+		}
+	}
+	send("13000000000")
+	send("13800138000")
+	send("13000000001")
+	if len(paused) != 2 || paused[0] != 0 || paused[1] != 300*time.Millisecond {
+		t.Fatalf("unregistered sends paused %v; want [0s 300ms]: none measured yet, then the member's send", paused)
+	}
+	if len(v.sent.list()) != 1 {
+		t.Fatalf("%d notices; want the member's only", len(v.sent.list()))
+	}
+}
+
 // zeros is a source of randomness that makes every code "000000".
 type zeros struct{}
 
