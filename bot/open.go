@@ -172,7 +172,9 @@ func (r *Runtime) janitor() {
 }
 
 // courier retries pending deliveries every second and looks for renewals
-// to remind of every Reminders.Every.
+// to remind of every Reminders.Every. With several instances on one store,
+// the one holding the "courier" lead does, so a delivery is not retried
+// by each of them.
 func (r *Runtime) courier() {
 	defer r.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,15 +187,21 @@ func (r *Runtime) courier() {
 	defer retry.Stop()
 	remind := time.NewTicker(r.reminders.Every)
 	defer remind.Stop()
+	lead := &leader{r: r, name: "courier"}
+	defer lead.stop()
 	for {
 		var err error
 		select {
 		case <-r.stop:
 			return
 		case <-retry.C:
-			err = r.DeliverNotices(ctx)
+			if lead.held(ctx) {
+				err = r.DeliverNotices(ctx)
+			}
 		case <-remind.C:
-			err = r.RunReminders(ctx)
+			if lead.held(ctx) {
+				err = r.RunReminders(ctx)
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			r.log.Warn("deliveries", "err", err)

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/kefu-dev/kefu/store"
 )
@@ -173,4 +174,54 @@ func (r *Runtime) Shared() bool { return r.shared }
 // On the embedded store it is always this instance's.
 func (r *Runtime) Lead(ctx context.Context, name string) (release func(), lost <-chan struct{}, ok bool, err error) {
 	return r.store.TryLock(ctx, "lead/"+name)
+}
+
+// leader holds a named leadership (Lead) across calls, for work one
+// instance among those sharing the store should do.
+type leader struct {
+	r       *Runtime
+	name    string
+	release func()
+	lost    <-chan struct{}
+	tried   time.Time // the last failed try
+}
+
+// leaderRetry is how often an instance that is not the leader tries to
+// become it: each try costs a connection on PostgreSQL.
+const leaderRetry = 10 * time.Second
+
+// held reports whether this instance leads, taking the lead when it is
+// free (at most every leaderRetry).
+func (l *leader) held(ctx context.Context) bool {
+	if l.release != nil {
+		select {
+		case <-l.lost:
+			l.r.log.Warn("lost the lead", "name", l.name)
+			l.release()
+			l.release = nil
+		default:
+			return true
+		}
+	}
+	if now := l.r.now(); now.Sub(l.tried) < leaderRetry {
+		return false
+	}
+	release, lost, ok, err := l.r.Lead(ctx, l.name)
+	if err != nil || !ok {
+		if err != nil && ctx.Err() == nil {
+			l.r.log.Warn("lead", "name", l.name, "err", err)
+		}
+		l.tried = l.r.now()
+		return false
+	}
+	l.release, l.lost = release, lost
+	return true
+}
+
+// stop gives up the lead.
+func (l *leader) stop() {
+	if l.release != nil {
+		l.release()
+		l.release = nil
+	}
 }
