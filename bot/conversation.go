@@ -164,7 +164,94 @@ func encodeConv(c Conversation, newest []MessageButton) ([]byte, error) {
 	if len(newest) > 0 && len(newest) == len(c.State.Buttons) && slices.EqualFunc(newest, c.State.Buttons, func(b MessageButton, v string) bool { return b.Value == v }) {
 		s.State.Buttons, s.SameButtons = nil, true
 	}
-	return appendRecord(s)
+	return appendConv(make([]byte, 0, 320), s), nil
+}
+
+// appendConv appends s's record as appendRecord would write it, without
+// reflection (every turn writes one).
+func appendConv(b []byte, s storedConv) []byte {
+	b = append(b, recordV1, '{')
+	b = jsonw.Field(b, "c")
+	b = jsonw.String(b, s.Channel)
+	b = jsonw.Field(b, "u")
+	b = jsonw.String(b, s.User)
+	b = optString(b, "s", s.Status)
+	b = optString(b, "a", s.Agent)
+	b = optInt(b, "v", s.Version)
+	b = optInt(b, "w", s.WaitingSince)
+	b = optString(b, "cb", s.Callback)
+	b = jsonw.Field(b, "st")
+	b = appendState(b, s.State)
+	if s.SameButtons {
+		b = append(b, `,"sb":true`...)
+	}
+	b = optInt(b, "q", int64(s.Seq))
+	b = optString(b, "p", s.Preview)
+	b = jsonw.Field(b, "ca")
+	b = jsonw.Int(b, s.CreatedAt)
+	b = jsonw.Field(b, "ua")
+	b = jsonw.Int(b, s.UpdatedAt)
+	return append(b, '}')
+}
+
+// appendState appends st as encoding/json writes it.
+func appendState(b []byte, st dialog.State) []byte {
+	b = append(b, '{')
+	b = optString(b, "lang", string(st.Lang))
+	if st.LangChosen {
+		b = jsonw.Field(b, "lang_chosen")
+		b = append(b, "true"...)
+	}
+	b = optString(b, "step", string(st.Step))
+	b = optString(b, "goal", string(st.Goal))
+	b = optInt(b, "flow", int64(st.Flow))
+	b = optString(b, "account", st.Account)
+	b = optString(b, "method", string(st.Method))
+	b = optInt(b, "amount", st.Amount)
+	b = optString(b, "verified", st.Verified)
+	b = optTime(b, "verified_at", st.VerifiedAt)
+	b = optString(b, "choice", string(st.Choice))
+	b = optString(b, "reason", st.Reason)
+	b = optString(b, "number", st.Number)
+	b = optInt(b, "misses", int64(st.Misses))
+	if len(st.Buttons) > 0 {
+		b = jsonw.Field(b, "buttons")
+		b = append(b, '[')
+		for i, v := range st.Buttons {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.String(b, v)
+		}
+		b = append(b, ']')
+	}
+	b = optInt(b, "done_flow", int64(st.DoneFlow))
+	b = optString(b, "done_number", st.DoneNumber)
+	b = optTime(b, "last_active", st.LastActive)
+	return append(b, '}')
+}
+
+// optString, optInt and optTime append a field unless its value is the
+// zero one (omitempty, omitzero).
+func optString(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	return jsonw.String(jsonw.Field(b, name), v)
+}
+
+func optInt(b []byte, name string, v int64) []byte {
+	if v == 0 {
+		return b
+	}
+	return jsonw.Int(jsonw.Field(b, name), v)
+}
+
+func optTime(b []byte, name string, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	return jsonw.Time(jsonw.Field(b, name), t)
 }
 
 // decodeConv decodes a stored conversation; sameButtons says its

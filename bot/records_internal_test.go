@@ -194,3 +194,49 @@ func TestButtonsAfterReload(t *testing.T) {
 		t.Fatalf("the repeated menu lost its buttons in the history: %+v", hist[3])
 	}
 }
+
+// The conversation appender writes what encoding/json writes, with every
+// field set (a field added to storedConv or dialog.State and not to the
+// appender fails here) and with none.
+func TestConvAppenderMatchesEncodingJSON(t *testing.T) {
+	var full storedConv
+	fill(reflect.ValueOf(&full).Elem())
+	for _, s := range []storedConv{full, {}, {State: dialog.State{Buttons: []string{}}}} {
+		want, err := appendRecord(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendConv(nil, s); string(got) != string(want) {
+			t.Errorf("appendConv:\n got %q\nwant %q", got, want)
+		}
+	}
+}
+
+// fill sets every field of v, recursively, to a value that is not zero.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			v.Set(reflect.ValueOf(time.Date(2026, 11, 24, 8, 30, 1, 123456789, time.FixedZone("CST", 8*3600))))
+			return
+		}
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("<é\"\n" + v.Type().Name())
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		v.SetInt(-7)
+	case reflect.Uint64:
+		v.SetUint(9)
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		fill(s.Index(0))
+		fill(s.Index(1))
+		v.Set(s)
+	default:
+		panic("fill: " + v.Kind().String())
+	}
+}
