@@ -43,6 +43,11 @@ func String(dst []byte, s string) []byte {
 			start = i
 			continue
 		}
+		if b := s[i]; b >= 0xe1 && b <= 0xef && b != 0xed && b != 0xe2 && i+2 < len(s) &&
+			s[i+1]&0xc0 == 0x80 && s[i+2]&0xc0 == 0x80 {
+			i += 3 // a valid three-byte sequence (most CJK) that needs no escape
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)

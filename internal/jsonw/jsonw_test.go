@@ -7,7 +7,8 @@ import (
 )
 
 func TestStringAsEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "plain", "您好，会员", `q"b\s`, "<a&b>", "\x00\x1f\n\r\t\b\f", "\u2028\u2029", "bad\xffutf8\xc3", "emoji 😀"} {
+	for _, s := range []string{"", "plain", "您好，会员", `q"b\s`, "<a&b>", "\x00\x1f\n\r\t\b\f", "\u2028\u2029", "bad\xffutf8\xc3", "emoji 😀",
+		"会"[:2], "x会"[:3], "\xed\xa0\x80", "\xe0\x80\x80", "\xe0\xa0\x80", "\xef\xbf\xbf", "\xe1\x80", "\xe2\x80\xa8会"} {
 		want, _ := json.Marshal(s)
 		if got := String(nil, s); string(got) != string(want) {
 			t.Errorf("String(%q) = %s, want %s", s, got, want)
@@ -42,5 +43,13 @@ func TestTimeAndFields(t *testing.T) {
 	b = append(b, '}')
 	if string(b) != string(want) {
 		t.Fatalf("got %s, want %s", b, want)
+	}
+}
+
+func BenchmarkStringCJK(b *testing.B) {
+	s := "您好！我可以帮您取消会员、关闭自动续费、查询退款规则或工单进度。请选择："
+	var dst []byte
+	for b.Loop() {
+		dst = String(dst[:0], s)
 	}
 }
