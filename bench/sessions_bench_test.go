@@ -192,8 +192,9 @@ func dirBytes(b *testing.B, dir string) int64 {
 //   - after a graceful shutdown: the 100 000 sessions are written by a
 //     helper process through the runtime, which then closes the store;
 //   - after a crash: a second helper opens the same store, adds
-//     crashSessions more sessions (about 15 MiB of writes, most of one of
-//     Badger's 16 MiB memtables, so nothing is flushed) and ends without
+//     crashSessions more sessions (about 60 MiB of writes, most of one of
+//     the State database's 64 MiB memtables, so nothing is flushed: the
+//     most a crash leaves to replay) and ends without
 //     closing it, as kill -9 would; the restart replays that write-ahead
 //     log.
 //
@@ -201,7 +202,7 @@ func dirBytes(b *testing.B, dir string) int64 {
 // (conversations are loaded lazily, on demand) and bot.Open alone on the
 // same directory.
 func BenchmarkRestart(b *testing.B) {
-	const n, crashSessions = 100000, 5000
+	const n, crashSessions = 100000, 20000
 	for range b.N {
 		dir := b.TempDir()
 		began := time.Now()
