@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/internal/jsonw"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // Message senders.
@@ -110,6 +111,13 @@ func msgKey(id string, seq uint64) []byte {
 // recordV1; one starting with '{' is the full JSON of earlier versions and
 // still reads.
 const recordV1 = 0x01
+
+// The messages one change adds are one transcript entry, under the key of
+// the first (msgKey): one Badger key per turn instead of one per message.
+// An entry of several starts with recordBatch, then their number and, for
+// each, its length and record (uvarints); an entry of one is its record
+// (as every entry was before).
+const recordBatch = 0x02
 
 type storedConv struct {
 	Channel      string       `json:"c"`
@@ -276,11 +284,134 @@ func decodeConv(id string, b []byte) (c Conversation, sameButtons bool, err erro
 	return c, s.SameButtons, nil
 }
 
-// encodeMsg encodes m as a storedMsg; prev are the buttons of the newest
-// earlier message with buttons, when known. It appends without reflection:
-// every message of every turn comes here.
-func encodeMsg(m Message, prev []MessageButton) ([]byte, error) {
-	b := make([]byte, 0, 48+len(m.Text)+40*len(m.Buttons))
+// encodeMsgs encodes the messages one change adds as one transcript entry;
+// prev are the buttons of the newest earlier message with buttons, newest
+// those after ms.
+func encodeMsgs(ms []Message, prev []MessageButton) (entry []byte, newest []MessageButton) {
+	newest = prev
+	if len(ms) == 1 {
+		entry = appendMsg(make([]byte, 0, 48+len(ms[0].Text)+40*len(ms[0].Buttons)), ms[0], newest)
+		if len(ms[0].Buttons) > 0 {
+			newest = ms[0].Buttons
+		}
+		return entry, newest
+	}
+	entry = binary.AppendUvarint(append(make([]byte, 0, 256*len(ms)), recordBatch), uint64(len(ms)))
+	var rec []byte
+	for _, m := range ms {
+		rec = appendMsg(rec[:0], m, newest)
+		if len(m.Buttons) > 0 {
+			newest = m.Buttons
+		}
+		entry = append(binary.AppendUvarint(entry, uint64(len(rec))), rec...)
+	}
+	return entry, newest
+}
+
+var errBadEntry = errors.New("malformed transcript entry")
+
+// decodeEntry calls fn with each message of the transcript entry (key,
+// val), oldest first, and returns the buttons of the newest message with
+// buttons; prev are those before the entry (nil when unknown: a message
+// repeating them then has none). An error from fn ends it.
+func decodeEntry(key, val []byte, prev []MessageButton, fn func(seq uint64, m Message) error) ([]MessageButton, error) {
+	seq := msgSeq(key)
+	if len(val) == 0 || val[0] != recordBatch {
+		m, _, err := decodeMsg(seq, val, prev)
+		if err != nil {
+			return prev, err
+		}
+		if len(m.Buttons) > 0 {
+			prev = m.Buttons
+		}
+		return prev, fn(seq, m)
+	}
+	n, k := binary.Uvarint(val[1:])
+	rest := val[1:]
+	if k <= 0 {
+		return prev, errBadEntry
+	}
+	rest = rest[k:]
+	for i := range n {
+		l, k := binary.Uvarint(rest)
+		if k <= 0 || l > uint64(len(rest)-k) {
+			return prev, errBadEntry
+		}
+		m, _, err := decodeMsg(seq+i, rest[k:k+int(l)], prev)
+		if err != nil {
+			return prev, err
+		}
+		rest = rest[k+int(l):]
+		if len(m.Buttons) > 0 {
+			prev = m.Buttons
+		}
+		if err := fn(seq+i, m); err != nil {
+			return prev, err
+		}
+	}
+	return prev, nil
+}
+
+// messagesBack calls fn with the conversation's messages numbered seq and
+// below, newest first, until it returns true. Repeated buttons are known
+// only within an entry: a message whose buttons repeat an older entry's
+// has none here (they are found further back).
+func messagesBack(txn store.Txn, id string, seq uint64, fn func(m Message) (stop bool)) error {
+	return txn.Scan(msgPrefix(id), store.ScanOptions{Reverse: true, From: msgKey(id, seq)}, func(k, v []byte) error {
+		var ms []Message
+		_, err := decodeEntry(k, v, nil, func(s uint64, m Message) error {
+			if s <= seq {
+				ms = append(ms, m)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := len(ms) - 1; i >= 0; i-- {
+			if fn(ms[i]) {
+				return store.ErrStop
+			}
+		}
+		return nil
+	})
+}
+
+// messagesFrom calls fn with the conversation's messages from..to, oldest
+// first, their repeated buttons resolved.
+func messagesFrom(txn store.Txn, id string, from, to uint64, fn func(m Message)) error {
+	start := from // the entry holding from may begin before it
+	err := txn.Scan(msgPrefix(id), store.ScanOptions{Reverse: true, From: msgKey(id, from), KeysOnly: true}, func(k, _ []byte) error {
+		start = msgSeq(k)
+		return store.ErrStop
+	})
+	if err != nil {
+		return err
+	}
+	var prev []MessageButton
+	if start > 1 {
+		if prev, err = newestButtons(txn, id, start-1); err != nil {
+			return err
+		}
+	}
+	return txn.Scan(msgPrefix(id), store.ScanOptions{From: msgKey(id, start)}, func(k, v []byte) error {
+		prev, err = decodeEntry(k, v, prev, func(seq uint64, m Message) error {
+			switch {
+			case seq > to:
+				return store.ErrStop
+			case seq >= from:
+				fn(m)
+			}
+			return nil
+		})
+		return err
+	})
+}
+
+// appendMsg appends m's record (a storedMsg) to b; prev are the buttons of
+// the newest earlier message with buttons, when known. It appends without
+// reflection: every message of every turn comes here.
+func appendMsg(b []byte, m Message, prev []MessageButton) []byte {
 	b = append(b, recordV1, '{')
 	b = jsonw.Field(b, "f")
 	b = jsonw.String(b, m.From)
@@ -309,7 +440,7 @@ func encodeMsg(m Message, prev []MessageButton) ([]byte, error) {
 		b = jsonw.Field(b, "e")
 		b = jsonw.String(b, m.Expect)
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // decodeMsg decodes message seq; prev are the buttons of the newest

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -57,10 +58,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 
 	m := Message{ID: "7", From: FromBot, Text: "hi", Buttons: []MessageButton{{"Yes", "y"}}, At: at, Expect: ExpectCode}
-	b, err = encodeMsg(m, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b = appendMsg(nil, m, nil)
 	gm, same, err := decodeMsg(7, b, nil)
 	if err != nil || same || !gm.At.Equal(at) {
 		t.Fatalf("message: %+v %v", gm, err)
@@ -82,14 +80,14 @@ func TestRecordsRoundTrip(t *testing.T) {
 		{m, m.Buttons, storedMsg{From: m.From, Text: m.Text, Same: true, At: at.UnixMilli(), Expect: m.Expect}},
 		{Message{From: FromMember, Text: "<\"\n\xff>"}, nil, storedMsg{From: FromMember, Text: "<\"\n\xff>"}},
 	} {
-		b, _ := encodeMsg(tc.m, tc.prev)
+		b := appendMsg(nil, tc.m, tc.prev)
 		want, _ := appendRecord(tc.want)
 		if string(b) != string(want) {
-			t.Errorf("encodeMsg:\n got %q\nwant %q", b, want)
+			t.Errorf("appendMsg:\n got %q\nwant %q", b, want)
 		}
 	}
 	// A message repeating the previous buttons refers to them.
-	b, _ = encodeMsg(m, []MessageButton{{"Yes", "y"}})
+	b = appendMsg(nil, m, []MessageButton{{"Yes", "y"}})
 	if bytes.Contains(b, []byte("Yes")) {
 		t.Fatalf("repeated buttons stored again: %q", b)
 	}
@@ -238,5 +236,101 @@ func fill(v reflect.Value) {
 		v.Set(s)
 	default:
 		panic("fill: " + v.Kind().String())
+	}
+}
+
+// A transcript written one message per entry (earlier versions) and then a
+// change's messages per entry reads back whole in every way it is read:
+// all of it, a range starting and ending inside entries, and newest first;
+// a message repeating an earlier one's buttons gets them across entries.
+func TestTranscriptEntries(t *testing.T) {
+	rt, err := Open(Config{DataDir: t.TempDir(), Location: shanghai, Log: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	at := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
+	menu := []MessageButton{{"Cancel", "intent:cancel"}, {"Agent", "intent:agent"}}
+	yes := []MessageButton{{"Yes", "confirm:1"}}
+	all := []Message{
+		{From: FromBot, Text: "welcome", Buttons: menu}, // 1: an entry of its own, as before
+		{From: FromMember, Text: "hi"},                  // 2: as before
+		{From: FromMember, Text: "cancel"},              // 3–5: one change
+		{From: FromBot, Text: "sure?", Buttons: yes},
+		{From: FromBot, Text: "menu again", Buttons: menu},
+		{From: FromMember, Text: "Yes"}, // 6–7: one change
+		{From: FromBot, Text: "menu", Buttons: menu},
+	}
+	for i := range all {
+		all[i].ID, all[i].At = strconv.Itoa(i+1), at.Add(time.Duration(i)*time.Second)
+	}
+	err = update(rt.state, func(txn store.Txn) error {
+		var prev []MessageButton
+		for _, e := range [][2]int{{1, 1}, {2, 2}, {3, 5}, {6, 7}} {
+			ms := all[e[0]-1 : e[1]]
+			var entry []byte
+			if e[0] <= 2 {
+				entry = appendMsg(nil, ms[0], prev)
+			} else {
+				entry, _ = encodeMsgs(ms, prev)
+			}
+			for _, m := range ms {
+				if len(m.Buttons) > 0 {
+					prev = m.Buttons
+				}
+			}
+			if err := txn.Set(msgKey("c1", uint64(e[0])), entry); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(got, want []Message) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if !g.At.Equal(w.At) {
+				return false
+			}
+			g.At = w.At
+			if !reflect.DeepEqual(g, w) {
+				return false
+			}
+		}
+		return true
+	}
+	if h, err := rt.History(context.Background(), "c1"); err != nil || !same(h, all) {
+		t.Fatalf("History = %+v, %v", h, err)
+	}
+	for _, r := range [][2]uint64{{4, 6}, {5, 7}, {2, 3}, {7, 7}, {1, 9}} {
+		got, err := rt.messages("c1", r[0], r[1])
+		if want := all[r[0]-1 : min(r[1], 7)]; err != nil || !same(got, want) {
+			t.Errorf("messages %d…%d = %+v, %v; want %+v", r[0], r[1], got, err, want)
+		}
+	}
+	err = view(rt.state, func(txn store.Txn) error {
+		for seq, want := range map[uint64][]MessageButton{4: yes, 5: menu, 3: menu, 7: menu} {
+			if got, err := newestButtons(txn, "c1", seq); err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("newest buttons up to %d = %v, %v; want %v", seq, got, err, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rt.buttonLabel(Conversation{ID: "c1", Seq: 7}, nil, "confirm:1"); got != "Yes" {
+		t.Errorf("label of an older entry's button = %q", got)
+	}
+	entry, _ := encodeMsgs(all[2:5], nil)
+	for _, bad := range [][]byte{entry[:len(entry)-3], {recordBatch}, {recordBatch, 2, 200, 1}} {
+		if _, err := decodeEntry(msgKey("c1", 3), bad, nil, func(uint64, Message) error { return nil }); err == nil {
+			t.Errorf("a malformed entry %q was read", bad)
+		}
 	}
 }

@@ -287,11 +287,11 @@ func (r *Runtime) History(ctx context.Context, id string) ([]Message, error) {
 	err := view(r.state, func(txn store.Txn) error {
 		var prev []MessageButton
 		return txn.Scan(msgPrefix(id), store.ScanOptions{}, func(k, v []byte) error {
-			m, _, err := decodeMsg(msgSeq(k), v, prev)
-			if len(m.Buttons) > 0 {
-				prev = m.Buttons
-			}
-			out = append(out, m)
+			var err error
+			prev, err = decodeEntry(k, v, prev, func(_ uint64, m Message) error {
+				out = append(out, m)
+				return nil
+			})
 			return err
 		})
 	})
@@ -457,17 +457,12 @@ type write struct{ key, val []byte }
 // happens before the transaction, so a conflict retry does not encode
 // again.
 func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message, prev []MessageButton) (writes []write, newest []MessageButton, err error) {
-	writes = make([]write, 0, len(msgs)+2)
+	writes = make([]write, 0, 3)
 	newest = prev
-	for i, m := range msgs {
-		b, err := encodeMsg(m, newest)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(m.Buttons) > 0 {
-			newest = m.Buttons
-		}
-		writes = append(writes, write{msgKey(c.ID, c.Seq-uint64(len(msgs)-1-i)), b})
+	if len(msgs) > 0 {
+		var entry []byte
+		entry, newest = encodeMsgs(msgs, prev)
+		writes = append(writes, write{msgKey(c.ID, c.Seq-uint64(len(msgs)-1)), entry})
 	}
 	b, err := encodeConv(c, newest)
 	if err != nil {
@@ -580,13 +575,9 @@ func getConv(txn store.Txn, id string) (c Conversation, sameButtons bool, err er
 // newestButtons returns the buttons of the conversation's newest message
 // with buttons, up to message seq.
 func newestButtons(txn store.Txn, id string, seq uint64) (buttons []MessageButton, err error) {
-	err = txn.Scan(msgPrefix(id), store.ScanOptions{Reverse: true, From: msgKey(id, seq)}, func(k, v []byte) error {
-		m, _, err := decodeMsg(msgSeq(k), v, nil)
-		if err != nil || len(m.Buttons) > 0 {
-			buttons = m.Buttons
-			return errors.Join(err, store.ErrStop)
-		}
-		return nil
+	err = messagesBack(txn, id, seq, func(m Message) bool {
+		buttons = m.Buttons
+		return len(buttons) > 0
 	})
 	return buttons, err
 }
@@ -597,18 +588,12 @@ func (r *Runtime) buttonLabel(c Conversation, newest []MessageButton, value stri
 	label := findLabel(newest, value)
 	if label == "" { // an older button, or the conversation was just loaded
 		_ = view(r.state, func(txn store.Txn) error {
-			for seq := c.Seq; seq > 0 && seq+10 > c.Seq && label == ""; seq-- {
-				b, err := txn.Get(msgKey(c.ID, seq))
-				if err != nil {
-					return err
-				}
-				m, _, err := decodeMsg(seq, b, nil) // repeated buttons: found further back
-				if err != nil {
-					return err
-				}
-				label = findLabel(m.Buttons, value)
-			}
-			return nil
+			n := 0 // the last ten messages
+			return messagesBack(txn, c.ID, c.Seq, func(m Message) bool {
+				n++
+				label = findLabel(m.Buttons, value) // repeated buttons: found further back
+				return label != "" || n == 10
+			})
 		})
 	}
 	if label != "" {

@@ -86,22 +86,7 @@ func (r *Runtime) remoteChange(payload []byte) {
 func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
 	var out []Message
 	err := view(r.state, func(txn store.Txn) error {
-		prev, err := newestButtons(txn, id, from-1)
-		if err != nil {
-			return err
-		}
-		return txn.Scan(msgPrefix(id), store.ScanOptions{From: msgKey(id, from)}, func(k, v []byte) error {
-			seq := msgSeq(k)
-			if seq > to {
-				return store.ErrStop
-			}
-			m, _, err := decodeMsg(seq, v, prev)
-			if len(m.Buttons) > 0 {
-				prev = m.Buttons
-			}
-			out = append(out, m)
-			return err
-		})
+		return messagesFrom(txn, id, from, to, func(m Message) { out = append(out, m) })
 	})
 	return out, err
 }
