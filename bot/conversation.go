@@ -326,8 +326,8 @@ func decodeEntry(key, val []byte, prev []MessageButton, fn func(seq uint64, m Me
 		}
 		return prev, fn(seq, m)
 	}
-	n, k := binary.Uvarint(val[1:])
 	rest := val[1:]
+	n, k := binary.Uvarint(rest)
 	if k <= 0 {
 		return prev, errBadEntry
 	}
