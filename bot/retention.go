@@ -149,7 +149,7 @@ func (r *Runtime) forget(id string) bool {
 }
 
 // deleteConversation deletes a conversation's transcript, sweepChunk
-// transcript entries a transaction, then the conversation and its address. Every
+// entries a transaction, then the conversation and its address. Every
 // transaction reads the conversation first, so a member writing meanwhile
 // makes it conflict, and the retry finds the conversation no longer
 // expired.
