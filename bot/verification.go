@@ -12,7 +12,6 @@ import (
 	"io"
 	"math/big"
 	mathrand "math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -183,8 +182,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	var res dialog.SendResult
 	var code string
 	var sentAt, lastSend time.Time
-	srcKey := v.sourceKey(ctx)
-	err = v.update(acct.key, srcKey, func(r *verifyRecord, src *sourceRecord, now time.Time) error {
+	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		code = ""
 		srcFull, srcWait := overLimit(src.Sends, v.rules.MaxSendsPerSource, now)
 		switch {
@@ -239,7 +237,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	start := v.now()
 	if err := v.notifier.Notify(ctx, n); err != nil {
 		err = fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)
-		return dialog.SendResult{}, errors.Join(err, v.uncount(acct.key, srcKey, sentAt, lastSend))
+		return dialog.SendResult{}, errors.Join(err, v.allowResend(acct.key, sentAt, lastSend))
 	}
 	v.sends.add(v.now().Sub(start))
 	return res, nil
@@ -285,24 +283,20 @@ func pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-// uncount takes back the send at sentAt, which the SMS/email service did
-// not accept: it counts neither towards the wait before a resend nor
-// towards the hourly limits, so the member can ask again at once. The code
-// stays valid, in case the service delivered it and only its answer was
-// lost.
-func (v *Verification) uncount(key, srcKey string, sentAt, lastSend time.Time) error {
-	drop := func(ts []time.Time) []time.Time {
-		return slices.DeleteFunc(ts, sentAt.Equal)
-	}
-	err := v.update(key, srcKey, func(r *verifyRecord, src *sourceRecord, _ time.Time) error {
+// allowResend lifts the resend wait the send at sentAt started, since the
+// SMS/email service did not accept it: the member may ask again at once.
+// The send still counts towards the hourly limits, which stop a flood of
+// codes to someone's phone even through a service that delivers and
+// answers with an error; and the code stays valid, in case it arrived.
+func (v *Verification) allowResend(key string, sentAt, lastSend time.Time) error {
+	err := v.update(key, "", func(r *verifyRecord, _ *sourceRecord, _ time.Time) error {
 		if r.LastSend.Equal(sentAt) {
 			r.LastSend = lastSend
 		}
-		r.Sends, src.Sends = drop(r.Sends), drop(src.Sends)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("take back the send: %w", err)
+		return fmt.Errorf("lift the resend wait: %w", err)
 	}
 	return nil
 }
