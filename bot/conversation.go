@@ -160,7 +160,7 @@ func fromUnixMilli(ms int64) time.Time {
 
 // encodeConv encodes c; newest are the buttons of its newest message with
 // buttons, when known.
-func encodeConv(c Conversation, newest []MessageButton) ([]byte, error) {
+func encodeConv(c Conversation, newest []MessageButton) []byte {
 	s := storedConv{
 		Channel: c.Channel, User: c.User, Agent: c.Agent, Version: c.Version,
 		WaitingSince: unixMilli(c.WaitingSince), Callback: c.Callback, State: c.State,
@@ -172,11 +172,11 @@ func encodeConv(c Conversation, newest []MessageButton) ([]byte, error) {
 	if len(newest) > 0 && len(newest) == len(c.State.Buttons) && slices.EqualFunc(newest, c.State.Buttons, func(b MessageButton, v string) bool { return b.Value == v }) {
 		s.State.Buttons, s.SameButtons = nil, true
 	}
-	return appendConv(make([]byte, 0, 320), s), nil
+	return appendConv(make([]byte, 0, 320), s)
 }
 
-// appendConv appends s's record as appendRecord would write it, without
-// reflection (every turn writes one).
+// appendConv appends s's record, recordV1 and its JSON as encoding/json
+// writes it, without reflection (every turn writes one).
 func appendConv(b []byte, s storedConv) []byte {
 	b = append(b, recordV1, '{')
 	b = jsonw.Field(b, "c")
@@ -316,15 +316,18 @@ var errBadEntry = errors.New("malformed transcript entry")
 // repeating them then has none). An error from fn ends it.
 func decodeEntry(key, val []byte, prev []MessageButton, fn func(seq uint64, m Message) error) ([]MessageButton, error) {
 	seq := msgSeq(key)
-	if len(val) == 0 || val[0] != recordBatch {
-		m, _, err := decodeMsg(seq, val, prev)
+	emit := func(seq uint64, rec []byte) error {
+		m, _, err := decodeMsg(seq, rec, prev)
 		if err != nil {
-			return prev, err
+			return err
 		}
 		if len(m.Buttons) > 0 {
 			prev = m.Buttons
 		}
-		return prev, fn(seq, m)
+		return fn(seq, m)
+	}
+	if len(val) == 0 || val[0] != recordBatch {
+		return prev, emit(seq, val)
 	}
 	rest := val[1:]
 	n, k := binary.Uvarint(rest)
@@ -337,17 +340,10 @@ func decodeEntry(key, val []byte, prev []MessageButton, fn func(seq uint64, m Me
 		if k <= 0 || l > uint64(len(rest)-k) {
 			return prev, errBadEntry
 		}
-		m, _, err := decodeMsg(seq+i, rest[k:k+int(l)], prev)
-		if err != nil {
+		if err := emit(seq+i, rest[k:k+int(l)]); err != nil {
 			return prev, err
 		}
 		rest = rest[k+int(l):]
-		if len(m.Buttons) > 0 {
-			prev = m.Buttons
-		}
-		if err := fn(seq+i, m); err != nil {
-			return prev, err
-		}
 	}
 	return prev, nil
 }
@@ -466,14 +462,6 @@ func decodeMsg(seq uint64, b []byte, prev []MessageButton) (m Message, same bool
 		}
 	}
 	return m, s.Same, nil
-}
-
-func appendRecord(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{recordV1}, b...), nil
 }
 
 func decodeRecord(b []byte, v any) error {

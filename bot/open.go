@@ -243,10 +243,10 @@ type demoNotifier struct {
 
 func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
 	err := d.next.Notify(ctx, n)
-	to := dialog.Masked(dialog.MaskAccount(n.To))
 	if n.Conv == "" {
 		return err
 	}
+	to := dialog.Masked(dialog.MaskAccount(n.To))
 	switch n.Kind {
 	case "code": // sent during the member's turn, which shows it
 		text := d.r.render(n.Lang, "demo_code_"+string(n.Method), map[string]any{"Code": n.Code, "To": to})

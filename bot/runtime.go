@@ -143,11 +143,7 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 		if err := txn.Set(key, []byte(c.ID)); err != nil {
 			return err
 		}
-		rec, err := encodeConv(c, nil)
-		if err != nil {
-			return err
-		}
-		return txn.Set(convKey(c.ID), rec)
+		return txn.Set(convKey(c.ID), encodeConv(c, nil))
 	})
 	return id, created, err
 }
@@ -406,27 +402,25 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 	}
 	c := e.c
 	c.UpdatedAt = e.now
-	writes, newest, err := r.encodeChange(c, before, e.msgs, e.buttons)
-	if v := c.State.Verified; err == nil && v != "" && v != lc.conv.State.Verified {
+	writes, newest := r.encodeChange(c, before, e.msgs, e.buttons)
+	if v := c.State.Verified; v != "" && v != lc.conv.State.Verified {
 		// The member's newest conversation, for renewal reminders.
 		writes = append(writes, write{memberConvKey(v), []byte(c.ID)})
 	}
-	if err == nil {
-		err = update(r.state, func(txn store.Txn) error {
-			for _, w := range writes {
-				var err error
-				if w.val == nil {
-					err = txn.Delete(w.key)
-				} else {
-					err = txn.Set(w.key, w.val)
-				}
-				if err != nil {
-					return err
-				}
+	err = update(r.state, func(txn store.Txn) error {
+		for _, w := range writes {
+			var err error
+			if w.val == nil {
+				err = txn.Delete(w.key)
+			} else {
+				err = txn.Set(w.key, w.val)
 			}
-			return nil
-		})
-	}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		r.metrics.Errors.WithLabelValues("store").Inc()
 		return lc.conv, fmt.Errorf("save conversation %s: %w", c.ID, err)
@@ -456,7 +450,7 @@ type write struct{ key, val []byte }
 // after the change, given prev before it (nil when unknown). Encoding
 // happens before the transaction, so a conflict retry does not encode
 // again.
-func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message, prev []MessageButton) (writes []write, newest []MessageButton, err error) {
+func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message, prev []MessageButton) (writes []write, newest []MessageButton) {
 	writes = make([]write, 0, 3)
 	newest = prev
 	if len(msgs) > 0 {
@@ -464,15 +458,11 @@ func (r *Runtime) encodeChange(c Conversation, before string, msgs []Message, pr
 		entry, newest = encodeMsgs(msgs, prev)
 		writes = append(writes, write{msgKey(c.ID, c.Seq-uint64(len(msgs)-1)), entry})
 	}
-	b, err := encodeConv(c, newest)
-	if err != nil {
-		return nil, nil, err
-	}
-	writes = append(writes, write{convKey(c.ID), b})
+	writes = append(writes, write{convKey(c.ID), encodeConv(c, newest)})
 	if c.Status != before {
 		writes = append(writes, handoffWrite(c))
 	}
-	return writes, newest, nil
+	return writes, newest
 }
 
 func (r *Runtime) liveCount() float64 {

@@ -188,7 +188,7 @@ func (l *leader) held(ctx context.Context) bool {
 			return true
 		}
 	}
-	if now := l.r.now(); now.Sub(l.tried) < leaderRetry {
+	if l.r.now().Sub(l.tried) < leaderRetry {
 		return false
 	}
 	release, lost, ok, err := l.r.Lead(ctx, l.name)
