@@ -202,12 +202,24 @@ func buildReport(all []result, meta map[string]string) report {
 		}
 	}
 	add(flows)
-	add(ratioFig("orders_parallel", "work orders: 64 writers vs serial", "orders/s",
+	parallel := ratioFig("orders_parallel", "work orders: 64 writers vs serial", "orders/s",
 		metric{botPkg, "BenchmarkWorkOrderParallel64", "orders/s"}, metric{botPkg, "BenchmarkWorkOrderSerial", "orders/s"},
-		"serial orders", "≥ 10×", atLeast(10)))
-	add(ratioFig("orders_serial", "work orders: serial vs raw fsync", "orders/s",
+		"serial orders", "≥ 10×", atLeast(10))
+	if c, ok := rs.get(botPkg, "BenchmarkWorkOrderParallel64", "cpu-µs/order"); ok && c > 0 && rep.Procs > 0 {
+		parallel.Note = fmt.Sprintf("%.0f µs of CPU per order: %d CPUs allow at most %.0f orders/s", c, rep.Procs, float64(rep.Procs)*1e6/c)
+		if serial, ok := rs.get(botPkg, "BenchmarkWorkOrderSerial", "orders/s"); ok && serial > 0 {
+			parallel.Note += fmt.Sprintf("; ≥ 10× serial needs ≤ %.0f µs per order", float64(rep.Procs)*1e6/(10*serial))
+		}
+	}
+	add(parallel)
+	serial := ratioFig("orders_serial", "work orders: serial vs raw fsync", "orders/s",
 		metric{botPkg, "BenchmarkWorkOrderSerial", "orders/s"}, metric{botPkg, "BenchmarkFsync", "fsyncs/s"},
-		"fsync of a small write", "≥ 0.8×", atLeast(0.8)))
+		"fsync of a small write", "≥ 0.8×", atLeast(0.8))
+	serial.Note = "each synced Badger commit waits for two device flushes (its write-ahead log and its value log) where the baseline waits for one"
+	if c, ok := rs.get(botPkg, "BenchmarkWorkOrderSerial", "cpu-µs/order"); ok {
+		serial.Note += fmt.Sprintf("; %.0f µs of CPU per order, system time included", c)
+	}
+	add(serial)
 
 	add(absFig("idle_conn", "memory per idle websocket (5 000, heap+stacks)", "KiB", metric{webPkg, "BenchmarkIdleConnection", "KiB/conn"}, "≤ 16 KiB", atMost(16)))
 	rss := absFig("idle_conn_rss", "memory per idle websocket (5 000, process RSS)", "KiB", metric{benchPkg, "BenchmarkIdleProcess", "RSS-KiB/conn"}, "context", nil)
