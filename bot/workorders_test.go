@@ -536,17 +536,6 @@ func BenchmarkWorkOrderParallel64(b *testing.B) {
 	reportOrders(b, book, time.Since(start), cpu)
 }
 
-// BenchmarkFsync is the baseline alone: one small append and fsync.
-func BenchmarkFsync(b *testing.B) {
-	disk := newFsyncer(b)
-	b.ResetTimer()
-	start := time.Now()
-	for range b.N {
-		disk.sync(b)
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fsyncs/s")
-}
-
 // fsyncer appends 100 bytes to a file and fsyncs it, in a temporary
 // directory beside the benchmarks' stores: the durable-write baseline.
 type fsyncer struct {

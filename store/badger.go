@@ -22,8 +22,8 @@ import (
 // State is not synced: a process crash keeps it, a power loss may lose its
 // last moments. Both commit concurrent Updates together: on the Ledger one
 // fsync serves a batch (Badger v4 syncs once per transaction, not per group
-// of them), on the State one Badger transaction serves many turns, which
-// saves 7–15 % of a web round trip's CPU (bench/README.md).
+// of them), on the State one Badger transaction serves many turns (fewer
+// allocations a turn; bench/README.md, session 3).
 type Badger struct {
 	ledger *badgerDB
 	state  *badgerDB

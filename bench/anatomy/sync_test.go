@@ -22,7 +22,8 @@ import (
 //   - msync-32MiB / msync-2GiB: what those syncs are, a 100-byte write into
 //     a mapping the size of kefu's memtable log (2 × 16 MiB) or of Badger's
 //     value log file (2 GiB), then msync of the whole mapping;
-//   - fsync: bot's baseline, a 100-byte append and fsync.
+//   - fsync: the work orders' baseline, a 100-byte append and fsync
+//     (BenchmarkWorkOrderSerial measures it between its orders).
 func BenchmarkSyncedCommit(b *testing.B) {
 	value := make([]byte, 100)
 	commit := func(b *testing.B, db *badger.DB, sync bool) {
