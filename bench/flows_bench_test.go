@@ -79,13 +79,15 @@ func runFlows(b *testing.B, members int, kefus ...*process) {
 	results := make([][]done, flowWorkers)
 	errs := make([]error, flowWorkers)
 	began := time.Now()
-	cpuFrom := make(chan time.Duration, 1) // the servers' CPU time when the window opens
-	cpuNow := func() (total time.Duration) {
+	type cpuTimes struct{ servers, client time.Duration }
+	cpuFrom := make(chan cpuTimes, 1) // when the window opens
+	cpuNow := func() (t cpuTimes) {
 		for _, k := range kefus {
 			c, _ := k.cpu()
-			total += c
+			t.servers += c
 		}
-		return total
+		t.client = selfCPU()
+		return t
 	}
 	time.AfterFunc(flowWarmup, func() { cpuFrom <- cpuNow() })
 	var wg sync.WaitGroup
@@ -111,7 +113,7 @@ func runFlows(b *testing.B, members int, kefus ...*process) {
 	}
 	from := began.Add(flowWarmup)
 	time.Sleep(flowWarmup + flowTime)
-	cpu := cpuNow() - <-cpuFrom
+	cpu, cpu0 := cpuNow(), <-cpuFrom
 	stop.Store(true)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -154,8 +156,9 @@ func runFlows(b *testing.B, members int, kefus ...*process) {
 	b.ReportMetric(ms(Percentile(took, 0.5)), "p50-ms/flow")
 	b.ReportMetric(ms(Percentile(took, 0.99)), "p99-ms/flow")
 	b.ReportMetric(float64(orders), "orders")
-	if len(took) > 0 && cpu > 0 {
-		b.ReportMetric(float64(cpu)/float64(len(took))/float64(time.Microsecond), "server-cpu-µs/flow")
+	if n := float64(len(took)); n > 0 && cpu.servers > 0 {
+		b.ReportMetric(float64(cpu.servers-cpu0.servers)/n/float64(time.Microsecond), "server-cpu-µs/flow")
+		b.ReportMetric(float64(cpu.client-cpu0.client)/n/float64(time.Microsecond), "client-cpu-µs/flow")
 	}
 }
 

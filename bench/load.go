@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -151,11 +153,14 @@ type Result struct {
 	P50, P99 time.Duration // lost messages count as the longest latency seen
 	Max      time.Duration
 	CPU      time.Duration // the server's CPU time per answered round trip, when the target can tell
+	// ClientCPU is the load generator's: this process's CPU time per
+	// answered round trip (the servers run in processes of their own).
+	ClientCPU time.Duration
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d conns: %.0f/s (offered %.0f/s), p50 %v, p99 %v, max %v, %d lost of %d, %d connections dropped, server CPU %v per round trip",
-		r.Conns, r.Rate, r.Offered, r.P50, r.P99, r.Max, r.Lost, r.Sent, r.Dropped, r.CPU)
+	return fmt.Sprintf("%d conns: %.0f/s (offered %.0f/s), p50 %v, p99 %v, max %v, %d lost of %d, %d connections dropped, CPU per round trip: server %v, client %v",
+		r.Conns, r.Rate, r.Offered, r.P50, r.P99, r.Max, r.Lost, r.Sent, r.Dropped, r.CPU, r.ClientCPU)
 }
 
 // ClosedLoop runs round trips on every connection at once, each connection
@@ -170,10 +175,11 @@ func ClosedLoop(t Target, conns []*websocket.Conn, warmup, d time.Duration) (Res
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, 0, 4<<10)
 			for !stop.Load() {
 				on := measuring.Load()
 				t0 := time.Now()
-				if err := roundTrip(t, ws); err != nil {
+				if err := roundTrip(t, ws, &buf); err != nil {
 					errs[i] = err
 					return
 				}
@@ -190,7 +196,7 @@ func ClosedLoop(t Target, conns []*websocket.Conn, warmup, d time.Duration) (Res
 	time.Sleep(d)
 	stop.Store(true)
 	elapsed := time.Since(began)
-	used := cpu()
+	used, client := cpu()
 	for _, ws := range conns { // a round trip still owed after this has failed
 		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	}
@@ -205,26 +211,48 @@ func ClosedLoop(t Target, conns []*websocket.Conn, warmup, d time.Duration) (Res
 	r := summarise(all, 0)
 	r.Conns, r.Duration, r.Sent = len(conns), elapsed, len(all)
 	r.Rate = float64(r.Answered) / elapsed.Seconds()
-	if r.Answered > 0 {
-		r.CPU = used / time.Duration(r.Answered)
-	}
+	r.setCPU(used, client)
 	return r, nil
 }
 
-// startCPU starts counting the target's CPU time; the function it returns
-// tells how much was used since (0 when the target cannot tell).
-func startCPU(t Target) func() time.Duration {
-	if t.CPU == nil {
-		return func() time.Duration { return 0 }
+// setCPU divides the server's and the client's CPU time among the answered
+// round trips.
+func (r *Result) setCPU(server, client time.Duration) {
+	if r.Answered > 0 {
+		r.CPU = server / time.Duration(r.Answered)
+		r.ClientCPU = client / time.Duration(r.Answered)
 	}
-	c0, err0 := t.CPU()
-	return func() time.Duration {
-		c1, err1 := t.CPU()
-		if err0 != nil || err1 != nil {
-			return 0
+}
+
+// startCPU starts counting the target's CPU time and this process's; the
+// function it returns tells how much each used since (the server's is 0
+// when the target cannot tell).
+func startCPU(t Target) func() (server, client time.Duration) {
+	s0, err0 := targetCPU(t)
+	c0 := selfCPU()
+	return func() (server, client time.Duration) {
+		s1, err1 := targetCPU(t)
+		if err0 == nil && err1 == nil {
+			server = s1 - s0
 		}
-		return c1 - c0
+		return server, selfCPU() - c0
 	}
+}
+
+func targetCPU(t Target) (time.Duration, error) {
+	if t.CPU == nil {
+		return 0, errors.ErrUnsupported
+	}
+	return t.CPU()
+}
+
+// selfCPU is this process's user and system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ProcessCPU returns the CPU time (user and system) process pid has used,
@@ -253,13 +281,13 @@ func ProcessCPU(pid int) (time.Duration, error) {
 }
 
 // roundTrip sends the message and reads until its answer.
-func roundTrip(t Target, ws *websocket.Conn) error {
+func roundTrip(t Target, ws *websocket.Conn, buf *[]byte) error {
 	if err := ws.WriteMessage(websocket.TextMessage, t.Message); err != nil {
 		return err
 	}
 	opened := false
 	for {
-		_, f, err := ws.ReadMessage()
+		f, err := readFrame(ws, buf)
 		if err != nil {
 			return err
 		}
@@ -271,6 +299,32 @@ func roundTrip(t Target, ws *websocket.Conn) error {
 		}
 		if opened && t.Answers(f) {
 			return nil
+		}
+	}
+}
+
+// readFrame reads the next frame into buf, which it grows as needed and
+// which the frame is valid in until the next call: the generator allocates
+// nothing per frame, so its cost per round trip stays small next to the
+// server's (both share the machine's CPUs).
+func readFrame(ws *websocket.Conn, buf *[]byte) ([]byte, error) {
+	_, r, err := ws.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*buf = b
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 }
@@ -339,8 +393,9 @@ func OpenLoop(t Target, conns []*websocket.Conn, rate float64, warmup, d, drain 
 		go func() { // reader
 			defer readers.Done()
 			opened := false
+			buf := make([]byte, 0, 4<<10)
 			for {
-				_, f, err := ws.ReadMessage()
+				f, err := readFrame(ws, &buf)
 				if err != nil {
 					if !done.Load() {
 						c.mu.Lock()
@@ -378,7 +433,7 @@ func OpenLoop(t Target, conns []*websocket.Conn, rate float64, warmup, d, drain 
 	time.Sleep(time.Until(from))
 	cpu := startCPU(t)
 	senders.Wait()
-	used := cpu()
+	used, client := cpu()
 	// Drain: wait for the answers still owed, up to drain.
 	deadline := time.Now().Add(drain)
 	for time.Now().Before(deadline) {
@@ -428,8 +483,8 @@ func OpenLoop(t Target, conns []*websocket.Conn, rate float64, warmup, d, drain 
 	r.Conns, r.Offered, r.Sent, r.Duration, r.Dropped = n, rate, sent, d, dropped
 	// Answers that came after the window (a server behind) stretch it.
 	r.Rate = float64(r.Answered) / last.Sub(from).Seconds()
-	if r.Answered > 0 && last.Equal(to) { // a server that kept up: its CPU per answer
-		r.CPU = used / time.Duration(r.Answered)
+	if last.Equal(to) { // a server that kept up: its CPU per answer
+		r.setCPU(used, client)
 	}
 	return r, nil
 }

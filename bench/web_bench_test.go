@@ -136,6 +136,7 @@ func reportLoad(b *testing.B, r Result) {
 	b.ReportMetric(ms(r.P99), "p99-ms")
 	if r.CPU > 0 {
 		b.ReportMetric(float64(r.CPU)/float64(time.Microsecond), "server-cpu-µs/op")
+		b.ReportMetric(float64(r.ClientCPU)/float64(time.Microsecond), "client-cpu-µs/op")
 	}
 }
 

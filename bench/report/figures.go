@@ -140,13 +140,6 @@ func buildReport(all []result, meta map[string]string) report {
 	atLeast := func(x float64) func(float64) bool { return func(v float64) bool { return v >= x } }
 	atMost := func(x float64) func(float64) bool { return func(v float64) bool { return v <= x } }
 
-	const (
-		dialogPkg = "/dialog"
-		botPkg    = "/bot"
-		webPkg    = "/channels/web"
-		tgPkg     = "/channels/telegram"
-		benchPkg  = "/bench"
-	)
 	turn := metric{dialogPkg, "BenchmarkTurn", "turns/s"}
 	add(absFig("engine_turns", "engine alone: turns/s", "turns/s", turn, "≥ 250 000", atLeast(250000)))
 	allocs := absFig("engine_allocs", "engine alone: allocations per turn", "allocs/turn", metric{dialogPkg, "BenchmarkTurn", "allocs/op"}, "reported", nil)
@@ -179,7 +172,7 @@ func buildReport(all []result, meta map[string]string) report {
 		"gorilla echo", "context", nil)
 	if budget, ok := cpuBudget(rs, rep.Procs); ok {
 		cpu.Note = fmt.Sprintf("steadier than throughput when the machine is shared; ≥ 0.5× echo throughput needs about ≤ %.0f µs per round trip here "+
-			"(the echo run's client cost per round trip, all %d CPUs busy)", budget, rep.Procs)
+			"(%d CPUs, less what the load generator needs per kefu round trip at that rate)", budget, rep.Procs)
 	}
 	add(cpu)
 	inproc := ratioFig("web_inprocess", "web in-process, 200 conns: round trips/s", "/s",
@@ -196,9 +189,18 @@ func buildReport(all []result, meta map[string]string) report {
 		"synced-write ceiling (64 writers)", "≥ 0.8×", atLeast(0.8))
 	if p50, ok := rs.get(benchPkg, "BenchmarkCancelFlows", "p50-ms/flow"); ok {
 		p99, _ := rs.get(benchPkg, "BenchmarkCancelFlows", "p99-ms/flow")
-		flows.Note = fmt.Sprintf("a flow (hello and 7 member messages) takes p50 %.0f ms, p99 %.0f ms", p50, p99)
+		flows.Note = fmt.Sprintf("a flow (hello and %d member messages) takes p50 %.0f ms, p99 %.0f ms", flowRoundTrips-1, p50, p99)
 		if c, ok := rs.get(benchPkg, "BenchmarkCancelFlows", "server-cpu-µs/flow"); ok {
 			flows.Note += fmt.Sprintf("; the server spends %.0f µs of CPU per flow", c)
+			if cl, ok := rs.get(benchPkg, "BenchmarkCancelFlows", "client-cpu-µs/flow"); ok {
+				flows.Note += fmt.Sprintf(", the client %.0f µs", cl)
+			}
+		}
+	}
+	if bound, ok := echoFlowBound(rs, rep.Procs); ok {
+		flows.Note += fmt.Sprintf("; were each of its %d round trips as cheap as an echo's, %d CPUs would allow at most %.0f flows/s", flowRoundTrips, rep.Procs, bound)
+		if ceiling := flows.Baseline; ceiling != nil && *ceiling > 0 {
+			flows.Note += fmt.Sprintf(" (%.2f× the ceiling)", bound / *ceiling)
 		}
 	}
 	add(flows)
@@ -255,21 +257,53 @@ func buildReport(all []result, meta map[string]string) report {
 	return rep
 }
 
+// The packages whose benchmarks the figures read, relative to the module.
+const (
+	dialogPkg = "/dialog"
+	botPkg    = "/bot"
+	webPkg    = "/channels/web"
+	tgPkg     = "/channels/telegram"
+	benchPkg  = "/bench"
+)
+
 // cpuBudget estimates the server CPU per round trip at which kefu would
-// reach half the echo's throughput at 200 connections: in the echo run the
-// machine's CPUs are shared by the load generator and the server, so the
-// generator's cost per round trip is what the server left; at half the
-// rate the generator needs half the CPU, and kefu may have the rest.
+// reach half the echo's throughput at 200 connections: at half the echo's
+// rate the load generator needs its CPU per kefu round trip (as measured,
+// or the echo's: what the echo server left of the CPUs) that many times,
+// and kefu may have the rest of the machine's CPUs.
 func cpuBudget(rs results, procs int) (float64, bool) {
-	rate, ok1 := rs.get("/bench", "BenchmarkWeb/closed/echo/conns=200", "roundtrips/s")
-	echo, ok2 := rs.get("/bench", "BenchmarkWeb/closed/echo/conns=200", "server-cpu-µs/op")
+	const closed = "BenchmarkWeb/closed/echo/conns=200"
+	rate, ok1 := rs.get(benchPkg, closed, "roundtrips/s")
+	echo, ok2 := rs.get(benchPkg, closed, "server-cpu-µs/op")
 	if !ok1 || !ok2 || rate == 0 || procs == 0 {
 		return 0, false
 	}
-	client := float64(procs)*1e6/rate - echo // µs per round trip
+	// The load generator's CPU per kefu round trip, as measured; runs
+	// from before it was measured: the echo's, all CPUs busy.
+	client, ok := rs.get(benchPkg, "BenchmarkWeb/closed/kefu/conns=200", "client-cpu-µs/op")
+	if !ok {
+		client = float64(procs)*1e6/rate - echo
+	}
 	target := rate / 2
 	budget := (float64(procs)*1e6 - target*client) / target
 	return budget, budget > 0
+}
+
+// flowRoundTrips is how many answered messages a cancel flow waits for.
+const flowRoundTrips = 8
+
+// echoFlowBound is the most flows a second the CPUs would allow if each of
+// a flow's round trips cost the server and the client what an echo round
+// trip costs them: an upper bound for any server, as its round trips do
+// more than echo.
+func echoFlowBound(rs results, procs int) (float64, bool) {
+	const closed = "BenchmarkWeb/closed/echo/conns=200"
+	server, ok1 := rs.get(benchPkg, closed, "server-cpu-µs/op")
+	client, ok2 := rs.get(benchPkg, closed, "client-cpu-µs/op")
+	if !ok1 || !ok2 || server+client <= 0 || procs == 0 {
+		return 0, false
+	}
+	return float64(procs) * 1e6 / (flowRoundTrips * (server + client)), true
 }
 
 // printReport writes the table, the sweep and the other benchmarks.
