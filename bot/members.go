@@ -1,12 +1,14 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kefu-dev/kefu/store"
@@ -46,13 +48,59 @@ const (
 // survives. It is safe for concurrent use.
 type DemoMembers struct {
 	db store.DB // the Ledger
+
+	// decoded keeps the records last decoded, by member ID: every turn of
+	// a verified flow looks its member up, and decoding the JSON was most
+	// of a lookup's cost. An entry is used only while the stored bytes
+	// are the same, so it never answers with an old record.
+	mu      sync.Mutex
+	decoded map[string]decodedMember
 }
+
+type decodedMember struct {
+	raw []byte
+	m   dialog.Member
+}
+
+// maxDecoded bounds DemoMembers.decoded; beyond it an arbitrary entry
+// leaves.
+const maxDecoded = 4096
 
 var _ MemberStore = (*DemoMembers)(nil)
 
 // NewDemoMembers returns the member store kept in db (the Ledger).
 func NewDemoMembers(db store.DB) *DemoMembers {
-	return &DemoMembers{db: db}
+	return &DemoMembers{db: db, decoded: map[string]decodedMember{}}
+}
+
+// member reads the member with id in txn.
+func (d *DemoMembers) member(txn store.Txn, id string) (m dialog.Member, found bool, err error) {
+	raw, err := txn.Get([]byte(memberPrefix + id))
+	if errors.Is(err, store.ErrNotFound) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, err
+	}
+	d.mu.Lock()
+	c, ok := d.decoded[id]
+	d.mu.Unlock()
+	if ok && bytes.Equal(c.raw, raw) {
+		return c.m, true, nil
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.decoded) >= maxDecoded {
+		for k := range d.decoded {
+			delete(d.decoded, k)
+			break
+		}
+	}
+	d.decoded[id] = decodedMember{raw: raw, m: m}
+	return m, true, nil
 }
 
 // Lookup finds a member by normalised 11-digit phone or lower-case email.
@@ -72,7 +120,7 @@ func (d *DemoMembers) Lookup(ctx context.Context, account string) (m dialog.Memb
 		if err != nil {
 			return err
 		}
-		found, err = getJSON(txn, []byte(memberPrefix+string(id)), &m)
+		m, found, err = d.member(txn, string(id))
 		return err
 	})
 	if err != nil {
@@ -87,7 +135,7 @@ func (d *DemoMembers) Get(ctx context.Context, id string) (m dialog.Member, foun
 		return m, false, err
 	}
 	err = d.db.View(ctx, func(txn store.Txn) error {
-		found, err = getJSON(txn, []byte(memberPrefix+id), &m)
+		m, found, err = d.member(txn, id)
 		return err
 	})
 	if err != nil {
@@ -129,8 +177,7 @@ func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.Order
 	if err != nil || done {
 		return out, nil, err
 	}
-	var m dialog.Member
-	found, err := getJSON(txn, []byte(memberPrefix+memberID), &m)
+	m, found, err := d.member(txn, memberID)
 	if err != nil {
 		return out, nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,26 @@ func TestLookup(t *testing.T) {
 		m, found, err := members.Lookup(ctx, c.account)
 		if err != nil || found != (c.want != "") || m.ID != c.want {
 			t.Errorf("Lookup(%q) = %q, %v, %v; want %q", c.account, m.ID, found, err, c.want)
+		}
+	}
+}
+
+// TestLookupAfterChange: a member looked up before a change is seen changed
+// afterwards (lookups keep decoded records).
+func TestLookupAfterChange(t *testing.T) {
+	ctx := context.Background()
+	members := seededMembers(t, openTestStore(t, t.TempDir()), 0)
+	before, found, err := members.Lookup(ctx, "13800138000")
+	if err != nil || !found || before.Status != dialog.StatusActive || !before.AutoRenew {
+		t.Fatalf("Lookup before = %+v, %v, %v", before, found, err)
+	}
+	if _, err := members.Apply(ctx, "m-demo", dialog.KindCancelNow, "key-1", testNow); err != nil {
+		t.Fatal(err)
+	}
+	for _, account := range []string{"13800138000", "demo@example.com"} {
+		after, _, err := members.Lookup(ctx, account)
+		if err != nil || after.Status != dialog.StatusCancelled || after.AutoRenew || !after.PeriodEnd.Equal(testNow) {
+			t.Errorf("Lookup(%s) after cancel = %+v, %v", account, after, err)
 		}
 	}
 }
@@ -231,6 +252,21 @@ func TestApplyConcurrent(t *testing.T) {
 	for i := range n {
 		if errs[i] != nil || !outs[i].EffectiveAt.Equal(outs[0].EffectiveAt) {
 			t.Errorf("repeat %d = %+v, %v; want %+v", i, outs[i], errs[i], outs[0])
+		}
+	}
+}
+
+// BenchmarkMemberLookup looks up demo members by phone, as every turn of a
+// verified flow does.
+func BenchmarkMemberLookup(b *testing.B) {
+	const members = 1000
+	m := seededMembers(b, openTestStore(b, b.TempDir()), members)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, found, err := m.Lookup(ctx, strconv.Itoa(15000000000+i%members)); err != nil || !found {
+			b.Fatalf("Lookup = %v, %v", found, err)
 		}
 	}
 }
