@@ -198,7 +198,7 @@ func buildReport(all []result, meta map[string]string) report {
 		}
 	}
 	if bound, ok := echoFlowBound(rs, rep.Procs); ok {
-		flows.Note += fmt.Sprintf("; were each of its %d round trips as cheap as an echo's, %d CPUs would allow at most %.0f flows/s", flowRoundTrips, rep.Procs, bound)
+		flows.Note += fmt.Sprintf("; were each of its %d round trips as cheap for the server as an echo's, %d CPUs shared with this client would allow at most %.0f flows/s", flowRoundTrips, rep.Procs, bound)
 		if ceiling := flows.Baseline; ceiling != nil && *ceiling > 0 {
 			flows.Note += fmt.Sprintf(" (%.2f× the ceiling)", bound / *ceiling)
 		}
@@ -293,17 +293,24 @@ func cpuBudget(rs results, procs int) (float64, bool) {
 const flowRoundTrips = 8
 
 // echoFlowBound is the most flows a second the CPUs would allow if each of
-// a flow's round trips cost the server and the client what an echo round
-// trip costs them: an upper bound for any server, as its round trips do
-// more than echo.
+// a flow's round trips cost the server what an echo round trip costs it,
+// with the flow client's measured CPU per flow (or, from runs before it was
+// measured, an echo round trip's client cost per round trip): an upper
+// bound for any server on this machine, as its round trips do more than
+// echo.
 func echoFlowBound(rs results, procs int) (float64, bool) {
 	const closed = "BenchmarkWeb/closed/echo/conns=200"
 	server, ok1 := rs.get(benchPkg, closed, "server-cpu-µs/op")
-	client, ok2 := rs.get(benchPkg, closed, "client-cpu-µs/op")
-	if !ok1 || !ok2 || server+client <= 0 || procs == 0 {
+	client, ok2 := rs.get(benchPkg, "BenchmarkCancelFlows", "client-cpu-µs/flow")
+	if !ok2 {
+		perTrip, ok := rs.get(benchPkg, closed, "client-cpu-µs/op")
+		client, ok2 = flowRoundTrips*perTrip, ok
+	}
+	perFlow := flowRoundTrips*server + client
+	if !ok1 || !ok2 || perFlow <= 0 || procs == 0 {
 		return 0, false
 	}
-	return float64(procs) * 1e6 / (flowRoundTrips * (server + client)), true
+	return float64(procs) * 1e6 / perFlow, true
 }
 
 // printReport writes the table, the sweep and the other benchmarks.
