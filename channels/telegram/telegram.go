@@ -17,6 +17,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -212,7 +213,7 @@ func New(cfg Config) (*Adapter, error) {
 	// Every call goes to one host: keep a connection per busy sender.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64
-	client := &http.Client{Timeout: cfg.PollTimeout + 10*time.Second, Transport: transport}
+	client := &http.Client{Timeout: cfg.PollTimeout + 10*time.Second, Transport: sizedBodies{transport}}
 	a.transport = transport
 	a.tg, err = tgbot.New(token,
 		tgbot.WithServerURL(a.apiURL),
@@ -233,6 +234,34 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	return a, nil
+}
+
+// sizedBodies sends each request with its whole body and a Content-Length.
+// The library streams its multipart form through a pipe, which net/http
+// sends chunked and flushes chunk by chunk: a write system call (and over
+// TLS a record) for every part of every form. Read whole, a call is one or
+// two writes.
+type sizedBodies struct{ next http.RoundTripper }
+
+func (s sizedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength > 0 {
+		return s.next.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	sized := *req // RoundTrip must not change the caller's request
+	sized.ContentLength = int64(len(body))
+	sized.GetBody = func() (io.ReadCloser, error) {
+		if len(body) == 0 {
+			return http.NoBody, nil // a body of length 0 would be "unknown"
+		}
+		return io.NopCloser(bytes.NewReader(body)), nil
+	}
+	sized.Body, _ = sized.GetBody()
+	return s.next.RoundTrip(&sized)
 }
 
 var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}

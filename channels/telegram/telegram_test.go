@@ -743,3 +743,24 @@ func TestKeyboardLeavesOutWhatTelegramCannotCarry(t *testing.T) {
 		t.Fatalf("keyboard of nothing sendable: %+v", kb)
 	}
 }
+
+// TestCallsCarryTheirLength: the library streams each call's form through
+// a pipe; the adapter sends it whole, with a Content-Length, instead of in
+// a chunk (and a write) per form field.
+func TestCallsCarryTheirLength(t *testing.T) {
+	e := newEnv(t)
+	m := e.member("en")
+	m.send("/start")
+	m.text(e.render(dialog.EN, "welcome"))
+	for _, method := range []string{"getUpdates", "sendMessage"} {
+		calls := e.api.Calls(method)
+		if len(calls) == 0 {
+			t.Fatalf("no %s call", method)
+		}
+		for _, c := range calls {
+			if c.Chunked {
+				t.Errorf("%s sent chunked, without a Content-Length", method)
+			}
+		}
+	}
+}

@@ -72,6 +72,8 @@ type Call struct {
 	Params map[string]string
 	Status int // the HTTP status it was answered with
 	At     time.Time
+	// Chunked: the body came without a Content-Length, in chunks.
+	Chunked bool
 }
 
 // OK reports whether the call succeeded.
@@ -410,7 +412,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "Bad Request: "+err.Error(), 0)
 		return
 	}
-	call := Call{Method: method, Params: params, At: time.Now()}
+	call := Call{Method: method, Params: params, At: time.Now(), Chunked: r.ContentLength < 0}
 	s.mu.Lock()
 	fail := s.fail
 	s.mu.Unlock()
