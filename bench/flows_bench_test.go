@@ -113,7 +113,8 @@ func runFlows(b *testing.B, members int, kefus ...*process) {
 	}
 	from := began.Add(flowWarmup)
 	time.Sleep(flowWarmup + flowTime)
-	cpu, cpu0 := cpuNow(), <-cpuFrom
+	cpu1, cpu0 := cpuNow(), <-cpuFrom
+	servers, client := cpu1.servers-cpu0.servers, cpu1.client-cpu0.client
 	stop.Store(true)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -156,9 +157,9 @@ func runFlows(b *testing.B, members int, kefus ...*process) {
 	b.ReportMetric(ms(Percentile(took, 0.5)), "p50-ms/flow")
 	b.ReportMetric(ms(Percentile(took, 0.99)), "p99-ms/flow")
 	b.ReportMetric(float64(orders), "orders")
-	if n := float64(len(took)); n > 0 && cpu.servers > 0 {
-		b.ReportMetric(float64(cpu.servers-cpu0.servers)/n/float64(time.Microsecond), "server-cpu-µs/flow")
-		b.ReportMetric(float64(cpu.client-cpu0.client)/n/float64(time.Microsecond), "client-cpu-µs/flow")
+	if n := float64(len(took)); n > 0 && servers > 0 {
+		b.ReportMetric(float64(servers)/n/float64(time.Microsecond), "server-cpu-µs/flow")
+		b.ReportMetric(float64(client)/n/float64(time.Microsecond), "client-cpu-µs/flow")
 	}
 }
 

@@ -303,10 +303,10 @@ func roundTrip(t Target, ws *websocket.Conn, buf *[]byte) error {
 	}
 }
 
-// readFrame reads the next frame into buf, which it grows as needed and
-// which the frame is valid in until the next call: the generator allocates
-// nothing per frame, so its cost per round trip stays small next to the
-// server's (both share the machine's CPUs).
+// readFrame reads the next frame into buf, growing it as needed; the frame
+// is valid until the next call. The generator allocates nothing per frame,
+// so its cost per round trip stays small next to the server's (both share
+// the machine's CPUs).
 func readFrame(ws *websocket.Conn, buf *[]byte) ([]byte, error) {
 	_, r, err := ws.NextReader()
 	if err != nil {
