@@ -149,8 +149,8 @@ func buildReport(all []result, meta map[string]string) report {
 	add(allocs)
 
 	add(ratioFig("web_throughput", "web e2e, 200 conns: round trips/s", "/s",
-		metric{benchPkg, "BenchmarkWeb/closed/kefu/conns=200", "roundtrips/s"},
-		metric{benchPkg, "BenchmarkWeb/closed/echo/conns=200", "roundtrips/s"},
+		metric{benchPkg, kefu200, "roundtrips/s"},
+		metric{benchPkg, echo200, "roundtrips/s"},
 		"gorilla echo", "≥ 0.5×", atLeast(0.5)))
 	p99 := ratioFig("web_p99", "web e2e, p99 at ½ echo peak (open loop)", "ms",
 		metric{benchPkg, "BenchmarkWeb/open/kefu/conns=200", "p99-ms"},
@@ -167,8 +167,8 @@ func buildReport(all []result, meta map[string]string) report {
 	}
 	add(p99)
 	cpu := ratioFig("web_cpu", "web e2e, 200 conns: server CPU per round trip", "µs",
-		metric{benchPkg, "BenchmarkWeb/closed/kefu/conns=200", "server-cpu-µs/op"},
-		metric{benchPkg, "BenchmarkWeb/closed/echo/conns=200", "server-cpu-µs/op"},
+		metric{benchPkg, kefu200, "server-cpu-µs/op"},
+		metric{benchPkg, echo200, "server-cpu-µs/op"},
 		"gorilla echo", "context", nil)
 	if budget, ok := cpuBudget(rs, rep.Procs); ok {
 		cpu.Note = fmt.Sprintf("steadier than throughput when the machine is shared; ≥ 0.5× echo throughput needs about ≤ %.0f µs per round trip here "+
@@ -266,21 +266,26 @@ const (
 	benchPkg  = "/bench"
 )
 
+// The web benchmarks' headline runs.
+const (
+	echo200 = "BenchmarkWeb/closed/echo/conns=200"
+	kefu200 = "BenchmarkWeb/closed/kefu/conns=200"
+)
+
 // cpuBudget estimates the server CPU per round trip at which kefu would
 // reach half the echo's throughput at 200 connections: at half the echo's
 // rate the load generator needs its CPU per kefu round trip (as measured,
 // or the echo's: what the echo server left of the CPUs) that many times,
 // and kefu may have the rest of the machine's CPUs.
 func cpuBudget(rs results, procs int) (float64, bool) {
-	const closed = "BenchmarkWeb/closed/echo/conns=200"
-	rate, ok1 := rs.get(benchPkg, closed, "roundtrips/s")
-	echo, ok2 := rs.get(benchPkg, closed, "server-cpu-µs/op")
+	rate, ok1 := rs.get(benchPkg, echo200, "roundtrips/s")
+	echo, ok2 := rs.get(benchPkg, echo200, "server-cpu-µs/op")
 	if !ok1 || !ok2 || rate == 0 || procs == 0 {
 		return 0, false
 	}
 	// The load generator's CPU per kefu round trip, as measured; runs
 	// from before it was measured: the echo's, all CPUs busy.
-	client, ok := rs.get(benchPkg, "BenchmarkWeb/closed/kefu/conns=200", "client-cpu-µs/op")
+	client, ok := rs.get(benchPkg, kefu200, "client-cpu-µs/op")
 	if !ok {
 		client = float64(procs)*1e6/rate - echo
 	}
@@ -299,11 +304,10 @@ const flowRoundTrips = 8
 // bound for any server on this machine, as its round trips do more than
 // echo.
 func echoFlowBound(rs results, procs int) (float64, bool) {
-	const closed = "BenchmarkWeb/closed/echo/conns=200"
-	server, ok1 := rs.get(benchPkg, closed, "server-cpu-µs/op")
+	server, ok1 := rs.get(benchPkg, echo200, "server-cpu-µs/op")
 	client, ok2 := rs.get(benchPkg, "BenchmarkCancelFlows", "client-cpu-µs/flow")
 	if !ok2 {
-		perTrip, ok := rs.get(benchPkg, closed, "client-cpu-µs/op")
+		perTrip, ok := rs.get(benchPkg, echo200, "client-cpu-µs/op")
 		client, ok2 = flowRoundTrips*perTrip, ok
 	}
 	perFlow := flowRoundTrips*server + client
