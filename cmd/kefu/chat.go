@@ -82,9 +82,16 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	in := bufio.NewScanner(stdin)
 	in.Buffer(make([]byte, 64<<10), 1<<20)
-	for ctx.Err() == nil {
-		fmt.Fprint(out, "> ")
+	// The runtime's messages arrive on its goroutines (a receipt from its
+	// delivery, for one): every write to out holds mu.
+	write := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprint(out, s)
 		out.Flush()
+	}
+	for ctx.Err() == nil {
+		write("> ")
 		if !in.Scan() {
 			break
 		}
@@ -102,8 +109,7 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			return err
 		}
 	}
-	fmt.Fprintln(out)
-	out.Flush()
+	write("\n")
 	return in.Err()
 }
 
