@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -279,19 +280,7 @@ func (r *Runtime) SubscribeChannel(channel string, fn ChannelSubscriber) (unsubs
 
 // History returns the conversation's transcript, oldest first.
 func (r *Runtime) History(ctx context.Context, id string) ([]Message, error) {
-	var out []Message
-	err := view(r.state, func(txn store.Txn) error {
-		var prev []MessageButton
-		return txn.Scan(msgPrefix(id), store.ScanOptions{}, func(k, v []byte) error {
-			var err error
-			prev, err = decodeEntry(k, v, prev, func(_ uint64, m Message) error {
-				out = append(out, m)
-				return nil
-			})
-			return err
-		})
-	})
-	return out, err
+	return r.messages(id, 1, math.MaxUint64) // messages are numbered from 1
 }
 
 // Start opens (or reopens) a conversation with a welcome; payload may name a
