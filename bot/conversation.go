@@ -235,6 +235,7 @@ func appendState(b []byte, st dialog.State) []byte {
 	}
 	b = optInt(b, "done_flow", int64(st.DoneFlow))
 	b = optString(b, "done_number", st.DoneNumber)
+	b = optString(b, "callback", st.Callback)
 	b = optTime(b, "last_active", st.LastActive)
 	return append(b, '}')
 }

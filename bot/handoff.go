@@ -289,17 +289,27 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 		c.Status, c.WaitingSince = StatusWaiting, e.now
 		c.Version++
 	}
-	r.ho.mu.Lock()
-	pos := slices.Index(r.ho.queue, c.ID) + 1
-	if pos == 0 {
-		pos = len(r.ho.queue) + 1
-	}
-	r.ho.told[c.ID] = pos
-	r.ho.mu.Unlock()
 	back := r.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: "abort"}})
-	e.add(FromBot, r.render(c.Lang(), "handoff_queued", map[string]any{"Position": pos, "Minutes": r.waitMinutes(pos)}), back)
 	if r.AgentsAvailable() {
+		r.ho.mu.Lock()
+		pos := slices.Index(r.ho.queue, c.ID) + 1
+		if pos == 0 {
+			pos = len(r.ho.queue) + 1
+		}
+		r.ho.told[c.ID] = pos
+		r.ho.mu.Unlock()
+		e.add(FromBot, r.render(c.Lang(), "handoff_queued", map[string]any{"Position": pos, "Minutes": r.waitMinutes(pos)}), back)
 		return
+	}
+	// Nobody can answer now: no queue place to promise, a callback instead,
+	// one per conversation (the member system's callback, if there is one).
+	if c.Callback != c.State.Callback {
+		c.Callback = "" // closed since by an order of the member's
+	}
+	if c.Callback == "" && c.State.Callback != "" {
+		if o, found, err := r.orders.Get(ctx, c.State.Callback); err == nil && found && o.Status == "open" {
+			c.Callback = o.Number
+		}
 	}
 	if c.Callback == "" {
 		o, err := r.orders.Execute(ctx, dialog.OrderRequest{
@@ -320,11 +330,12 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 			return
 		}
 		c.Callback = o.Number
+		c.State.Callback = o.Number
 		for _, m := range r.takeNotes(c.ID) {
 			e.add(m.From, m.Text, nil)
 		}
 	}
-	e.add(FromBot, r.render(c.Lang(), "handoff_callback", map[string]any{"Number": c.Callback}), nil)
+	e.add(FromBot, r.render(c.Lang(), "handoff_callback", map[string]any{"Number": c.Callback}), back)
 }
 
 // withdraw takes a waiting member out of the queue.

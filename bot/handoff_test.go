@@ -82,13 +82,25 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 	}
 }
 
+// TestNoAgentOnlineGivesCallbackAndStillQueues: with nobody online the
+// member is told so plainly with a callback number, never a queue place
+// and a wait that cannot both be true; agents still see them waiting.
 func TestNoAgentOnlineGivesCallbackAndStillQueues(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
-	id, _, _ := e.rt.Resolve(context.Background(), "test", "m")
+	ctx := context.Background()
+	id, _, _ := e.rt.Resolve(ctx, "test", "m")
 	got := texts(e.send(id, dialog.InputText, "转人工"))
-	if !strings.Contains(got, "第 1 位") || !numberRE.MatchString(got) {
-		t.Fatalf("no agent online: %q, want a place and a callback number", got)
+	if strings.Contains(got, "第 1 位") || strings.Contains(got, "分钟") || !strings.Contains(got, "没有在线") || !numberRE.MatchString(got) {
+		t.Fatalf("no agent online: %q, want a callback number and no queue place", got)
+	}
+	c, err := e.rt.Conversation(ctx, id)
+	if err != nil || c.Status != bot.StatusWaiting {
+		t.Fatalf("status %q (%v), want waiting", c.Status, err)
+	}
+	// Asking again repeats the same callback, not a second one.
+	if again := texts(e.send(id, dialog.InputText, "转人工")); numberRE.FindString(again) != numberRE.FindString(got) {
+		t.Fatalf("second ask: %q, want the callback %s again", again, numberRE.FindString(got))
 	}
 }
 
@@ -106,7 +118,6 @@ func TestAgentActExecutesForVerifiedMemberOnly(t *testing.T) {
 	c, _ = e.rt.Release(ctx, id, "alice", c.Version)
 	e.send(id, dialog.InputText, "取消会员")
 	e.send(id, dialog.InputText, "13800138000")
-	e.send(id, dialog.InputButton, "method:sms")
 	e.send(id, dialog.InputText, e.codes.get("13800138000"))
 	e.send(id, dialog.InputText, "转人工")
 	c, err := e.rt.Claim(ctx, id, "alice", 0)
@@ -148,7 +159,7 @@ func TestLeaseExpiresWithoutConsole(t *testing.T) {
 	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.StatusActive {
 		t.Fatalf("lease expired within the grace period: %q", c.Status)
 	}
-	e.clock = e.clock.Add(3 * time.Minute)
+	e.advance(3 * time.Minute)
 	e.rt.ExpireLeases(ctx)
 	c, _ := e.rt.Conversation(ctx, id)
 	if c.Status != bot.StatusWaiting || c.Agent != "" {

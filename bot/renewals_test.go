@@ -142,7 +142,6 @@ func (e *reminderEnv) verified(user, phone string) string {
 	}
 	e.say(id, dialog.InputText, "我要取消会员")
 	e.say(id, dialog.InputText, phone)
-	e.say(id, dialog.InputButton, "method:sms")
 	if got := e.say(id, dialog.InputText, e.lastCode()); !strings.Contains(got.Text, "自动续费") {
 		e.t.Fatalf("not verified: %q", got.Text)
 	}
@@ -228,10 +227,7 @@ func (e *reminderEnv) turnOffFromReminder(conv string) {
 		e.t.Fatalf("the button without a fresh verification: %q, want the account asked", got.Text)
 	}
 	e.say(conv, dialog.InputText, "13800138000")
-	e.say(conv, dialog.InputButton, "method:sms")
-	e.say(conv, dialog.InputText, e.lastCode())
-	e.say(conv, dialog.InputButton, "opt:no_renew")
-	for _, b := range e.say(conv, dialog.InputButton, "reason:skip").Buttons {
+	for _, b := range e.say(conv, dialog.InputText, e.lastCode()).Buttons { // straight to confirming
 		if strings.HasPrefix(b.Value, "confirm:") {
 			e.say(conv, dialog.InputButton, b.Value)
 		}

@@ -74,11 +74,10 @@ var orderNumberRE = regexp.MustCompile(`WO\d{15}`)
 // number.
 func (e *retentionEnv) cancel(user, phone string) (conv, number string) {
 	e.t.Helper()
-	id := e.conversation(user, "我要取消会员", phone, "button:method:sms")
+	id := e.conversation(user, "我要取消会员", phone)
 	ns := e.sent.list()
 	e.handle(id, ns[len(ns)-1].Code)
 	e.handle(id, "button:opt:no_renew")
-	e.handle(id, "button:reason:skip")
 	h, err := e.rt.History(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
@@ -91,7 +90,7 @@ func (e *retentionEnv) cancel(user, phone string) (conv, number string) {
 	if h, err = e.rt.History(context.Background(), id); err != nil {
 		e.t.Fatal(err)
 	}
-	number = orderNumberRE.FindString(h[len(h)-1].Text)
+	number = orderNumberRE.FindString(h[len(h)-2].Text) // the receipt, then the optional reason question
 	if number == "" {
 		e.t.Fatalf("no receipt at the end of the flow: %q", h[len(h)-1].Text)
 	}

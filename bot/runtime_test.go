@@ -50,7 +50,22 @@ type env struct {
 	dir   string
 	rt    *bot.Runtime
 	codes *codes
-	clock time.Time
+	// clock is read by the runtime's goroutines (the courier) while the
+	// test moves it.
+	clockMu sync.Mutex
+	clock   time.Time
+}
+
+func (e *env) now() time.Time {
+	e.clockMu.Lock()
+	defer e.clockMu.Unlock()
+	return e.clock
+}
+
+func (e *env) advance(d time.Duration) {
+	e.clockMu.Lock()
+	e.clock = e.clock.Add(d)
+	e.clockMu.Unlock()
 }
 
 func openEnv(t *testing.T, dir string) *env {
@@ -65,7 +80,7 @@ func (e *env) open() {
 	rt, err := bot.Open(bot.Config{
 		DataDir: e.dir, Demo: true, Location: shanghai, Notifier: e.codes,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return e.clock },
+		Now: e.now,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -94,7 +109,7 @@ func (e *env) send(id string, kind dialog.InputKind, text string) []bot.Message 
 		e.t.Fatal(err)
 	}
 	defer unsub()
-	e.clock = e.clock.Add(time.Second)
+	e.advance(time.Second)
 	if err := e.rt.Handle(context.Background(), id, kind, text, dialog.ZH); err != nil {
 		e.t.Fatalf("handle %q: %v", text, err)
 	}
@@ -123,8 +138,7 @@ func TestRestartResumesMidFlow(t *testing.T) {
 		t.Fatalf("resolve: %v %v", created, err)
 	}
 	e.send(id, dialog.InputText, "我要取消会员")
-	e.send(id, dialog.InputText, "13800138000")
-	sent := e.send(id, dialog.InputButton, "method:sms")
+	sent := e.send(id, dialog.InputText, "13800138000") // the code goes out at once
 	if !strings.Contains(sent[len(sent)-1].Text, "演示") || !strings.Contains(sent[len(sent)-1].Text, e.codes.get("13800138000")) {
 		t.Fatalf("demo code message missing: %+v", sent)
 	}
@@ -145,7 +159,6 @@ func TestRestartResumesMidFlow(t *testing.T) {
 		t.Fatalf("state after restart: %+v %v", c.State, err)
 	}
 	e.send(id, dialog.InputButton, "opt:cancel_now")
-	e.send(id, dialog.InputButton, "reason:skip")
 	receipt := e.send(id, dialog.InputButton, "confirm:1")
 	first := numberRE.FindString(receipt[0].Text)
 	if first == "" {
@@ -172,18 +185,15 @@ func TestRestartResumesMidFlow(t *testing.T) {
 			members++
 		}
 	}
-	if members != 8 {
-		t.Fatalf("history has %d member messages, want 8:\n%+v", members, hist)
+	if members != 6 {
+		t.Fatalf("history has %d member messages, want 6:\n%+v", members, hist)
 	}
 
 	// A second member after the restart gets the next number.
 	other, _, _ := e.rt.Resolve(ctx, "test", "bob")
 	e.send(other, dialog.InputText, "不续费了")
 	e.send(other, dialog.InputText, "13900139000")
-	e.send(other, dialog.InputButton, "method:sms")
-	e.send(other, dialog.InputText, e.codes.get("13900139000"))
-	e.send(other, dialog.InputButton, "opt:no_renew")
-	e.send(other, dialog.InputButton, "reason:skip")
+	e.send(other, dialog.InputText, e.codes.get("13900139000")) // 不续费了: straight to confirming
 	second := numberRE.FindString(e.send(other, dialog.InputText, "确认")[0].Text)
 	if second == "" || second == first {
 		t.Fatalf("second order %q after %q", second, first)

@@ -194,6 +194,22 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 			setOutcome(&o, out)
 		}
 		created = true
+		if action != "" {
+			// The callback this request stood in for is done: by its key
+			// (the same request, retried) or named by the conversation.
+			for _, cb := range []func() (string, error){
+				func() (string, error) { return closeCallback(txn, dialog.CallbackKey(req.Key), req.At) },
+				func() (string, error) { return closeCallbackNumber(txn, req.Closes, req.MemberID, req.At) },
+			} {
+				n, err := cb()
+				if err != nil {
+					return err
+				}
+				if n != "" && o.Closes == "" {
+					o.Closes = n
+				}
+			}
+		}
 		if err := setJSON(txn, []byte(orderPrefix+o.Number), orderRecord{WorkOrder: o, Key: o.Key}); err != nil {
 			return err
 		}
@@ -204,11 +220,6 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		}
 		if err := txn.Set([]byte(orderKeyPrefix+req.Key), []byte(o.Number)); err != nil {
 			return err
-		}
-		if action != "" {
-			if err := closeCallback(txn, dialog.CallbackKey(req.Key), req.At); err != nil {
-				return err
-			}
 		}
 		if o.MemberID != "" {
 			if err := txn.Set([]byte(orderMemberPrefix+o.MemberID+"/"+o.Number), nil); err != nil {
@@ -224,15 +235,50 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 }
 
 // closeCallback marks the open callback order under key done: the request it
-// stood in for has now been carried out, so nobody needs to call back.
-func closeCallback(txn store.Txn, key string, at time.Time) error {
+// stood in for has now been carried out, so nobody needs to call back. It
+// returns the number it closed, or "".
+func closeCallback(txn store.Txn, key string, at time.Time) (string, error) {
 	var rec orderRecord
 	found, err := lookupByKey(txn, key, &rec)
-	if err != nil || !found || rec.Kind != dialog.KindCallback || rec.Status != "open" {
-		return err
+	if err != nil || !found {
+		return "", err
+	}
+	return closeOpenCallback(txn, rec, "", at)
+}
+
+// closeCallbackNumber closes the open callback order number, when it is
+// one and is the member's or nobody's (a member who asked for a person
+// before verifying).
+func closeCallbackNumber(txn store.Txn, number, memberID string, at time.Time) (string, error) {
+	if number == "" {
+		return "", nil
+	}
+	var rec orderRecord
+	if found, err := getJSON(txn, []byte(orderPrefix+number), &rec); err != nil || !found {
+		return "", err
+	}
+	return closeOpenCallback(txn, rec, memberID, at)
+}
+
+func closeOpenCallback(txn store.Txn, rec orderRecord, memberID string, at time.Time) (string, error) {
+	if rec.Kind != dialog.KindCallback || rec.Status != "open" || rec.MemberID != "" && memberID != "" && rec.MemberID != memberID {
+		return "", nil
 	}
 	rec.Status, rec.UpdatedAt = "done", at
-	return setJSON(txn, []byte(orderPrefix+rec.Number), rec)
+	return rec.Number, setJSON(txn, []byte(orderPrefix+rec.Number), rec)
+}
+
+// SetReason records the member's reason on an issued order.
+func (b *WorkOrderBook) SetReason(ctx context.Context, number, reason string) error {
+	return b.db.Update(ctx, func(txn store.Txn) error {
+		var rec orderRecord
+		found, err := getJSON(txn, []byte(orderPrefix+number), &rec)
+		if err != nil || !found {
+			return fmt.Errorf("order %s: found=%v: %w", number, found, err)
+		}
+		rec.Reason = reason
+		return setJSON(txn, []byte(orderPrefix+number), rec)
+	})
 }
 
 // txnApplier is a member store that can apply an action inside another

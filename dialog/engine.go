@@ -24,6 +24,10 @@ type Engine struct {
 	IdleAfter   time.Duration // an idle flow is reset after this; default 30m
 	MaxLen      int           // longest member message in characters; default 2000
 	CodeTTL     time.Duration // shown to the member; default 5m
+
+	// ReceiptLink returns the address of an order's printable receipt page,
+	// or "" when there is none; nil: receipts carry no link.
+	ReceiptLink func(WorkOrder) string
 }
 
 // Defaults from DESIGN §2.
@@ -56,7 +60,6 @@ const (
 	btnBack     = "back"
 	btnResend   = "resend"
 	btnMethods  = "methods"
-	btnSkip     = "reason:skip"
 	btnContinue = "continue"
 	btnIntent   = "intent:"  // + Intent
 	btnMethod   = "method:"  // + Method
@@ -64,6 +67,7 @@ const (
 	btnReason   = "reason:"  // + reason code
 	btnConfirm  = "confirm:" // + flow number
 	btnLang     = "lang:"    // + Lang
+	btnOrder    = "order:"   // + work-order number: show that order
 )
 
 // ButtonLabel is the label message ID of a button value the engine offers,
@@ -82,14 +86,13 @@ func ButtonLabel(value string) (id string, ok bool) {
 	case "opt":
 		id = "opt_" + arg
 	case "reason":
-		if arg == "skip" {
-			return "btn_skip", true
-		}
 		id = "reason_" + arg
 	case "lang":
 		if l, ok := ParseLang(arg); ok {
 			id = "btn_lang_" + string(l[:2])
 		}
+	case "order":
+		id = "btn_order_status"
 	case btnAbort:
 		id = "btn_abort"
 	case btnBack:
@@ -104,7 +107,7 @@ func ButtonLabel(value string) (id string, ok bool) {
 	return id, id != ""
 }
 
-// reasons offered at the reason step, as codes; the text shown is
+// reasons offered after a receipt, as codes; the text shown is
 // "reason_<code>".
 var reasons = []string{"price", "unused", "switching", "other"}
 
@@ -124,7 +127,8 @@ type turn struct {
 	ctx     context.Context
 	st      State
 	in      Input
-	misses  int // misunderstandings in a row before this turn
+	misses  int    // misunderstandings in a row before this turn
+	detail  Detail // what kind of message an off-flow one is
 	replies []Reply
 	effects []Effect
 }
@@ -146,8 +150,9 @@ func btn(label, value string) Button { return Button{Label: label, Value: value}
 func (t *turn) run() {
 	st := &t.st
 	if st.InFlow() && !st.LastActive.IsZero() && t.in.At.Sub(st.LastActive) > t.e.idleAfter() {
+		quiet := st.Step == StepReason // nothing was left undone
 		st.Reset()
-		if t.in.Kind != InputStart {
+		if t.in.Kind != InputStart && !quiet {
 			t.say("session_expired", nil)
 		}
 	}
@@ -178,7 +183,8 @@ func (t *turn) run() {
 }
 
 // pickLang settles the reply language: the member's explicit choice first,
-// then what the message is written in, then the channel's hint.
+// then a whole sentence written in another language, then the channel's
+// hint.
 func (t *turn) pickLang() {
 	st := &t.st
 	if st.LangChosen {
@@ -198,40 +204,37 @@ func (t *turn) pickLang() {
 	}
 }
 
-// clearlyWritten tells whether text says enough in lang to switch to it: any
-// Han character for Chinese; for English a few letters outside emails and
-// work-order numbers, so "ok" in a Chinese conversation does not switch.
+// clearlyWritten tells whether text is a sentence in lang, enough to switch
+// to it: two Han characters for Chinese; for English two words a member
+// would write ("cancel my membership", "hello there"), so digits, codes,
+// emails, "ok" or "asdf qwer" never switch.
 func clearlyWritten(text string, lang Lang) bool {
 	if lang == ZH {
-		return true
-	}
-	letters := 0
-	for _, w := range strings.Fields(text) {
-		if strings.Contains(w, "@") || strings.HasPrefix(strings.ToUpper(w), "WO") {
-			continue
-		}
-		for _, r := range w {
-			if r < utf8.RuneSelf && unicode.IsLetter(r) {
-				letters++
+		han := 0
+		for _, r := range text {
+			if unicode.Is(unicode.Han, r) {
+				han++
 			}
 		}
+		return han >= 2
 	}
-	return letters >= 5
+	return englishWords(text) >= 2
 }
 
 // button handles a pressed button; values it does not know are read as text.
 func (t *turn) button(v string) {
 	st := &t.st
+	verifying := st.Step == StepCode || st.Step == StepAmount || st.Step == StepMonth || st.Step == StepMethod
 	switch {
 	case v == btnAbort:
 		t.abort()
 	case v == btnContinue:
 		t.reprompt()
-	case v == btnBack && (st.Step == StepConfirm || st.Step == StepClarify || st.Step == StepReason):
+	case v == btnBack && (st.Step == StepConfirm || st.Step == StepClarify):
 		t.showOptions()
 	case v == btnResend && st.Step == StepCode:
 		t.sendCode()
-	case v == btnMethods && (st.Step == StepCode || st.Step == StepAmount || st.Step == StepMonth):
+	case v == btnMethods && verifying:
 		t.askMethod()
 	case strings.HasPrefix(v, btnIntent):
 		t.intent(Intent(strings.TrimPrefix(v, btnIntent)), "")
@@ -241,12 +244,16 @@ func (t *turn) button(v string) {
 		} else {
 			t.text(v)
 		}
-	case strings.HasPrefix(v, btnMethod) && st.Step == StepMethod:
+	case strings.HasPrefix(v, btnOrder):
+		t.lookupNumber(strings.TrimPrefix(v, btnOrder))
+	case strings.HasPrefix(v, btnMethod) && verifying:
 		t.chooseMethod(Method(strings.TrimPrefix(v, btnMethod)))
-	case strings.HasPrefix(v, btnOption) && (st.Step == StepOptions || st.Step == StepClarify):
+	case strings.HasPrefix(v, btnOption) && (st.Step == StepOptions || st.Step == StepClarify || st.Step == StepConfirm):
 		t.choose(OrderKind(strings.TrimPrefix(v, btnOption)))
 	case strings.HasPrefix(v, btnReason) && st.Step == StepReason:
 		t.setReason(strings.TrimPrefix(v, btnReason))
+	case strings.HasPrefix(v, btnReason) && st.Step == StepConfirm:
+		t.askConfirm() // a reason button of an older screen: the confirmation stands
 	case strings.HasPrefix(v, btnConfirm):
 		t.confirmButton(strings.TrimPrefix(v, btnConfirm))
 	default:
@@ -290,10 +297,13 @@ func (t *turn) text(raw string) {
 		t.say("restarted", nil, t.menu()...)
 		return
 	case CmdAbort:
-		t.abort()
-		return
+		if st.Step != StepReason {
+			t.abort()
+			return
+		}
 	}
-	intent := Classify(text)
+	intent, detail := read(text)
+	t.detail = detail
 	if intent == IntentHumanAgent {
 		t.effect(Handoff{Reason: "asked"})
 		return
@@ -304,6 +314,9 @@ func (t *turn) text(raw string) {
 	if intent == IntentOutOfScope {
 		if _, ok := ExtractNumber(text); ok {
 			intent = IntentWorkOrderStatus
+		} else if cmd == CmdLeave {
+			t.say("leave_idle", nil, t.menu()...) // 不需要了 out of a flow: done here, or done with the membership?
+			return
 		}
 	}
 	t.intent(intent, text)
@@ -313,6 +326,9 @@ func (t *turn) text(raw string) {
 // text is not such an answer.
 func (t *turn) step(text string, cmd Command, intent Intent) bool {
 	st := &t.st
+	if st.Step == StepReason {
+		return t.reasonText(text, cmd, intent)
+	}
 	// A phone or email at any step gives or corrects the account ("my number
 	// is actually …"): verification starts again for it.
 	if acct, ok := extractAccount(text); ok && st.Step != StepNumber && (acct != st.Account || st.Step == StepIdentify) {
@@ -320,7 +336,7 @@ func (t *turn) step(text string, cmd Command, intent Intent) bool {
 			t.say("account_updated", map[string]any{"Account": Masked(MaskAccount(acct))})
 		}
 		st.Account, st.Verified, st.VerifiedAt = acct, "", time.Time{}
-		t.askMethod()
+		t.startVerify()
 		return true
 	}
 	switch st.Step {
@@ -355,17 +371,7 @@ func (t *turn) step(text string, cmd Command, intent Intent) bool {
 			return true
 		}
 	case StepOptions, StepConfirm, StepClarify:
-		if t.decide(cmd) {
-			return true
-		}
-	case StepReason:
-		if cmd == CmdSkip || cmd == CmdNo {
-			t.setReason("skip")
-			return true
-		}
-		if cmd == CmdNone && (intent == IntentOutOfScope || intent == IntentCancelMembership || intent == IntentTurnOffAutoRenew) {
-			st.Reason = truncate(text, 200)
-			t.askConfirm()
+		if t.decide(cmd, intent) {
 			return true
 		}
 	case StepNumber:
@@ -374,21 +380,39 @@ func (t *turn) step(text string, cmd Command, intent Intent) bool {
 			return true
 		}
 	}
-	// The same goal asked again while its flow is open: keep going.
-	if intent == st.Goal || (st.Goal == IntentCancelMembership && intent == IntentTurnOffAutoRenew) {
+	// Wanting out of the membership while its flow is open is the flow's
+	// own goal: keep going, never abort.
+	leaving := cmd == CmdLeave || cmd == CmdLeaveCancel
+	if intent == st.Goal || (st.Goal == IntentCancelMembership && intent == IntentTurnOffAutoRenew) || leaving && isCancelGoal(st.Goal) {
 		t.reprompt()
 		return true
 	}
 	if intent != IntentOutOfScope {
 		return false
 	}
+	if id, ok := offFlowReplies[t.detail]; ok {
+		// thanks, small talk, another thing to cancel: answered kindly,
+		// and the flow goes on where it was
+		t.say(id, nil)
+		if t.detail != DetailBye {
+			t.reprompt()
+		}
+		return true
+	}
 	t.missed()
 	return true
 }
 
+// offFlowReplies answer what is neither a flow nor a step's answer.
+var offFlowReplies = map[Detail]string{
+	DetailThanks: "thanks", DetailBye: "bye", DetailSmallTalk: "small_talk", DetailOtherCancel: "other_cancel",
+}
+
+func isCancelGoal(g Intent) bool { return g == IntentCancelMembership || g == IntentTurnOffAutoRenew }
+
 // decide handles the words that choose, confirm or refuse at the options
-// and the confirmation; false when cmd is none of them here.
-func (t *turn) decide(cmd Command) bool {
+// and the confirmation; false when the text is none of them here.
+func (t *turn) decide(cmd Command, intent Intent) bool {
 	st := &t.st
 	switch {
 	case cmd == CmdCancelNow:
@@ -397,12 +421,14 @@ func (t *turn) decide(cmd Command) bool {
 		t.choose(KindNoRenew)
 	case cmd == CmdBareCancel:
 		t.clarify()
-	case cmd == CmdYes && st.Choice != "":
+	case (cmd == CmdYes || cmd == CmdLeaveCancel) && st.Choice != "":
 		t.execute()
-	case cmd == CmdNo && st.Step == StepOptions:
-		t.abort()
-	case cmd == CmdNo:
-		t.showOptions()
+	case cmd == CmdLeave, cmd == CmdLeaveCancel, cmd == CmdNo:
+		// 不需要了 or a bare no: the member wants out, or does not like this
+		// screen; which option, or keep? Ask, never guess.
+		t.clarify()
+	case cmd == CmdNone && intent == IntentCancelMembership && st.Step == StepOptions:
+		t.clarify() // 我不想要这个会员了: yes, but which way?
 	default:
 		return false
 	}
@@ -437,15 +463,30 @@ func (t *turn) intent(intent Intent, text string) {
 		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
 		t.say("ask_number", nil)
 	case IntentRefundPolicy:
+		if st.Step == StepReason {
+			st.Reset()
+		}
 		t.say("refund_policy", nil, btn("menu_cancel", btnIntent+string(IntentCancelMembership)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 		t.resumeHint()
 	case IntentHumanAgent:
 		t.effect(Handoff{Reason: "asked"})
 	case IntentGreeting:
+		if t.detail == DetailHowAreYou {
+			t.say("how_are_you", nil, t.menu()...)
+			return
+		}
 		t.say("greeting", nil, t.menu()...)
 	case IntentHelp:
 		t.say("help", nil, t.menu()...)
 	default:
+		if id, ok := offFlowReplies[t.detail]; ok {
+			if t.detail == DetailBye {
+				t.say(id, nil)
+			} else {
+				t.say(id, nil, t.menu()...)
+			}
+			return
+		}
 		if t.misses+1 >= 2 {
 			t.say("misunderstood_twice", nil, t.menu()...)
 			return
@@ -474,6 +515,13 @@ func (t *turn) menu() []Button {
 	}
 }
 
+// menuAfterEnd is the menu for a member with nothing left to cancel.
+func (t *turn) menuAfterEnd() []Button {
+	return slices.DeleteFunc(t.menu(), func(b Button) bool {
+		return b.Value == btnIntent+string(IntentCancelMembership) || b.Value == btnIntent+string(IntentTurnOffAutoRenew)
+	})
+}
+
 func (t *turn) switchLang(l Lang) {
 	t.st.Lang, t.st.LangChosen = l, true
 	t.say("lang_switched", nil)
@@ -484,10 +532,13 @@ func (t *turn) switchLang(l Lang) {
 	}
 }
 
+// abort ends the open flow on an explicit keep, and says what still
+// happens to the membership when the member is known.
 func (t *turn) abort() {
 	st := &t.st
 	t.effect(Withdraw{})
-	if !st.InFlow() {
+	if !st.InFlow() || st.Step == StepReason {
+		st.Reset()
 		if !t.in.Waiting { // a queued member hears from the runtime that they left the queue
 			t.say("nothing_to_abort", nil, t.menu()...)
 		}
@@ -495,17 +546,27 @@ func (t *turn) abort() {
 	}
 	goal := st.Goal
 	st.Reset()
-	if goal == IntentCancelMembership || goal == IntentTurnOffAutoRenew {
-		t.say("aborted_kept", nil, t.menu()...)
+	if !isCancelGoal(goal) {
+		t.say("aborted", nil, t.menu()...)
 		return
 	}
-	t.say("aborted", nil, t.menu()...)
+	if st.Verified != "" {
+		if m, ok := t.lookup(); ok && m.Status == StatusActive {
+			if m.AutoRenew {
+				t.say("kept_renews", memberData(m), t.menu()...)
+			} else {
+				t.say("kept_ends", memberData(m), t.menu()...)
+			}
+			return
+		}
+	}
+	t.say("aborted_kept", nil, t.menu()...)
 }
 
 // startGoal opens a flow for a goal that needs a verified member.
 func (t *turn) startGoal(goal Intent, text string) {
 	st := &t.st
-	if st.Goal == goal && st.InFlow() && st.Step != StepIdentify {
+	if st.Goal == goal && st.InFlow() && st.Step != StepIdentify && st.Step != StepReason {
 		t.reprompt()
 		return
 	}
@@ -519,15 +580,25 @@ func (t *turn) startGoal(goal Intent, text string) {
 		t.proceed()
 		return
 	}
+	t.say("intro_"+string(goal), nil)
 	if acct, ok := extractAccount(text); ok {
 		st.Account = acct
-		t.say("intro_"+string(goal), nil)
-		t.askMethod()
+		t.startVerify()
 		return
 	}
 	st.Step = StepIdentify
-	t.say("intro_"+string(goal), nil)
 	t.say("ask_account", nil)
+}
+
+// startVerify sends a code to the account the member gave, by SMS to a
+// phone and by email to an email: the other ways are one tap away.
+func (t *turn) startVerify() {
+	st := &t.st
+	st.Method = MethodSMS
+	if strings.Contains(st.Account, "@") {
+		st.Method = MethodEmail
+	}
+	t.sendCode()
 }
 
 func (t *turn) askMethod() {
@@ -553,6 +624,14 @@ func (t *turn) chooseMethod(m Method) {
 	}
 }
 
+// otherCodeMethod is the button that sends the code the other way.
+func (t *turn) otherCodeMethod() Button {
+	if t.st.Method == MethodEmail {
+		return btn("switch_sms", btnMethod+string(MethodSMS))
+	}
+	return btn("switch_email", btnMethod+string(MethodEmail))
+}
+
 func (t *turn) sendCode() {
 	st := &t.st
 	res, err := t.e.Verifier.SendCode(t.ctx, CodeRequest{Account: st.Account, Method: st.Method, Lang: st.Lang, Conv: t.in.Conv, Chan: t.in.Chan})
@@ -565,10 +644,11 @@ func (t *turn) sendCode() {
 	case SendSent:
 		st.Step = StepCode
 		t.say("code_sent_"+string(st.Method), map[string]any{"Account": Masked(MaskAccount(st.Account)), "Minutes": minutesCeil(t.e.codeTTL())},
-			btn("btn_resend", btnResend), btn("btn_other_method", btnMethods), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+			t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)),
+			btn("btn_resend", btnResend), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 	case SendTooSoon:
 		st.Step = StepCode
-		t.say("code_too_soon", wait, btn("btn_other_method", btnMethods))
+		t.say("code_too_soon", wait, t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)))
 	case SendLimited:
 		t.say("code_limited", wait, btn("method_questions", btnMethod+string(MethodQuestions)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 		st.Step = StepMethod
@@ -616,9 +696,11 @@ func (t *turn) checked(res CheckResult) {
 	}
 }
 
+// locked tells until when the account's verification is paused. The flow
+// waits at the code step, so a code typed meanwhile gets the same answer.
 func (t *turn) locked(wait time.Duration) {
-	t.st.Reset()
-	t.say("locked", map[string]any{"Minutes": minutesCeil(wait)}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.st.Step = StepCode
+	t.say("locked", map[string]any{"Minutes": minutesCeil(wait), "Until": t.in.At.Add(wait)}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 }
 
 // proceed continues a flow once the member is verified.
@@ -642,10 +724,12 @@ func (t *turn) proceed() {
 	switch {
 	case m.Status == StatusExpired:
 		st.Reset()
-		t.say("cancel_expired", memberData(m), t.menu()...)
+		t.say("cancel_expired", memberData(m), t.menuAfterEnd()...)
 	case m.Status == StatusCancelled:
 		st.Reset()
-		t.say("cancel_already", memberData(m), t.menu()...)
+		t.say("cancel_already", memberData(m), t.menuAfterEnd()...)
+	case st.Goal == IntentTurnOffAutoRenew:
+		t.choose(KindNoRenew) // straight to confirming it, cancel now one tap away
 	default:
 		t.showOptions()
 	}
@@ -654,22 +738,36 @@ func (t *turn) proceed() {
 // member looks up the verified member; false after an honest reply when it
 // cannot.
 func (t *turn) member() (Member, bool) {
+	m, err := t.lookupErr()
+	if err != nil {
+		t.unavailable(err)
+		return Member{}, false
+	}
+	return m, true
+}
+
+// lookup is member without a reply: false when the member cannot be read.
+func (t *turn) lookup() (Member, bool) {
+	m, err := t.lookupErr()
+	return m, err == nil
+}
+
+func (t *turn) lookupErr() (Member, error) {
 	st := &t.st
 	m, found, err := t.e.Members.Lookup(t.ctx, st.Account)
 	if err == nil && (!found || m.ID != st.Verified) {
 		err = fmt.Errorf("verified member %q not found by account", st.Verified)
 	}
 	if err != nil {
-		t.unavailable(err)
-		return Member{}, false
+		return Member{}, err
 	}
 	m.Status = m.StatusAt(t.in.At)
-	return m, true
+	return m, nil
 }
 
 func (t *turn) statusButtons(m Member) []Button {
 	if m.Status != StatusActive {
-		return t.menu()
+		return t.menuAfterEnd()
 	}
 	return []Button{
 		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
@@ -693,7 +791,16 @@ func onOff(b bool) Msg {
 	return Msg("autorenew_off")
 }
 
-// showOptions shows both outcomes side by side.
+// paidDays is how many paid days cancelling now at now gives up (a day
+// begun counts, as in Refund).
+func paidDays(m Member, now time.Time) int {
+	day := 24 * time.Hour
+	return int((m.PeriodEnd.Sub(now) + day - 1) / day)
+}
+
+// showOptions shows both outcomes side by side. When cancelling now
+// refunds nothing, don't renew comes first and cancel now says what it
+// forfeits.
 func (t *turn) showOptions() {
 	st := &t.st
 	m, ok := t.member()
@@ -710,12 +817,18 @@ func (t *turn) showOptions() {
 	data["NowRefund"] = refundText(now.RefundCents)
 	data["RenewEnd"] = renew.EffectiveAt
 	data["Policy"] = Msg("policy_" + string(m.Plan.Policy))
-	buttons := []Button{btn("opt_cancel_now", btnOption+string(KindCancelNow)), btn("opt_no_renew", btnOption+string(KindNoRenew)), btn("opt_keep", btnAbort)}
-	if !m.AutoRenew {
-		t.say("options_renew_off", data, buttons[0], buttons[2])
-		return
+	data["Days"] = paidDays(m, t.in.At)
+	cancelNow, noRenew, keep := btn("opt_cancel_now", btnOption+string(KindCancelNow)), btn("opt_no_renew", btnOption+string(KindNoRenew)), btn("opt_keep", btnAbort)
+	switch {
+	case !m.AutoRenew && now.RefundCents == 0:
+		t.say("options_renew_off_no_refund", data, keep, cancelNow)
+	case !m.AutoRenew:
+		t.say("options_renew_off", data, cancelNow, keep)
+	case now.RefundCents == 0:
+		t.say("options_no_refund", data, noRenew, cancelNow, keep)
+	default:
+		t.say("options", data, cancelNow, noRenew, keep)
 	}
-	t.say("options", data, buttons...)
 }
 
 func refundText(cents int64) any {
@@ -736,37 +849,82 @@ func (t *turn) choose(k OrderKind) {
 		if !ok {
 			return
 		}
+		if m.Status != StatusActive {
+			t.proceed()
+			return
+		}
 		if !m.AutoRenew { // nothing to change: say so rather than issue an empty order
-			st.Step = StepOptions
-			t.say("renew_already_off", memberData(m), btn("opt_cancel_now", btnOption+string(KindCancelNow)), btn("opt_keep", btnAbort))
+			st.Step, st.Choice = StepOptions, ""
+			now, _ := Consequences(m, t.in.At)
+			data := memberData(m)
+			data["NowRefund"] = refundText(now.RefundCents)
+			data["Days"] = paidDays(m, t.in.At)
+			t.say("renew_already_off", data, btn("opt_keep_as_is", btnAbort), t.cancelNowButton(m))
 			return
 		}
 	}
 	st.Choice = k
-	if st.Reason != "" {
-		t.askConfirm()
-		return
-	}
-	st.Step = StepReason
-	buttons := make([]Button, 0, len(reasons)+1)
-	for _, r := range reasons {
-		buttons = append(buttons, btn("reason_"+r, btnReason+r))
-	}
-	t.say("ask_reason", nil, append(buttons, btn("btn_skip", btnSkip))...)
+	t.askConfirm()
 }
 
-func (t *turn) setReason(code string) {
-	if code != "skip" {
-		known := false
-		for _, r := range reasons {
-			known = known || r == code
-		}
-		if !known {
-			code = "other"
-		}
-		t.st.Reason = code
+// cancelNowButton offers cancel now with what it refunds or forfeits on
+// its face.
+func (t *turn) cancelNowButton(m Member) Button {
+	now, _ := Consequences(m, t.in.At)
+	b := btn("opt_cancel_now_refund", btnOption+string(KindCancelNow))
+	b.Data = map[string]any{"Refund": refundText(now.RefundCents)}
+	if now.RefundCents == 0 {
+		b.Label = "opt_cancel_now_forfeit"
+		b.Data = map[string]any{"Days": paidDays(m, t.in.At)}
 	}
-	t.askConfirm()
+	return b
+}
+
+// setReason records a reason chosen after the receipt.
+func (t *turn) setReason(code string) {
+	if !slices.Contains(reasons, code) {
+		code = "other"
+	}
+	t.recordReason(code)
+}
+
+// reasonText reads text typed at the optional reason question after a
+// receipt: a new request is handled as one, anything else is the reason.
+func (t *turn) reasonText(text string, cmd Command, intent Intent) bool {
+	st := &t.st
+	switch {
+	case cmd == CmdSkip || cmd == CmdNo || cmd == CmdAbort:
+		st.Reset()
+		t.say("reason_skipped", nil, t.menu()...)
+	case intent == IntentOutOfScope || isCancelGoal(intent) || cmd == CmdLeave || cmd == CmdLeaveCancel:
+		if _, ok := ExtractNumber(text); ok {
+			return false
+		}
+		if d := t.readDetail(text); d == DetailThanks || d == DetailBye {
+			st.Reset()
+			return false
+		}
+		t.recordReason(truncate(text, 200))
+	default:
+		st.Reset()
+		return false
+	}
+	return true
+}
+
+func (t *turn) readDetail(text string) Detail {
+	_, d := read(text)
+	return d
+}
+
+func (t *turn) recordReason(reason string) {
+	st := &t.st
+	number := st.DoneNumber
+	st.Reset()
+	if err := t.e.Orders.SetReason(t.ctx, number, reason); err != nil {
+		t.effect(Failure{Err: fmt.Errorf("reason for %s: %w", number, err)})
+	}
+	t.say("reason_thanks", nil, t.menu()...)
 }
 
 func (t *turn) askConfirm() {
@@ -784,10 +942,17 @@ func (t *turn) askConfirm() {
 	}
 	data["Effective"] = out.EffectiveAt
 	data["Refund"] = refundText(out.RefundCents)
-	t.say("confirm_"+string(st.Choice), data,
-		btn("btn_confirm_"+string(st.Choice), btnConfirm+strconv.Itoa(st.Flow)),
-		btn("btn_back", btnBack),
-		btn("btn_keep", btnAbort))
+	data["Days"] = paidDays(m, t.in.At)
+	confirm := btn("btn_confirm_"+string(st.Choice), btnConfirm+strconv.Itoa(st.Flow))
+	switch {
+	case st.Choice == KindNoRenew && st.Goal == IntentTurnOffAutoRenew:
+		confirm.Label = "btn_confirm_autorenew_off"
+		t.say("confirm_autorenew_off", data, confirm, t.cancelNowButton(m), btn("btn_keep_renew", btnAbort))
+	case st.Choice == KindCancelNow && out.RefundCents == 0:
+		t.say("confirm_cancel_now_forfeit", data, confirm, btn("btn_back", btnBack), btn("btn_keep", btnAbort))
+	default:
+		t.say("confirm_"+string(st.Choice), data, confirm, btn("btn_back", btnBack), btn("btn_keep", btnAbort))
+	}
 }
 
 func (t *turn) clarify() {
@@ -836,7 +1001,7 @@ func (t *turn) execute() {
 		st.Reset()
 		st.Goal = goal
 		t.say("verify_again", nil)
-		t.askMethod()
+		t.startVerify()
 		return
 	}
 	req := OrderRequest{
@@ -849,6 +1014,7 @@ func (t *turn) execute() {
 		Executor: "bot",
 		Lang:     st.Lang,
 		At:       t.in.At,
+		Closes:   st.Callback,
 	}
 	o, err := t.e.Orders.Execute(t.ctx, req)
 	if errors.Is(err, ErrUnavailable) {
@@ -861,23 +1027,39 @@ func (t *turn) execute() {
 	}
 	st.DoneFlow, st.DoneNumber = st.Flow, o.Number
 	st.Reset()
+	if o.Closes != "" && o.Closes == st.Callback {
+		st.Callback = ""
+	}
 	t.receipt(o)
+	st.Step = StepReason // optional, after the receipt: one tap or a few words
+	buttons := make([]Button, 0, len(reasons))
+	for _, r := range reasons {
+		buttons = append(buttons, btn("reason_"+r, btnReason+r))
+	}
+	t.say("ask_reason", nil, buttons...)
 }
 
 func (t *turn) receipt(o WorkOrder) {
 	r := Receipt(o)
-	t.say(r.ID, r.Data)
+	if t.e.ReceiptLink != nil {
+		r.Data["Link"] = t.e.ReceiptLink(o)
+	}
+	t.say(r.ID, r.Data, r.Buttons...)
 }
 
 // Receipt is the reply that hands a member an executed order: number,
-// effective time, refund and auto-renew state.
+// application and effective times, refund, auto-renew state, the callback
+// it closed, and how to look it up later.
 func Receipt(o WorkOrder) Reply {
 	return Reply{ID: "receipt_" + string(orderAction(o)), Data: map[string]any{
 		"Number":    o.Number,
+		"Applied":   o.CreatedAt,
 		"Effective": o.EffectiveAt,
 		"Refund":    refundText(o.RefundCents),
 		"AutoRenew": onOff(o.AutoRenew),
-	}}
+		"Closes":    o.Closes,
+		"Link":      "",
+	}, Buttons: []Button{btn("btn_order_status", btnOrder+o.Number)}}
 }
 
 func orderAction(o WorkOrder) OrderKind {
@@ -895,10 +1077,12 @@ func (t *turn) lookupNumber(raw string) {
 	n, err := ParseNumber(raw)
 	switch {
 	case errors.Is(err, ErrCheckDigit):
+		st.Reset()
 		t.say("number_check_digit", nil)
 		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
 		return
 	case err != nil:
+		st.Reset()
 		t.say("number_malformed", nil)
 		st.Goal, st.Step = IntentWorkOrderStatus, StepNumber
 		return
@@ -949,6 +1133,7 @@ func (t *turn) orderStatus(o WorkOrder) {
 		"Created":   o.CreatedAt,
 		"Effective": o.EffectiveAt,
 		"Refund":    refundText(o.RefundCents),
+		"Closes":    o.Closes,
 	}
 	if o.Kind == KindCallback {
 		t.say("order_status_callback", data)
@@ -966,15 +1151,13 @@ func (t *turn) reprompt() {
 	case StepMethod:
 		t.askMethod()
 	case StepCode:
-		t.say("ask_code", nil, btn("btn_resend", btnResend), btn("btn_other_method", btnMethods))
+		t.say("ask_code", nil, t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)), btn("btn_resend", btnResend))
 	case StepAmount:
 		t.say("ask_amount", nil, btn("btn_other_method", btnMethods))
 	case StepMonth:
 		t.say("ask_month", nil, btn("btn_other_method", btnMethods))
 	case StepOptions:
 		t.showOptions()
-	case StepReason:
-		t.choose(st.Choice)
 	case StepConfirm:
 		t.askConfirm()
 	case StepClarify:
@@ -988,19 +1171,33 @@ func (t *turn) reprompt() {
 
 // recordForLater answers a confirmed request the member system could not
 // carry out (it is down): a callback work order records what was asked, so
-// a person completes it, and the member gets its number. Confirming again
-// retries the request itself.
+// a person completes it, and the member gets its number and what holds
+// until then. Confirming again retries the request itself, and the order
+// it then gets closes this one.
 func (t *turn) recordForLater(req OrderRequest, cause error) {
 	t.effect(Failure{Err: cause})
 	asked := req.Kind
-	req.Kind, req.Key = KindCallback, CallbackKey(req.Key)
+	req.Kind, req.Key, req.Closes = KindCallback, CallbackKey(req.Key), ""
 	req.Reason = strings.TrimSpace(fmt.Sprintf("%s requested; member system unavailable. %s", asked, req.Reason))
+	if t.st.Callback != "" {
+		// one request, one number: a second failure repeats the first callback
+		if o, found, err := t.e.Orders.Get(t.ctx, t.st.Callback); err == nil && found && o.Status == "open" {
+			t.sayRecorded(o, asked)
+			return
+		}
+	}
 	o, err := t.e.Orders.Execute(t.ctx, req)
 	if err != nil {
 		t.unavailable(err)
 		return
 	}
-	t.say("unavailable_recorded", map[string]any{"Number": o.Number}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.st.Callback = o.Number
+	t.sayRecorded(o, asked)
+}
+
+func (t *turn) sayRecorded(o WorkOrder, asked OrderKind) {
+	t.say("unavailable_recorded_"+string(asked), map[string]any{"Number": o.Number},
+		btn("btn_retry_confirm", btnConfirm+strconv.Itoa(t.st.Flow)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
 }
 
 // unavailable tells the member honestly that something failed and offers a

@@ -14,8 +14,7 @@ import (
 // verifyTo drives a fresh conversation to the options step.
 func verifyTo(h *harness, first, account string) []dialog.Reply {
 	h.say(first)
-	h.say(account)
-	h.turn(dialog.InputButton, "method:sms")
+	h.say(account) // the code goes out at once
 	r, _ := h.say(testCode)
 	return r
 }
@@ -26,9 +25,8 @@ func TestCancelNowIssuesOneOrder(t *testing.T) {
 		t.Fatalf("after the code: %v, want verified, options", got)
 	}
 	h.turn(dialog.InputButton, "opt:cancel_now")
-	h.turn(dialog.InputButton, "reason:skip")
 	r, _ := h.turn(dialog.InputButton, "confirm:1")
-	if len(r) != 1 || r[0].ID != "receipt_cancel_now" {
+	if len(r) != 2 || r[0].ID != "receipt_cancel_now" || r[1].ID != "ask_reason" {
 		t.Fatalf("confirm: %v", ids(r))
 	}
 	number := r[0].Data["Number"].(string)
@@ -53,7 +51,6 @@ func TestBareCancelAtConfirmationAsks(t *testing.T) {
 		h := newHarness(t)
 		verifyTo(h, "cancel my membership", "13800138000")
 		h.turn(dialog.InputButton, "opt:no_renew")
-		h.turn(dialog.InputButton, "reason:skip")
 		r, _ := h.say(word)
 		if len(r) != 1 || r[0].ID != "clarify_confirm" || len(r[0].Buttons) != 2 {
 			t.Fatalf("%q at confirmation: %+v, want a clarifying question with two buttons", word, r)
@@ -72,9 +69,7 @@ func TestUnregisteredAccountLooksRegistered(t *testing.T) {
 			r, _ := h.say(in)
 			all = append(all, ids(r)...)
 		}
-		r, _ := h.turn(dialog.InputButton, "method:sms")
-		all = append(all, ids(r)...)
-		r, _ = h.say("000000")
+		r, _ := h.say("000000")
 		return append(all, ids(r)...)
 	}
 	if reg, unreg := run("13800138000"), run("13500135000"); !slices.Equal(reg, unreg) {
@@ -91,7 +86,6 @@ func TestLockoutOffersPersonAndSurvivesNewConversation(t *testing.T) {
 	h := newHarness(t)
 	h.say("取消会员")
 	h.say("13800138000")
-	h.turn(dialog.InputButton, "method:sms")
 	var r []dialog.Reply
 	for i := 0; i < 5; i++ {
 		r, _ = h.say("000000")
@@ -106,14 +100,17 @@ func TestLockoutOffersPersonAndSurvivesNewConversation(t *testing.T) {
 	}
 }
 
+// TestAbortChangesNothing: an explicit keep ends the flow with nothing
+// changed and says what still happens: the next charge while auto-renew is
+// on.
 func TestAbortChangesNothing(t *testing.T) {
-	for _, word := range []string{"算了", "不取消了", "never mind"} {
+	for _, word := range []string{"算了", "不取消了", "never mind", "keep my membership", "保留会员"} {
 		h := newHarness(t)
 		verifyTo(h, "cancel my membership", "13800138000")
 		h.turn(dialog.InputButton, "opt:cancel_now")
 		r, _ := h.say(word)
-		if len(r) != 1 || r[0].ID != "aborted_kept" {
-			t.Errorf("%q: %v, want aborted_kept", word, ids(r))
+		if len(r) != 1 || r[0].ID != "kept_renews" || r[0].Data["Price"] != dialog.Money(3000) {
+			t.Errorf("%q: %+v, want kept_renews with the next charge", word, r)
 		}
 		if h.state().InFlow() || len(h.orders.byNum) != 0 {
 			t.Errorf("%q left a flow open or issued an order", word)
@@ -172,7 +169,6 @@ func TestPortFailureIsHonest(t *testing.T) {
 	h := newHarness(t)
 	h.say("取消会员")
 	h.say("13800138000")
-	h.turn(dialog.InputButton, "method:sms")
 	h.members.down = true
 	r, effects := h.say(testCode)
 	last := r[len(r)-1]
@@ -185,7 +181,7 @@ func TestPortFailureIsHonest(t *testing.T) {
 // replies.
 func TestTurnDeterministic(t *testing.T) {
 	h := newHarness(t)
-	for _, in := range []string{"取消会员", "13800138000", "1", testCode, "2", "太贵了", "取消", "确认"} {
+	for _, in := range []string{"取消会员", "13800138000", testCode, "2", "取消", "确认", "太贵了"} {
 		input := dialog.Input{Kind: dialog.InputText, Text: in, At: h.now.Add(time.Second), Conv: h.conv}
 		_, r1, e1 := h.engine.Turn(context.Background(), h.state(), input)
 		st, r2, e2 := h.engine.Turn(context.Background(), h.state(), input)
@@ -201,7 +197,7 @@ func TestTurnDeterministic(t *testing.T) {
 
 func TestButtonLabelsRender(t *testing.T) {
 	h := newHarness(t)
-	values := []string{"abort", "back", "resend", "methods", "continue", "reason:skip", "lang:en", "lang:zh-CN",
+	values := []string{"abort", "back", "resend", "methods", "continue", "reason:price", "lang:en", "lang:zh-CN",
 		"method:sms", "method:email", "method:questions", "opt:cancel_now", "opt:no_renew"}
 	for _, in := range dialog.Intents {
 		if in != dialog.IntentGreeting && in != dialog.IntentHelp && in != dialog.IntentOutOfScope {

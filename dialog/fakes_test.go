@@ -136,6 +136,10 @@ func (o *orders) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.W
 	o.seq++
 	w := dialog.WorkOrder{Number: dialog.FormatNumber(req.At, o.seq), Kind: req.Kind, MemberID: req.MemberID, Conv: req.Conv,
 		Chan: req.Chan, Reason: req.Reason, Executor: req.Executor, CreatedAt: req.At, Status: "done", Key: req.Key}
+	if cb, ok := o.byNum[req.Closes]; ok && cb.Status == "open" && req.Kind != dialog.KindCallback {
+		cb.Status, w.Closes = "done", cb.Number
+		o.byNum[cb.Number], o.byKey[cb.Key] = cb, cb
+	}
 	if req.Kind == dialog.KindCallback {
 		w.Status = "open"
 		o.byKey[req.Key], o.byNum[w.Number] = w, w
@@ -156,6 +160,16 @@ func (o *orders) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.W
 	}
 	o.byKey[req.Key], o.byNum[w.Number] = w, w
 	return w, nil
+}
+
+func (o *orders) SetReason(ctx context.Context, number, reason string) error {
+	w, ok := o.byNum[number]
+	if !ok {
+		return fmt.Errorf("no order %s", number)
+	}
+	w.Reason = reason
+	o.byNum[number], o.byKey[w.Key] = w, w
+	return nil
 }
 
 func (o *orders) Get(ctx context.Context, number string) (dialog.WorkOrder, bool, error) {

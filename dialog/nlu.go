@@ -39,6 +39,11 @@ const (
 	CmdCancelNow  Command = "cancel_now"  // 立即取消, cancel now, 马上退
 	CmdNoRenew    Command = "no_renew"    // 到期不续费, 只关自动续费, don't renew
 	CmdBareCancel Command = "bare_cancel" // a bare 取消 / cancel: abort or confirm? ask
+	// CmdLeave refuses the membership without saying how (不需要了, "I don't
+	// need it anymore"): a reason or a wish to cancel, never an abort.
+	CmdLeave Command = "leave"
+	// CmdLeaveCancel refuses the membership and asks to cancel it (不要了，取消吧).
+	CmdLeaveCancel Command = "leave_cancel"
 )
 
 // DetectCommand finds the control word a message is, if any.

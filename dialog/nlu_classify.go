@@ -28,14 +28,65 @@ const (
 
 // classify is Classify.
 func classify(text string) Intent {
+	in, _ := read(text)
+	return in
+}
+
+// Detail says more of a message than its intent, so the reply can fit it.
+type Detail uint8
+
+// Details.
+const (
+	DetailNone        Detail = iota
+	DetailOtherCancel        // cancels something that is not the membership: an order, an alarm, a transfer
+	DetailThanks             // 谢谢, thanks
+	DetailBye                // 再见, bye
+	DetailHowAreYou          // 你好吗, how are you doing
+	DetailSmallTalk          // other chit-chat: a joke, a name, an age
+)
+
+// read is Classify with the detail of the message.
+func read(text string) (Intent, Detail) {
 	var nb [512]byte
 	s, info := normalizeTo(nb[:0], text, true)
 	if len(s) == 0 {
-		return IntentOutOfScope
+		return IntentOutOfScope, DetailNone
 	}
 	var tb [64]token
 	toks, st := clsLex.scan(s, tb[:0])
-	return classifyTokens(toks, st, info.question)
+	in, ev := classifyTokens(toks, st, info.question)
+	if in != IntentOutOfScope && in != IntentGreeting {
+		return in, DetailNone
+	}
+	return in, detailOf(toks, st, in, ev)
+}
+
+// detailOf tells what kind of message an out-of-scope or greeting one is.
+func detailOf(toks []token, st scanStats, in Intent, ev events) Detail {
+	if in == IntentOutOfScope && ev.wrongObj {
+		return DetailOtherCancel
+	}
+	var has [kCount]bool
+	for _, t := range toks {
+		if t.c < kCount {
+			has[t.c] = true
+		}
+	}
+	objects := has[kOrder] || has[kOther] || has[kMember] || has[kAccount] || has[kRenew] || has[kAutoRenew] || has[kRefund]
+	if objects || st.gaps > 4 {
+		return DetailNone
+	}
+	switch {
+	case has[kHowAreYou]:
+		return DetailHowAreYou
+	case has[kSmallTalk]:
+		return DetailSmallTalk
+	case has[kBye]:
+		return DetailBye
+	case has[kThanks]:
+		return DetailThanks
+	}
+	return DetailNone
 }
 
 // verbScope is what precedes a verb in its clause.
@@ -190,6 +241,13 @@ func findObject(toks []token, i int) int {
 		best = auto
 	}
 	if best < 0 {
+		// Nothing close by: a thing named further on in the clause, after a
+		// time or a place (取消我明天早上的闹钟), is still what is cancelled.
+		for j := i + 1; j < len(toks) && toks[j].c != tokClause && toks[j].pos-p <= 3*objAfter; j++ {
+			if o := objKind(toks[j].c); o == objOrder || o == objOther {
+				return o
+			}
+		}
 		return objNone
 	}
 	best = headOf(toks, best)
@@ -215,7 +273,7 @@ type events struct {
 	onEvent, whenStop, imperative     bool
 }
 
-func classifyTokens(toks []token, st scanStats, question bool) Intent {
+func classifyTokens(toks []token, st scanStats, question bool) (Intent, events) {
 	var cnt [kCount]uint8
 	for _, t := range toks {
 		if t.c < kCount && cnt[t.c] < 255 {
@@ -228,13 +286,13 @@ func classifyTokens(toks []token, st scanStats, question bool) Intent {
 	has := func(c uint8) bool { return cnt[c] > 0 }
 
 	if has(kJunk) {
-		return IntentOutOfScope
+		return IntentOutOfScope, events{}
 	}
 	if humanAsked(toks, kHuman) {
-		return IntentHumanAgent
+		return IntentHumanAgent, events{}
 	}
 	if has(kWO) {
-		return IntentWorkOrderStatus
+		return IntentWorkOrderStatus, events{}
 	}
 
 	ev := readEvents(toks, has, st.gaps, question)
@@ -242,13 +300,13 @@ func classifyTokens(toks []token, st scanStats, question bool) Intent {
 	// Work orders: a ticket, or a cancellation asked about after the fact.
 	cancelish := has(kCancel) || has(kCancelPP) || has(kCancelSolo) || has(kCancelReq) || has(kPastCancel) || has(kPassive)
 	if has(kTicket) && !(ev.cancel && ev.imperative && !question && !has(kProgress)) {
-		return IntentWorkOrderStatus
+		return IntentWorkOrderStatus, ev
 	}
 	if has(kProgress) && (cancelish || has(kRefund) || has(kDelete)) {
-		return IntentWorkOrderStatus
+		return IntentWorkOrderStatus, ev
 	}
 	if has(kCancelReq) && (question || has(kStatusW) || has(kPast) || has(kWhen)) {
-		return IntentWorkOrderStatus
+		return IntentWorkOrderStatus, ev
 	}
 
 	// Refunds: a question about money back, even when it mentions cancelling.
@@ -256,96 +314,99 @@ func classifyTokens(toks []token, st scanStats, question bool) Intent {
 		orderOnly := has(kOrder) && !has(kMember) && !has(kAutoRenew) && !has(kRenew) && !has(kCharge) && !has(kAccount)
 		switch {
 		case orderOnly:
-			return IntentOutOfScope
+			return IntentOutOfScope, ev
 		case (ev.cancel || ev.offExplicit) && ev.imperative && !question && !ev.condCancel:
 			if ev.offExplicit {
-				return IntentTurnOffAutoRenew
+				return IntentTurnOffAutoRenew, ev
 			}
-			return IntentCancelMembership
+			return IntentCancelMembership, ev
 		}
-		return IntentRefundPolicy
+		return IntentRefundPolicy, ev
 	}
 	if has(kComplain) && !ev.cancel && !ev.offExplicit && !ev.offImplicit {
 		if !negatedBefore(toks, kComplain) {
-			return IntentHumanAgent
+			return IntentHumanAgent, ev
 		}
 	}
 
 	switch {
 	case ev.offExplicit:
-		return IntentTurnOffAutoRenew
+		return IntentTurnOffAutoRenew, ev
 	case ev.cancel:
-		return IntentCancelMembership
+		return IntentCancelMembership, ev
 	case ev.offImplicit:
-		return IntentTurnOffAutoRenew
+		return IntentTurnOffAutoRenew, ev
 	}
 	if ev.condCancel {
 		if ev.onEvent || has(kOther) || has(kOrder) || has(kDeal) {
-			return IntentOutOfScope // 退订后积分还在吗, "can I rejoin after cancelling"
+			return IntentOutOfScope, ev // 退订后积分还在吗, "can I rejoin after cancelling"
 		}
-		return IntentRefundPolicy
+		return IntentRefundPolicy, ev
 	}
 	if ev.pastCancel || has(kPastCancel) {
 		if has(kOrder) && !has(kMember) {
-			return IntentOutOfScope
+			return IntentOutOfScope, ev
 		}
 		if has(kCharge) || has(kMoney) || has(kPayment) {
-			return IntentRefundPolicy
+			return IntentRefundPolicy, ev
 		}
 		if ev.onEvent {
-			return IntentOutOfScope
+			return IntentOutOfScope, ev
 		}
-		return IntentWorkOrderStatus
+		return IntentWorkOrderStatus, ev
 	}
-	if has(kPassive) && !has(kOrder) {
-		return IntentMembershipStatus
+	if has(kPassive) && !has(kOrder) && !has(kOther) && (!has(kPayment) || has(kMember)) {
+		return IntentMembershipStatus, ev
 	}
 	if ev.onEvent || ev.deleteAccount {
-		return IntentOutOfScope
+		return IntentOutOfScope, ev
 	}
 	if ev.negCancel || ev.wrongObj {
-		return IntentOutOfScope
+		return IntentOutOfScope, ev
 	}
 
 	// Status of the membership.
 	memberish := has(kMember) || has(kAutoRenew) || has(kAccount) || has(kAuto) && has(kRenew)
 	switch {
-	case has(kStillMember), ev.whenStop:
-		return IntentMembershipStatus
-	case has(kExpire) && (!has(kOrder) || has(kMember)):
-		return IntentMembershipStatus
+	case (has(kStillMember) || ev.whenStop) && (has(kMember) || !has(kOther) && !has(kOrder)):
+		return IntentMembershipStatus, ev
+	case has(kExpire) && (has(kMember) || !has(kOrder) && !has(kOther)):
+		return IntentMembershipStatus, ev
 	case (has(kStatusW) || has(kWhen) || has(kDuration)) && memberish && !has(kOrder) && !has(kWhy) && !has(kDeal):
-		return IntentMembershipStatus
+		return IntentMembershipStatus, ev
 	case (has(kWhen) || question && has(kPeriodic)) && (has(kCharge) || has(kPayment)) && !has(kOrder) && !has(kWhy):
-		return IntentMembershipStatus
+		return IntentMembershipStatus, ev
 	case has(kAutoRenew) && question && !has(kOn):
-		return IntentMembershipStatus
+		return IntentMembershipStatus, ev
 	case has(kRenew) && has(kWhen):
-		return IntentMembershipStatus
+		return IntentMembershipStatus, ev
 	}
 
 	// A person, asked for more softly.
 	if has(kHumanW) && !negatedBefore(toks, kHumanW) && (has(kTalk) || has(kWantReq) || st.gaps <= 1 && len(toks) <= 2) && !has(kGreet) {
-		return IntentHumanAgent
+		return IntentHumanAgent, ev
 	}
 	if has(kHumanW) && has(kTalk) {
-		return IntentHumanAgent
+		return IntentHumanAgent, ev
 	}
 
 	objects := has(kOrder) || has(kOther) || has(kMember) || has(kAccount) || has(kRenew) || has(kAutoRenew)
-	if has(kHelpQ) && !has(kOrder) && !has(kOther) && !has(kMember) {
-		return IntentHelp
+	if has(kHelpQ) && !has(kOrder) && !has(kOther) && !has(kMember) && !has(kAccount) {
+		return IntentHelp, ev
 	}
 	if has(kHelp) && !objects && st.gaps <= 4 {
-		return IntentHelp
+		return IntentHelp, ev
 	}
 	if has(kGreet) && !objects && st.gaps <= 4 && !has(kHelp) {
-		return IntentGreeting
+		return IntentGreeting, ev
 	}
 	if has(kGreet) && has(kHumanW) && st.gaps <= 3 {
-		return IntentGreeting
+		return IntentGreeting, ev
 	}
-	return IntentOutOfScope
+	if has(kHowAreYou) && !objects && st.gaps <= 4 {
+		return IntentGreeting, ev // "how are you doing": a greeting, answered as one
+	}
+	return IntentOutOfScope, ev
 }
 
 // readEvents walks the verbs and the refusals of a message.

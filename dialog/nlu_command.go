@@ -27,6 +27,7 @@ const (
 	cmFiller // 请, 吧, please
 	cmMember // 会员, membership: makes a bare cancel an intent, not a command
 	cmQuestion
+	cmLeave // 不需要了, I don't need it anymore: wants out of the membership, never an abort
 	cmCount
 )
 
@@ -35,8 +36,8 @@ var cmdLex = func() *lexicon {
 	// Chinese
 	b.add(cmYes, "是,是的,对,对的,确认,确定,好的,好,没问题,可以,行,嗯,嗯嗯,好吧,同意,继续,没错,当然,好滴,好嘞,确认无误,就这样,是滴,对滴,确定的,确认的,好呀,行吧,可以的,没错的,对头,嗯呢,确认执行,确认办理,就这么办,同意取消,确定要,确认要,肯定,是啊,对啊,好啊,ok的,行的")
 	b.add(cmNo, "不是,不,否,不对,不行,不要,不可以,不同意,错了,不了,没有,没,不用谢,不确认,不要了吧,不是的,不对的,并不是,不想,算不上,没有的")
-	b.add(cmAbort, "不取消了,不取消,不要取消,别取消,先不了,不办了,不弄了,我再想想,再想想,再考虑一下,考虑一下,不想取消了,不想取消,保留会员,继续当会员,不退了,取消操作,取消这个操作,撤销,撤回,不取消会员,留着吧,还是留着,先不取消,暂时不取消,还是不取消了,我不取消了,改主意了,我改主意了,不搞了,先不,再说吧,以后再说,下次吧,等等再说,想想再说,不取消会员了,会员留着,不需要了,不做了,终止操作,不继续了,别弄了")
-	b.add(cmAbortSoft, "算了,算啦,不用了,不用,那算了,那就算了,还是算了")
+	b.add(cmAbort, "不取消了,不取消,不要取消,别取消,先不了,不办了,不弄了,我再想想,再想想,再考虑一下,考虑一下,不想取消了,不想取消,保留会员,继续当会员,不退了,取消操作,取消这个操作,撤销,撤回,不取消会员,留着吧,还是留着,先不取消,暂时不取消,还是不取消了,我不取消了,改主意了,我改主意了,不搞了,先不,再说吧,以后再说,下次吧,等等再说,想想再说,不取消会员了,会员留着,不做了,不想要取消,不想要取消了,不要取消了,终止操作,不继续了,别弄了")
+	b.add(cmAbortSoft, "算了,算啦,那算了,那就算了,还是算了")
 	b.add(cmAbortVerb, "放弃,停止,中止")
 	b.add(cmRestart, "重新开始,从头来,从头开始,重来,重新来,再来一次,重新来过,重置,从头再来,重新开始吧,重头开始,重新")
 	b.add(cmLangZH, "中文,说中文,讲中文,用中文,切换中文,切换到中文,切中文,中文吧,简体中文,汉语,普通话,请说中文,中文服务,看不懂英文,不懂英文,换中文,改中文,中文版,说汉语,换成中文,切换成中文,用中文回复")
@@ -49,6 +50,7 @@ var cmdLex = func() *lexicon {
 	b.add(cmNow, "立即,马上,立刻,现在,现在就,立马,即刻,今天,当场")
 	b.add(cmFiller, "我,我的,要,想,请,吧,了,啊,呀,哦,噢,喔,嘛,的,就,那,那就,还是,一下,帮我,给我,谢谢,麻烦,您,你,就行,就好,就可以,哈,呗,这个,它,掉,给,帮,那个,直接,把,呃,额,亲,吧吧,我要,我想,谢了,感谢,多谢,好了,先,还,只,只要,仅,吧了,哈哈,呢,唉,哎,噢噢,哦哦,是吧,就是,那么,这样,可以了,行了,然后,但是,其实,也,都,还是吧,我觉得,我选,选,选择,方案,服务,自动,就这个,这个吧")
 	b.add(cmMember, "会员,会员资格,vip,订阅,会员服务,包月,我的会员")
+	b.add(cmLeave, "不需要了,不需要,不要了,不想要了,不想要,不想用了,不想再用了,用不上了,用不上,用不着了,用不着,没用了,没什么用,不用了,不用,不玩了,不想玩了,不想当了,不想当会员了,没必要了,没必要,不需要这个,不要这个,不想要这个,不需要会员了,不想要会员了,会员不要了,会员不需要了,会员没用了,不划算,太贵了,不值,不值得")
 	b.add(cmQuestion, "吗,是吗,是不是,么,能不能,可不可以,为什么,怎么,什么,多少,有没有,会不会,行不行,对吗,好吗,可以吗")
 	// English
 	b.add(cmYes, "yes,y,ok,okay,okey,k,kk,confirm,confirmed,sure,yep,yeah,yup,ya,yea,correct,right,go ahead,do it,proceed,affirmative,absolutely,of course,thats right,sounds good,fine,alright,all right,yes please,please do,i confirm,confirm it,yes i confirm,definitely,certainly,agreed,i agree,that is right,thats correct,that is correct,exactly,indeed,yes yes,go for it,lets do it,lets go,carry on,continue,uh huh,yess,yesss,yas,sure thing,why not,do that,im sure,i am sure,confirm cancellation,confirm cancelation,yes cancel it,please proceed,ok do it,okay do it")
@@ -65,8 +67,9 @@ var cmdLex = func() *lexicon {
 	b.add(cmNoRenew, "dont renew,do not renew,no renew,turn off auto renew,turn off auto renewal,turn off autorenew,turn off auto renew only,only turn off auto renew,just turn off auto renew,stop auto renew,cancel auto renew,disable auto renew,let it expire,let it run out,at the end of the period,at period end,end of period,end of term,at the end of the term,cancel at period end,cancel at the end of the period,dont auto renew,do not auto renew,no auto renew,no renewal,dont want to renew,do not want to renew,keep until expiry,keep it until it expires,until it expires,at expiry,just dont renew,dont renew it,do not renew it,stop renewal,stop renewing,no more renewals,cancel renewal,cancel the renewal,cancel auto renewal,turn off renewal,turn off the auto renew,turn off automatic renewal,disable automatic renewal,disable auto renewal,just turn off auto renewal,only turn off auto renewal,only auto renew,just auto renew,auto renew off,let it lapse,let it end,end of billing period,at the end of the billing period,at the end of my billing period,when it expires,after it expires,when the period ends,dont renew please,not renew,wont renew,expire,let the membership expire,let my membership expire,let my subscription expire,keep it until the end,keep until the end,use it until it ends,until the end of the period,non renewal,no renew please")
 	b.add(cmBare, "cancel,cancel it,cancel that,cancel please,please cancel,just cancel,just cancel it,cancel pls,cancel plz,do cancel,unsubscribe,cancel cancel,cancellation,cancel please thanks")
 	b.add(cmNow, "now,right now,today,immediately,instantly")
-	b.add(cmFiller, "i,im,me,my,it,its,the,a,an,to,please,pls,plz,just,then,thanks,thank,thank you,thx,ty,you,well,so,oh,um,uh,umm,uhh,hmm,hm,ah,actually,lets,let,go,want,would,like,id,do,can,could,will,that,this,is,and,for,instead,only,mean,i mean,think,i think,guess,i guess,choose,pick,option,the one,one,sir,maam,dear,bot,fine then,ok then,okay then,alright then,haha,lol,again,thats,all,thats all,done,good,great,cool,nice,perfect,then please,honestly,anyway,id like to,i want to,i would like to,i choose,i pick,go with,lets go with,ill go with,i will go with,i prefer,prefer,be,am,are,was,we,our,your,yours,with,of,on,at,in,it please,hi,hello,hey")
+	b.add(cmFiller, "anymore,any more,at all,i,im,me,my,it,its,the,a,an,to,please,pls,plz,just,then,thanks,thank,thank you,thx,ty,you,well,so,oh,um,uh,umm,uhh,hmm,hm,ah,actually,lets,let,go,want,would,like,id,do,can,could,will,that,this,is,and,for,instead,only,mean,i mean,think,i think,guess,i guess,choose,pick,option,the one,one,sir,maam,dear,bot,fine then,ok then,okay then,alright then,haha,lol,again,thats,all,thats all,done,good,great,cool,nice,perfect,then please,honestly,anyway,id like to,i want to,i would like to,i choose,i pick,go with,lets go with,ill go with,i will go with,i prefer,prefer,be,am,are,was,we,our,your,yours,with,of,on,at,in,it please,hi,hello,hey")
 	b.add(cmMember, "membership,subscription,vip,plan,my membership,my subscription,account,premium,member")
+	b.add(cmLeave, "dont need it anymore,dont need it any more,dont need it,i dont need it,no longer need it,no longer need,dont want it anymore,dont want it any more,dont want it,i dont want it,dont use it anymore,dont use it,not using it,no longer using it,no longer use it,dont need this anymore,dont need this,dont want this anymore,dont want this,its useless,useless,not worth it,too expensive,i dont need the membership,dont need the membership anymore,dont want the membership anymore,no use for it,no need for it,have no use for it,i dont need it anymore,i dont need it any more,i dont need it,i no longer need it,i no longer need,i dont want it anymore,i dont want it any more,i dont want it,i dont use it anymore,i dont use it,i no longer using it,i no longer use it,i dont need this anymore,i dont need this,i dont want this anymore,i dont want this,i dont need the membership anymore,i dont want the membership anymore")
 	b.add(cmQuestion, "?,what,why,how,when,where,which,who,is it,are you,do you,can you,could you,will you,does it,really,whats,hows,is that")
 	return b.build()
 }()
@@ -107,7 +110,15 @@ func detectCommand(text string) Command {
 		return CmdNone // 是吗? / really? / cancel what?
 	}
 	now := cnt[cmCancelNow] > 0 || cnt[cmNow] > 0 && cnt[cmNo] == 0 && cnt[cmAbort]+cnt[cmAbortSoft]+cnt[cmAbortVerb] == 0
+	leave := cnt[cmLeave] > 0 && cnt[cmAbort] == 0
 	switch {
+	case leave && question:
+		return CmdNone // 不需要了吗? is not an answer
+	case leave && !now && cnt[cmNoRenew] == 0:
+		if cnt[cmBare]+cnt[cmYes] > 0 {
+			return CmdLeaveCancel // 不要了，取消吧: wants out and says so
+		}
+		return CmdLeave // 不需要了, 算了不要了: wants out, never an abort
 	case now && cnt[cmNoRenew] > 0:
 		return CmdNone // both options at once: let the flow ask
 	case now:

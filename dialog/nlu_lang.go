@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -48,4 +49,42 @@ func detectLang(text string) (Lang, bool) {
 		return EN, true
 	}
 	return "", false
+}
+
+// englishKnown holds the English words of every lexicon and the commonest
+// words of English: what a member writing English would use.
+var englishKnown = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(commonEnglish) {
+		m[w] = true
+	}
+	return m
+}()
+
+const commonEnglish = `a about after again all also am an and any are as at back be because been
+before being but by can come could day did do does doing done dont for from get give go going good got
+had has have having he hello her here hi him his how i if im in into is it its just know last let like
+look make many me more most much my need new no not now of off ok on one only or other our out over
+please really right said say see she should so some still take tell than thank thanks that the their
+them then there these they thing think this those time to today too try up us use very want was way we
+well were what when where which who why will with would yes yet you your`
+
+// noteEnglish records the English words of a lexicon phrase.
+func noteEnglish(phrase string) {
+	for _, w := range strings.Fields(phrase) {
+		if w[0] >= 'a' && w[0] <= 'z' {
+			englishKnown[w] = true
+		}
+	}
+}
+
+// englishWords counts the words of text that are English words kefu knows.
+func englishWords(text string) int {
+	n := 0
+	for _, w := range strings.FieldsFunc(Normalize(text), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+		if englishKnown[w] {
+			n++
+		}
+	}
+	return n
 }

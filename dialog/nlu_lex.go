@@ -67,6 +67,9 @@ const (
 	kKeep              // 保留, keep: the member wants to stay
 	kDeal              // 打折, 优惠, discount, perks: asking about offers
 	kCancelPP          // cancelled: a request ("I want it cancelled") or a state ("is my VIP cancelled?")
+	kHowAreYou         // 你好吗, how are you doing: a greeting
+	kBye               // 再见, bye
+	kSmallTalk         // chit-chat the bot answers kindly: a joke, its name, its age
 	kCount
 )
 
@@ -88,7 +91,7 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kMember, "会员,会籍,会员资格,会员服务,vip,svip,订阅,包月,包年,月卡,年卡,季卡,周卡,月会员,年会员,套餐,会员权益,会原,会圆,会元,汇员,服务,会员卡,黄金会员,白金会员,钻石会员,超级会员,高级会员,年费会员,月费会员,月度会员,年度会员,这个会员,包季,季度会员,会员身份,贵宾,大会员")
 	b.add(kAccount, "账号,帐号,账户,帐户")
 	b.add(kOrder, "订单,退订单,退订票,退订金,退单,单子,充值,卡密,点卡,游戏,商品,货,发货,交易,购买记录,提现,转账,退货,订单号,这单,这笔,那笔,一笔,话费,流量,礼品卡,卡,支付,付款,游戏卡,充值卡,买的东西,拍错,下单,预购,预售,包裹,快递,物流,代充,皮肤,道具,装备,金币,钻石")
-	b.add(kOther, "关注,收藏,绑定,解绑,授权,预约,点赞,通知,推送,短信,邮件,广告,营销,提醒,消息,订阅号,公众号,手机号,好友,置顶,静音,操作,发票,积分,优惠券,红包,验证,实名,签到,弹窗,自动回复,邮箱,手机,评论,动态,定时,闹钟,快捷支付,银行卡,关联")
+	b.add(kOther, "关注,收藏,绑定,解绑,授权,预约,点赞,通知,推送,短信,邮件,广告,营销,提醒,消息,订阅号,公众号,手机号,好友,置顶,静音,操作,发票,积分,优惠券,红包,验证,实名,签到,弹窗,自动回复,邮箱,手机,评论,动态,定时,闹钟,快捷支付,银行卡,关联,日程,行程,会议,课程,预订,机票,酒店,航班,火车票,雨,下雨,下雪,天气,台风,打电话给我的,提醒我,定时器,音乐,外卖,快车,打车,健身房,健身卡,爱奇艺,优酷,腾讯视频,网易云")
 	b.add(kNeg, "不,并不,绝不,才不,不太,不打算再,不会")
 	b.add(kNegWant, "不是要,不是想,并不是要,不是说要,并不想,唔想,唔要,唔使,不想,不要,别,不用,不必,无需,不需要,不打算,不准备,不愿意,不愿,不想要,不想再,不要再,不需,用不着,没必要,不稀罕,不想继续,不再需要,不用再,甭")
 	b.add(kNegPast, "没,没有,未,从没,从来没,并没有,没让,没同意,从未,没经过,没经")
@@ -117,14 +120,17 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kLetExpire, "到期就算了,到期自动失效,让它到期,到期就不要了,到期后不用了,到期不要了,用完就不续了,用到期,到期就行,到期结束,到期就结束,到期自然结束,到期后就不用了,到期就停,用完这个月,到期后停止,到期后取消,到期再取消,到期取消")
 	b.add(kGreet, "你好,您好,你好呀,您好呀,在吗,在不在,在么,哈喽,哈罗,嗨,早上好,中午好,下午好,晚上好,早安,喂,有人吗,在线吗,早,你好啊,大家好,亲,客服你好,您好客服,哈啰,嗨喽,亲在吗,在嘛,有人在吗")
 	b.add(kHelp, "帮助,菜单,求助,帮帮我,帮帮忙,救命,帮个忙,使用帮助,帮助中心,主菜单,我该怎么办,不知道该怎么办,怎么办才好")
-	b.add(kHelpQ, "你能做什么,你会什么,你会干什么,你会干嘛,能干嘛,能做什么,有什么功能,有哪些功能,功能,你能干啥,你可以做什么,可以做什么,能帮我做什么,能办什么,有什么服务,业务,怎么用你,使用说明,选项,目录,有什么可以帮我,你是谁,怎么使用,怎么用,做什么的,干什么的,干嘛的,是干嘛的,有什么用处,能帮什么,你能帮我什么,能帮我干嘛,都能干啥,你都会啥,能干什么,你可以干嘛")
+	b.add(kHelpQ, "你能做什么,你会什么,你会干什么,你会干嘛,能干嘛,能做什么,有什么功能,有哪些功能,功能,你能干啥,你可以做什么,可以做什么,能帮我做什么,能办什么,有什么服务,业务,怎么用你,使用说明,选项,目录,有什么可以帮我,你是谁,怎么使用,怎么用,做什么的,干什么的,干嘛的,是干嘛的,有什么用处,能帮什么,你能帮我什么,能帮我干嘛,都能干啥,你都会啥,能干什么,你可以干嘛,你能做些什么,能做些什么,你都会啥,你都能做什么,你有什么用")
 	b.add(kAbort, "算了,算啦,不用了,罢了,不了不了,还是不了,先不了,不了吧,不了谢谢,还是算了,想想还是算了")
 	b.add(kJunk, "<script,drop table,drop database,select from,insert into,delete from,union select")
 	b.add(kWhy, "为什么,为啥,怎么回事,为何,咋回事,怎么会")
 	b.add(kBlock, "但是,可是,不过,因为,所以,知道,明白,懂,确定,记得,只是,而是,然而,虽然,而且,还是想,但")
 	b.add(kNeutral, "不好意思,不好,不错,不满,不满意,对不起,不对,不清楚,不同,不够,不管,不仅,不久,不少,不然,不如,不舒服,不方便,不值,不划算,不是,不爽,没用,没问题,没事,没关系,关于,关系,相关,有关,开心,开玩笑,开关,取消不取消,要不要取消,该不该取消,取不取消,退不退订,on,手续,持续,陆续,然后,最后,暂停,卡住,卡顿,不怎么,不太好,不靠谱,不合理,不公平,不明白,不懂,不知道,不到,没到账,不到账,不一样,不少钱,公开,开始,开发,离不开,不停,停车,关心,不太用,用不上,没怎么用,不常用,不怎么用,要不然,要不,不理解,关键,开支,开销,机会,开会,会不会员")
 	b.add(kMoney, "钱,费用,价格,?多少钱,金额,费,手续费,元,块,价钱,花了,付了,交了,会员费,年费,月费")
-	b.add(kThanks, "谢谢,感谢,多谢,谢了,辛苦了,再见,拜拜")
+	b.add(kThanks, "谢谢,感谢,多谢,谢了,辛苦了,谢谢你,谢谢啦,感谢你,非常感谢,太感谢了,好的谢谢,谢谢了")
+	b.add(kBye, "再见,拜拜,拜,回见,下次见,晚安,先这样,88,886,byebye")
+	b.add(kHowAreYou, "你好吗,您好吗,最近好吗,最近怎么样,你怎么样,过得怎么样,今天怎么样,你还好吗,吃了吗,吃饭了吗,忙吗,在忙吗,很高兴见到你,见到你很高兴,高兴见到你,很高兴认识你,认识你很高兴,欢迎")
+	b.add(kSmallTalk, "讲个笑话,说个笑话,笑话,你叫什么,你叫什么名字,你的名字,你几岁,你多大,多大了,你是男的,你是女的,你是男是女,你是机器人吗,你是机器人,机器人吗,你是真人吗,是机器人,你是ai,你是人工智能,你住哪,你在哪,你来自哪,你喜欢什么,你的爱好,无聊,好无聊,陪我聊天,聊聊天,聊天吧,我爱你,喜欢你,你真棒,你好棒,你真笨,你好笨,笨蛋,傻,哈哈,哈哈哈,呵呵,嘿嘿,你吃饭了吗,天气怎么样,今天天气,讲个故事,唱首歌,你会唱歌吗,你真聪明,你是谁开发的,谁开发的你,谁创造了你")
 	b.add(kDuration, "多久,多长时间,几天")
 	b.add(kComplain, "投诉,举报,告你们,315,消协,曝光,12315")
 	b.add(kPastCancel, "已经取消,已取消,取消过,之前取消了,已经退订,已经申请取消,已申请取消,已经取消了,早就取消了,明明取消了,明明已经取消,已经关闭,已经关了,已经关掉,已关闭,早就关了,明明关了,已经退了,已退订,?取消了吗,?取消了没有,?取消掉了吗,?取消成功了吗,?退订了吗,?退订成功了吗,?注销了吗,?退订了没,?关掉了吗,?关闭了吗,我取消了,我退订了,我已经")
@@ -140,14 +146,14 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kDelete, "delet*,erase,wipe")
 	b.add(kOn, "turn on,switch on,turn it on,turn it back on,back on,enabl*,activat*,reactivat*,sign up,signup,sign me up,join,joining,become,subscribe,subscribing,upgrad*,buy,buying,start,starting,resume,restore,set up,setup,extend*,opt in,reinstate,get it back,get back,back,undo,reopen,gift,get a,getting a,re subscribe,resubscribe")
 	b.add(kRenew, "renew*,re new,rewnew,reneww")
-	b.add(kAutoRenew, "auto renew*,autorenew*,auto renewal*,automatic renewal*,automatically renew*,renew automatically,renews automatically,renewing automatically,auto pay,autopay,automatic payment*,auto payment*,recurring*,auto charge*,automatic charge*,auto debit,direct debit,auto billing,automatic billing,auto subscription,from renewing,from renewal,from auto renewing,from being renewed,from charging,automatic renew*,auto renual,auto bill,automatic debit,renew itself,renews itself,renewing itself,rebill*,auto rebill*")
+	b.add(kAutoRenew, "auto renew*,autorenew*,auto renewal*,automatic renewal*,automatically renew*,renew automatically,renews automatically,renewing automatically,auto pay,autopay,automatic payment*,auto payment*,recurring*,auto charge*,automatic charge*,auto billing,automatic billing,auto subscription,from renewing,from renewal,from auto renewing,from being renewed,from charging,automatic renew*,auto renual,auto bill,renew itself,renews itself,renewing itself,rebill*,auto rebill*")
 	b.add(kAuto, "auto,automatic,automatically")
 	b.add(kCharge, "charg*,bill,billed,billing,take money,taking money,take my money,taking my money,deduct*,debit*")
 	b.add(kPeriodic, "every month,monthly,each month,again,anymore,any more,next month,next year,future,from now on,going forward,every year,yearly,annually")
 	b.add(kMember, "member*,membership*,subscription*,sub,subs,plan,plans,vip,svip,premium,pro plan,pro membership,tier,service,vip membership,vip plan,premium plan,memberhsip,memebrship,membeship,mebership,membrship,subscrption,subcription,subscripton,suscription,subsription")
 	b.add(kAccount, "account*,acct,acount")
-	b.add(kOrder, "order*,purchase*,recharge*,top up,topup,transaction*,delivery,shipping,shipment,item*,product*,game*,gift card*,card,cards,card code,refill,deposit,withdrawal,pre order*,preorder*,cart,goods,package,parcel,game card*,points")
-	b.add(kOther, "newsletter*,email*,mail,mailing,request,requests,application,notification*,reminder*,marketing,promo*,promotion*,ads,advert*,sms,texts,messages,follow,following,favorite*,favourite*,appointment*,reservation*,booking*,two factor,binding,phone,phone number,alerts,friend*,bank card,credit card,card details,address,username,profile,avatar,comment*,post,posts")
+	b.add(kOrder, "my transfer,the transfer,a transfer,last transfer,bank transfer,wire transfer,pending transfer,that transfer,this transfer,order*,purchase*,recharge*,top up,topup,transaction*,delivery,shipping,shipment,item*,product*,game*,gift card*,card,cards,card code,refill,deposit,withdrawal,pre order*,preorder*,cart,goods,package,parcel,game card*,points,transferring,transfer money,transferring money,sent money,send money,wrong account,incorrect account,another account,different account,bank account,top up with,transfer,recent transfer,a recent transfer,my recent transfer,money transfer*,payment method*,pin,delivery period,ticket delivery,my tickets,tickets")
+	b.add(kOther, "newsletter*,email*,mail,mailing,request,requests,application,notification*,reminder*,marketing,promo*,promotion*,ads,advert*,sms,texts,messages,follow,following,favorite*,favourite*,appointment*,reservation*,booking*,two factor,binding,phone,phone number,alerts,friend*,bank card,credit card,card details,address,username,profile,avatar,comment*,post,posts,alarm*,calendar,event,events,meeting,meetings,class,classes,trip,trips,flight,flights,hotel,hotels,train,trains,ride,uber,taxi,dinner,lunch,party,vacation,holiday,day off,days off,out of work,pto,water bill,electricity bill,phone bill,cable bill,gas bill,utility bill,credit card bill,recurring event*,recurring meeting*,recurring appointment*,recurring reminder*,recurring alarm*,timer*,playlist,music,song,pizza,table,direct debit*,auto debit,automatic debit,standing order*,gym,fitness,netflix,spotify,amazon prime,youtube,icloud,apple music,disney,hulu,library card")
 	b.add(kNeg, "not,dont,do not,doesnt,does not,wont,will not,never,isnt,arent,shouldnt,wouldnt,would not,dont you,please dont,please do not")
 	b.add(kNegWant, "dont want,do not want,dont wanna,dont need,do not need,no need,not need,not want,dont wish,do not wish,dont care,not interested in,no interest in,have no need,not wanting,dont plan,not planning,not going to,dont want to,wont need,no need for,nor do i want")
 	b.add(kNegPast, "didnt,did not,havent,have not,hasnt,has not,wasnt,was not,werent,never asked,never agreed,without my,never authorized,didnt authorize,i never")
@@ -156,7 +162,7 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kWantV, "want,wanna,need,continue,use,using,be,stay,paying,pay for,have")
 	b.add(kKeep, "keep,keeping,retain,hold on to,hang on to")
 	b.add(kWantReq, "request a,request an,request to,request the,requesting,i request,i want,i wanna,i would like,id like,i need,please,pls,plz,can you,could you,would you,just,i wish to,go ahead and,i have decided to,i decided to,i am going to,im going to,let me,i will,ill,make sure,asap,right now,immediately,today,kindly")
-	b.add(kHow, "how,how do i,how can i,how to,how would i,where,where do i,where can i,what do i do to,what should i do to,hows,whats the way to,way to,steps to,process to,procedure to")
+	b.add(kHow, "how,how do i,how can i,how to,how would i,where,where do i,where can i,what do i do to,what should i do to,hows,whats the way to,way to,steps to,process to,procedure to,what do i have to do,what do i need to do,do i have to,do i need to,what should i do,what can i do to")
 	b.add(kQ, "?is there,?is it,?will i,?would i,?do i,?does,?do you,?could i,?are there,?whether,?is my,?will my,?would my,?should i,?can i,?will it,?would it,?does it,?do they,?is this,?will you,?did i,?is the,?are you,?how many,?any,?has my,?did my,?was my,?was it,?have you,?did you,?what happened,?whats the")
 	b.add(kCond, "if,what if,what happens,in case,suppose,supposing,once,after i,after cancelling,after canceling,upon,should i cancel,when i,whats the penalty,consequences,in the event")
 	b.add(kRefund, "refund*,money back,reimburs*,prorat*,pro rata,pro rated,chargeback,charge back,get my money,return my money,give me my money,give my money,refnd*,refun,get anything back,get something back,cooling off,cooling-off,partial refund,full refund,my money,moneyback,repay*,compensat*")
@@ -167,7 +173,7 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kStillMember, "?am i,?am i still,still a member,still a vip,still subscribed,?still have,still premium,?am i subscribed,?do i have,?do i still,?am i on,?what am i on,?still active,?still valid,?still on")
 	b.add(kHuman, "human*,agent*,real person,live person,actual person,representative*,rep,operator*,supervisor*,manager*,live chat,live support,real human,talk to someone,speak to someone,speak with someone,talk with someone,someone real,anyone real,anybody real,real one,a real,a person,staff,staff member,customer service representative,real people,person please,escalat*,customer care agent,humna,huamn,agnet,human being,live operator,speak to a person,talk to a person,call me,call me back,phone me,ring me")
 	b.add(kHumanW, "person,someone,somebody,customer service,customer support,support team,help desk,helpdesk,customer care,support,call center,phone number for support")
-	b.add(kTalk, "talk,speak,chat with,contact,connect,transfer,call,put me through,get me,reach,reach out,hand me,pass me")
+	b.add(kTalk, "talk,speak,chat with,contact,connect,call,put me through,get me,reach,reach out,hand me,pass me,transfer me,transfer us,transfer my chat,transfer this chat,transfer the chat,transfer to a,transfer to an,transfer to the,transfer to someone,transfer to customer,transfer to human,transfer to live")
 	b.add(kTicket, "ticket*,work order*,workorder*,case number,reference number,ref number,case,reference,ref no,ticket number,order reference,confirmation number,receipt number,wo number,request number")
 	b.add(kProgress, "processed,processing,go through,went through,gone through,progress,updat*,done yet,completed,been completed,finished,yet,successful,successfully,succeeded,gone through,worked,been handled,handled,track*,any news,what happened to,what happened with,whats happening with,whats going on with,any news on,heard back,news on,taken effect,take effect,took effect,effective yet,been done,gone thru,go thru,went thru,is it done,been approved,approved,resolved,is done,outcome,result,confirm that,confirmed")
 	b.add(kPassive, "was cancelled,was canceled,got cancelled,got canceled,been cancelled,been canceled,is cancelled,is canceled,was terminated,been terminated,got terminated,was removed,is gone,disappeared,been removed,was stopped,been stopped,was deactivated,been deactivated,shows cancelled,says cancelled,shows canceled,says canceled")
@@ -175,14 +181,17 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kLetExpire, "no auto renew*,no autorenew*,no automatic renew*,no recurring,let it expire,let it run out,let it lapse,let it end,just expire,not be renewed,not renewed,not auto renew,let my membership expire,let my subscription expire,let it just expire,let it run its course,until it expires,till it expires,at the end of the period,at the end of the term,at period end,end of the billing period,let the membership expire,let the subscription expire,let the plan expire,let my plan expire,let my vip expire")
 	b.add(kGreet, "hi,hello,hey,hiya,howdy,good morning,good afternoon,good evening,good day,yo,greetings,hi there,hello there,hey there,morning,anyone there,anybody there,are you there,you there,hallo,helo,hii,hiii,heya,sup,whats up,hey hey,evening,afternoon,hey you,anyone here")
 	b.add(kHelp, "help,menu,assist*,main menu,hlep,halp,helpp,i dont know what to do,im confused,im lost,what now")
-	b.add(kHelpQ, "what can you do,what do you do,what can i do,what can you help,how can you help,what are my options,options,commands,show me the options,how does this work,what is this,who are you,what are you,features,what can you help me with,what do you offer,what are you for,what services,what can this bot do,list options,show options,what can u do,what are the options,what can i ask,what should i ask,what do you know,functions,your functions,capabilities,what are you able to do,how do i use this,how to use this,how does it work,what is this bot,what do you offer,how can you help me,can you help me,can you help")
+	b.add(kHelpQ, "what can you do,what do you do,what can i do,what can you help,how can you help,what are my options,options,commands,show me the options,how does this work,what is this,who are you,what are you,features,what can you help me with,what do you offer,what are you for,what services,what can this bot do,list options,show options,what can u do,what are the options,what can i ask,what should i ask,what do you know,functions,your functions,capabilities,what are you able to do,how do i use this,how to use this,how does it work,what is this bot,what do you offer,how can you help me,can you help me,can you help,what can you answer,what kinds of questions,what kind of questions,what types of questions,what type of questions,which types of questions,which kinds of questions,what sort of questions,what questions,what kinds of things,what kind of things,what types of things,what type of things,what sort of things,what sorts of things,things i can ask,what can i ask you,what to ask,what subjects,which subjects,what topics,subjects you,types of subjects,kinds of subjects,what you can do,what you can help,what you can assist,examples of what,are you familiar with,what do you know about,what things i may ask,what i can ask,what i may ask,questions can i ask,questions do you,topics can i,what questions am i,questions am i allowed,things am i able to ask,anything i cant ask,kinds of things you can,categories of questions,sort of thing i should ask,what should i ask you")
 	b.add(kAbort, "no cancel,no cancellation,no cancelling,no canceling,never mind,nevermind,forget it,forget about it,changed my mind,change my mind,no thanks,nah,forget that")
 	b.add(kJunk, "script,javascript,onerror,onload,iframe,or 1 1,xp cmdshell,exec,null,undefined,lorem ipsum,href,img src,div,console log,import os,rm rf,sudo,union all")
 	b.add(kWhy, "why,how come,whys")
 	b.add(kBlock, "but,however,because,know,understand,sure,remember,though,although,instead,rather,so that,cause,since,except,wondering,curious")
 	b.add(kNeutral, "not happy,not satisfied,not worth,not work,not use,not using,not used,not a member,dont like,not enjoying,no problem,no worries,not bad,not great,not good,dont use,do not use,not for me,not much,dont really use,not really using,doesnt work,isnt working,not been using,hardly use,rarely use,not worth it,im not a member,no offense,not the point,not that,not only,no idea,not sure if,dont get,dont understand,not understand,no time,keep going,keep on,keep up")
 	b.add(kMoney, "money,fee,fees,cost,costs,price,prices,paid,dollars,yuan,rmb,?how much,spent,cash,funds")
-	b.add(kThanks, "thanks,thank*,thx,ty,cheers,bye,goodbye,see you,appreciate it")
+	b.add(kThanks, "thanks,thank*,thx,ty,cheers,appreciate it,much appreciated,great thanks,ok thanks,thanks for the assist,thanks for the help,thanks for your help,thank you for your help,thank you for the help,thanks for helping")
+	b.add(kBye, "bye,goodbye,see you,see ya,bye bye,good night,goodnight,take care,later,cya,talk later,have a nice day,have a good day,farewell")
+	b.add(kHowAreYou, "how are you,how are you doing,how r u,how are u,how you doing,how is it going,hows it going,how are things,how have you been,hows your day,how is your day,how was your day,how do you do,you ok,are you ok,are you well,hope you are well,hope youre well,how are you today,whats new,hows life,are you good,are you okay,how ya doin,how ya doing,how ya been,hows are ya,how you are,how is everything,hows everything,is everything ok,is everything okay,are things going well,how is everything going,how are things going,have you been good,have you been well,how youve been,good to see you,nice to see you,great to see you,glad to see you,nice to meet you,pleased to meet you,whats happening,whats going on,salutations,ahoy,hello friend,hey friend,hi friend,hello friend,what do you feel like doing")
+	b.add(kSmallTalk, "tell me a joke,a joke,joke,jokes,something funny,make me laugh,whats your name,what is your name,your name,how old are you,your age,are you a robot,are you a bot,are you human,are you a machine,are you real,are you ai,are you an ai,where are you from,where do you live,who made you,who created you,who built you,do you have pets,what are your hobbies,your hobbies,do you like,i love you,i like you,you are great,youre great,you are stupid,youre stupid,you are dumb,youre dumb,im bored,i am bored,lets chat,chat with me,talk to me,sing a song,tell me a story,meaning of life,fun fact,tell me something,what do you think,are you married,whats your favorite,what is your favorite,lol,haha,hahaha,lmao,good bot,bad bot")
 	b.add(kDuration, "how long")
 	b.add(kComplain, "complain*,complaint*,file a complaint,report you,report this,sue,lawyer,consumer protection")
 	b.add(kPayment, "payment*,pay")
@@ -211,7 +220,7 @@ var fuzzyWords = []struct {
 	{"terminate", kCancel}, {"discontinue", kCancel}, {"deactivate", kCancel}, {"expire", kExpire},
 	{"expiration", kExpire}, {"representative", kHuman}, {"complaint", kComplain}, {"subscribe", kOn},
 	{"autorenew", kAutoRenew}, {"recurring", kAutoRenew}, {"renew", kRenew}, {"human", kHuman}, {"agent", kHuman},
-	{"ticket", kTicket}, {"policy", kPolicy},
+	{"ticket", kTicket}, {"policy", kPolicy}, {"order", kOrder}, {"booking", kOther}, {"reservation", kOther}, {"appointment", kOther}, {"newsletter", kOther},
 }
 
 var fuzzyStop = map[string]bool{

@@ -111,6 +111,11 @@ func normalizeTo(dst []byte, s string, clauses bool) ([]byte, normInfo) {
 			case b == '?':
 				info.question = true
 				sep = sepClause
+			case (b == ':' || b == '.') && len(dst) > start && dst[len(dst)-1] >= '0' && dst[len(dst)-1] <= '9' && digitAt(s, i):
+				// 7:30, 5：15, 1.5: one number, not two clauses
+				if sep == sepNone {
+					sep = sepSpace
+				}
 			case b == ',' || b == '.' || b == '!' || b == ';' || b == ':' || b == '\n' || b == '\r':
 				sep = sepClause
 			default:
@@ -174,3 +179,15 @@ const tradSimpPairs = "" +
 	"憐怜懇恳懺忏戔戋撐撑撿捡擠挤擬拟攏拢攔拦攪搅敘叙楊杨樁桩檯台櫥橱欄栏歎叹殼壳氣气沒没淵渊瀕濒煉炼燦灿牘牍犢犊猻狲獅狮璽玺甦苏癒愈皚皑盞盏瞞瞒矚瞩硃朱碼码禦御禱祷穎颖窺窥竅窍筧笕篩筛簍篓籠笼粧妆糰团緻致縫缝繪绘纏缠罈坛罵骂翺翱聰聪肅肃脫脱腎肾腸肠膠胶艷艳蔔卜蕭萧藉借蘆芦虜虏蠶蚕" +
 	"衆众袞衮襪袜覓觅觸触訂订訝讶詢询詭诡誓誓誦诵諒谅諸诸謎谜謠谣譏讥讓让豎竖貶贬賦赋賬账贖赎趟趟蹟迹軀躯輩辈轎轿辯辩遜逊鄰邻醞酝鈕钮鉤钩鋒锋錦锦鍊炼鐮镰鑄铸閘闸阿阿陝陕隊队雛雏雜杂韁缰頸颈顆颗颯飒餓饿餵喂騷骚驕骄骯肮鬢鬓鯨鲸鴨鸭鵝鹅鷹鹰麼么黴霉鼕冬齣出" +
 	"賺赚蝕蚀漲涨跌跌幫帮嗨嗨摺折紓纾蹧糟顯显詞词優优徵征鍛锻熾炽燉炖鬥斗儘尽拜拜"
+
+// digitAt tells whether s has a digit (ASCII or full-width) at byte i.
+func digitAt(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	if c := s[i]; c < utf8.RuneSelf {
+		return c >= '0' && c <= '9'
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return r >= 0xFF10 && r <= 0xFF19
+}

@@ -75,6 +75,7 @@ func (b *lexBuilder) add(c uint8, list string) {
 			ph.prefix = true
 			p = p[:len(p)-1]
 		}
+		noteEnglish(p)
 		b.insert(p, ph, false)
 	}
 }

@@ -72,7 +72,7 @@ func TestDetectCommand(t *testing.T) {
 	}{
 		// abort
 		{"算了", CmdAbort}, {"算了吧", CmdAbort}, {"不取消了", CmdAbort}, {"不要取消", CmdAbort},
-		{"先不了", CmdAbort}, {"不用了", CmdAbort}, {"我不取消了", CmdAbort}, {"那就算了，谢谢", CmdAbort},
+		{"先不了", CmdAbort}, {"不用了", CmdLeave}, {"不需要了", CmdLeave}, {"不要了，取消吧", CmdLeaveCancel}, {"我不想要这个会员了", CmdLeave}, {"我不取消了", CmdAbort}, {"那就算了，谢谢", CmdAbort},
 		{"never mind", CmdAbort}, {"Forget it", CmdAbort}, {"stop", CmdAbort}, {"I changed my mind", CmdAbort},
 		{"keep my membership", CmdAbort}, {"no, don't cancel", CmdAbort}, {"我再想想", CmdAbort},
 		{"保留会员", CmdAbort}, {"nvm", CmdAbort}, {"我不想取消会员了", CmdAbort}, {"I don't want to cancel my membership", CmdAbort},

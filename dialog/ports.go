@@ -161,6 +161,9 @@ type OrderRequest struct {
 	Executor string // "bot" or the agent's name
 	Lang     Lang
 	At       time.Time
+	// Closes names an open callback order this request stands in for: once
+	// carried out, the callback is done and the receipt says so.
+	Closes string
 }
 
 // CallbackKey is the idempotency key of the callback order recorded for
@@ -182,6 +185,7 @@ type WorkOrder struct {
 	RefundCents int64     `json:"refund_cents"`
 	AutoRenew   bool      `json:"auto_renew"`
 	Executor    string    `json:"executor"`
+	Closes      string    `json:"closes,omitempty"` // the callback order this one closed
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	Key         string    `json:"-"`
@@ -194,6 +198,9 @@ type WorkOrders interface {
 	Execute(ctx context.Context, req OrderRequest) (WorkOrder, error)
 	// Get finds an order by its canonical number; found is false when none.
 	Get(ctx context.Context, number string) (o WorkOrder, found bool, err error)
+	// SetReason records the member's reason on an issued order (asked after
+	// the receipt, so it never stands in front of the confirmation).
+	SetReason(ctx context.Context, number, reason string) error
 }
 
 // ErrUnavailable is returned by ports when the system behind them is down;

@@ -14,7 +14,7 @@ const (
 	StepAmount   Step = "amount"   // security question 1: last order amount
 	StepMonth    Step = "month"    // security question 2: registration month
 	StepOptions  Step = "options"  // consequences shown: cancel now or don't renew?
-	StepReason   Step = "reason"   // optional reason
+	StepReason   Step = "reason"   // optional reason, asked after the receipt of DoneNumber
 	StepConfirm  Step = "confirm"  // one last yes
 	StepClarify  Step = "clarify"  // a bare 取消 at options/confirm: which did you mean?
 	StepNumber   Step = "number"   // asked for a work-order number
@@ -40,6 +40,7 @@ type State struct {
 	Buttons    []string  `json:"buttons,omitempty"`     // values of the last buttons shown, for answers like "2"
 	DoneFlow   int       `json:"done_flow,omitempty"`   // the last flow that issued an order…
 	DoneNumber string    `json:"done_number,omitempty"` // …and its number, for repeated confirmations
+	Callback   string    `json:"callback,omitempty"`    // an open callback order of this conversation, closed by the next order
 	LastActive time.Time `json:"last_active,omitzero"`
 }
 

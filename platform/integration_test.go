@@ -107,6 +107,41 @@ func (m *member) press(value string) bot.Message {
 	return m.last()
 }
 
+// pressTurn presses a button and returns the messages its turn added.
+func (m *member) pressTurn(value string) []bot.Message {
+	m.k.t.Helper()
+	before := len(m.history())
+	m.press(value)
+	return m.history()[before:]
+}
+
+func (m *member) history() []bot.Message {
+	m.k.t.Helper()
+	h, err := m.k.rt.History(context.Background(), m.id)
+	if err != nil {
+		m.k.t.Fatalf("history: %v", err)
+	}
+	return h
+}
+
+// receiptIn is the receipt among a confirmation's messages, which must end
+// with the optional question for the reason.
+func receiptIn(t *testing.T, msgs []bot.Message) bot.Message {
+	t.Helper()
+	var out []bot.Message
+	for _, msg := range msgs {
+		if numberRE.MatchString(msg.Text) {
+			out = append(out, msg)
+		}
+	}
+	if len(out) != 1 || len(msgs) == 0 {
+		t.Fatalf("%d receipts among %+v", len(out), msgs)
+	}
+	button(t, out[0], "order:")
+	button(t, msgs[len(msgs)-1], "reason:price")
+	return out[0]
+}
+
 func (m *member) last() bot.Message {
 	h, err := m.k.rt.History(context.Background(), m.id)
 	if err != nil || len(h) == 0 {
@@ -132,8 +167,7 @@ func (m *member) toConfirm() string {
 	t := m.k.t
 	t.Helper()
 	m.say("我要取消会员")
-	m.say("13800138000")
-	m.press("method:sms")
+	button(t, m.say("13800138000"), "method:email") // the code is sent at once
 	var code string
 	for _, n := range m.k.receiver.Accepted() {
 		if n.Kind == bot.NoticeCode && n.To == "13800138000" {
@@ -143,9 +177,8 @@ func (m *member) toConfirm() string {
 	if len(code) != 6 {
 		t.Fatalf("no code reached the platform's SMS service: %+v", m.k.receiver.Accepted())
 	}
-	m.say(code)
-	m.press("opt:cancel_now")
-	return button(t, m.press("reason:skip"), "confirm:")
+	button(t, m.say(code), "opt:cancel_now")
+	return button(t, m.press("opt:cancel_now"), "confirm:")
 }
 
 func (k *kefuOnPlatform) receipts(number string) []platformtest.Notice {
@@ -164,7 +197,7 @@ func (k *kefuOnPlatform) receipts(number string) []platformtest.Notice {
 func TestCancelOnThePlatform(t *testing.T) {
 	k := newKefuOnPlatform(t)
 	m := k.member("a")
-	receipt := m.press(m.toConfirm())
+	receipt := receiptIn(t, m.pressTurn(m.toConfirm()))
 	if k.api.Actions("m-demo") != 1 || k.api.Member("m-demo").Status != dialog.StatusCancelled {
 		t.Fatalf("platform: %d actions, status %s", k.api.Actions("m-demo"), k.api.Member("m-demo").Status)
 	}
@@ -201,7 +234,7 @@ func TestPlatformDownRecordsACallback(t *testing.T) {
 	confirm := m.toConfirm()
 	k.api.Down(true)
 	reply := m.press(confirm)
-	want, _ := k.rt.Catalog().Render(dialog.ZH, "unavailable_recorded", map[string]any{"Number": "X"})
+	want, _ := k.rt.Catalog().Render(dialog.ZH, "unavailable_recorded_cancel_now", map[string]any{"Number": "X"})
 	head, _, _ := strings.Cut(want, "X")
 	if !strings.HasPrefix(reply.Text, strings.TrimSuffix(head, "工单号：")) {
 		t.Fatalf("reply with the platform down: %q", reply.Text)
@@ -216,7 +249,7 @@ func TestPlatformDownRecordsACallback(t *testing.T) {
 	}
 	k.api.Down(false)
 	k.clock.Advance(time.Minute)
-	done := m.press(confirm)
+	done := receiptIn(t, m.pressTurn(confirm))
 	if n := numberRE.FindString(done.Text); n == "" || n == number || k.api.Actions("m-demo") != 1 {
 		t.Fatalf("confirming again: %q, %d actions", done.Text, k.api.Actions("m-demo"))
 	}
@@ -233,7 +266,7 @@ func TestReceiptRetriedAcrossRestart(t *testing.T) {
 	m := k.member("c")
 	confirm := m.toConfirm()
 	k.receiver.Fail(1000)
-	number := numberRE.FindString(m.press(confirm).Text)
+	number := numberRE.FindString(receiptIn(t, m.pressTurn(confirm)).Text)
 	k.rt.WorkOrders().WaitReceipts()
 	if len(k.receipts(number)) != 0 {
 		t.Fatal("accepted while failing")
@@ -270,8 +303,7 @@ func TestRenewalReminderOnceAcrossRestarts(t *testing.T) {
 	k := newKefuOnPlatform(t)
 	m := k.member("d")
 	m.say("我要取消会员")
-	m.say("13800138000")
-	m.press("method:sms")
+	m.say("13800138000") // the code is sent at once
 	for _, n := range k.receiver.Accepted() {
 		if n.Kind == bot.NoticeCode {
 			m.say(n.Code) // verified: this is the member's conversation

@@ -150,7 +150,7 @@ func DemoCode(t testing.TB, s Session) string {
 }
 
 // Receipt awaits the bot's receipt and returns its work-order number, whose
-// check digit it verifies.
+// check digit it verifies, and which the receipt's button looks up.
 func Receipt(t testing.TB, s Session) (number string, m Message) {
 	t.Helper()
 	m = Until(t, s, "receipt with a work-order number", func(m Message) bool {
@@ -160,7 +160,48 @@ func Receipt(t testing.TB, s Session) (number string, m Message) {
 	if _, err := dialog.ParseNumber(number); err != nil {
 		t.Fatalf("receipt's work-order number %s: %v", number, err)
 	}
+	if !m.HasButton("order:" + number) {
+		t.Fatalf("receipt %q with buttons %v, want order:%s", m.Text, m.Buttons, number)
+	}
 	return number, m
+}
+
+// CodeSent awaits the bot's word that the verification code went out to
+// the demo phone, which comes at once after the phone: it offers a code by
+// email instead, the security questions and a resend — no choice of method
+// comes first.
+func CodeSent(t testing.TB, s Session) Message {
+	t.Helper()
+	m := Until(t, s, "the code-sent message", func(m Message) bool {
+		if m.From == "bot" && m.HasButton("method:sms") {
+			t.Fatalf("the bot offered a code by SMS instead of sending it: %q %v", m.Text, m.Buttons)
+		}
+		return m.From == "bot" && m.HasButton("method:questions")
+	})
+	if !m.HasButton("method:email") || !m.HasButton("resend") {
+		t.Fatalf("code-sent message %q with buttons %v, want method:email and resend", m.Text, m.Buttons)
+	}
+	return m
+}
+
+// ReasonAsked awaits the optional question why the member leaves, which
+// directly follows a receipt (demo notices aside), with a button per
+// reason and none to skip.
+func ReasonAsked(t testing.TB, s Session) Message {
+	t.Helper()
+	m := Next(t, s)
+	for m.From == "system" {
+		m = Next(t, s)
+	}
+	for _, r := range []string{"price", "unused", "switching", "other"} {
+		if m.From != "bot" || !m.HasButton("reason:"+r) {
+			t.Fatalf("after the receipt: %s %q %v, want the reason question with reason:%s", m.From, m.Text, m.Buttons, r)
+		}
+	}
+	if m.HasButton("reason:skip") || numberRE.MatchString(m.Text) {
+		t.Fatalf("reason question %q %v: want no reason:skip, and no second receipt", m.Text, m.Buttons)
+	}
+	return m
 }
 
 // HasHan reports whether s has a Chinese character.
@@ -224,17 +265,19 @@ func TestCancelWithButtons(t *testing.T, d Driver) {
 		t.Fatalf("after pressing cancel: %s %q %v, want the flow's introduction", intro.From, intro.Text, intro.Buttons)
 	}
 	InLang(t, dialog.ZH, intro.Text)
-	// Turns run in order, so the phone answers the flow's question.
+	// Turns run in order, so the phone answers the flow's question, and
+	// the code goes out at once.
 	s.Send(DemoPhone)
-	WithButton(t, s, "method:sms")
-	s.Press("method:sms")
+	sent := CodeSent(t, s)
+	InLang(t, dialog.ZH, sent.Text)
 	s.Send(DemoCode(t, s))
 	options := WithButton(t, s, "opt:cancel_now")
 	InLang(t, dialog.ZH, options.Text)
 	s.Press("opt:cancel_now")
-	WithButton(t, s, "reason:skip")
-	s.Press("reason:skip")
 	confirm := WithButton(t, s, "confirm:")
+	if !confirm.HasButton("back") || !confirm.HasButton("abort") || confirm.HasButton("reason:") {
+		t.Fatalf("confirmation %q with buttons %v, want confirm, back and abort straight after the option", confirm.Text, confirm.Buttons)
+	}
 	value, _ := confirm.Button("confirm:")
 	s.Press(value)
 	number, receipt := Receipt(t, s)
@@ -242,6 +285,7 @@ func TestCancelWithButtons(t *testing.T, d Driver) {
 	if !strings.Contains(receipt.Text, "工单") {
 		t.Fatalf("receipt %q does not say 工单", receipt.Text)
 	}
+	InLang(t, dialog.ZH, ReasonAsked(t, s).Text)
 	// Confirming again (a double click) shows the same order, not a new one.
 	s.Press(value)
 	again, _ := Receipt(t, s)
@@ -256,20 +300,24 @@ func TestCancelByTyping(t *testing.T, d Driver) {
 	WithButton(t, s, "intent:cancel_membership")
 	s.Send("I want to cancel my membership")
 	s.Send("my phone is 138 0013 8000")
-	WithButton(t, s, "method:sms")
-	s.Send("SMS please")
+	InLang(t, dialog.EN, CodeSent(t, s).Text)
 	s.Send(DemoCode(t, s))
 	options := WithButton(t, s, "opt:no_renew")
 	InLang(t, dialog.EN, options.Text)
 	s.Send("don't renew")
-	WithButton(t, s, "reason:skip")
-	s.Send("skip")
 	WithButton(t, s, "confirm:")
 	s.Send("yes")
 	_, receipt := Receipt(t, s)
 	InLang(t, dialog.EN, receipt.Text)
 	if !strings.Contains(receipt.Text, "Work order") {
 		t.Fatalf("receipt %q does not name the work order", receipt.Text)
+	}
+	InLang(t, dialog.EN, ReasonAsked(t, s).Text)
+	s.Send("skip")
+	done := Until(t, s, "bot reply", func(m Message) bool { return m.From == "bot" })
+	InLang(t, dialog.EN, done.Text)
+	if done.HasButton("reason:") || numberRE.MatchString(done.Text) {
+		t.Fatalf("after skipping the reason: %q %v, want the question closed", done.Text, done.Buttons)
 	}
 }
 
@@ -283,28 +331,35 @@ func TestStartCancel(t *testing.T, d Driver) {
 	}
 	InLang(t, dialog.ZH, m.Text)
 	s.Send(DemoPhone)
-	WithButton(t, s, "method:sms")
+	CodeSent(t, s)
+	DemoCode(t, s)
 }
 
 // TestResume drops the connection in the middle of the flow, at the
-// verification code, and finishes after reconnecting.
+// verification code, at the options and at the reason question, and
+// finishes after reconnecting.
 func TestResume(t *testing.T, d Driver) {
 	s := d.Open(t, dialog.ZH, string(dialog.IntentCancelMembership))
 	s.Send(DemoPhone)
-	WithButton(t, s, "method:sms")
-	s.Press("method:sms")
+	CodeSent(t, s)
 	code := DemoCode(t, s)
 	s.Reconnect()
 	s.Send(code)
 	WithButton(t, s, "opt:no_renew")
 	s.Reconnect()
 	s.Press("opt:no_renew")
-	WithButton(t, s, "reason:skip")
-	s.Press("reason:price")
 	confirm := WithButton(t, s, "confirm:")
 	value, _ := confirm.Button("confirm:")
 	s.Press(value)
 	Receipt(t, s)
+	ReasonAsked(t, s)
+	s.Reconnect()
+	s.Press("reason:price")
+	thanks := Until(t, s, "bot reply", func(m Message) bool { return m.From == "bot" })
+	InLang(t, dialog.ZH, thanks.Text)
+	if thanks.HasButton("reason:") {
+		t.Fatalf("after pressing a reason: %q %v, want the question closed", thanks.Text, thanks.Buttons)
+	}
 }
 
 // TestLanguage: the language follows what the member writes, and switches
@@ -318,6 +373,6 @@ func TestLanguage(t *testing.T, d Driver) {
 	s.Press("lang:zh-CN")
 	Until(t, s, "bot reply in Chinese", func(m Message) bool { return m.From == "bot" && HasHan(m.Text) })
 	s.Send(DemoPhone)
-	m = WithButton(t, s, "method:sms")
+	m = CodeSent(t, s)
 	InLang(t, dialog.ZH, m.Text)
 }

@@ -32,16 +32,27 @@ func TestCancelFlowChineseByText(t *testing.T) {
 		t.Fatalf("the account question does not offer to share the phone number: %s", ask.Keyboard)
 	}
 	m.send("13800138000")
-	m.withButton("method:sms")
-	m.send("短信验证")
+	m.codeSent(dialog.ZH, "13800138000")
 	m.send(m.demoCode())
 	m.withButton("opt:no_renew")
 	m.send("到期不续费")
-	m.withButton("reason:skip")
-	m.send("跳过")
-	m.withButton("confirm:")
+	// Straight to the confirmation: no reason asked before it.
+	confirm := m.withButton("confirm:")
+	for _, b := range []string{"back", "abort"} {
+		if !confirm.HasButton(b) {
+			t.Fatalf("confirmation %q without %s: %+v", confirm.Text, b, confirm.Buttons)
+		}
+	}
 	m.send("确认")
-	number := m.receipt()
+	r := m.until("receipt", func(s telegramtest.Sent) bool { return !s.Italic && numberRE.MatchString(s.Text) })
+	number := numberRE.FindString(r.Text)
+	if len(r.Buttons) != 1 || r.Buttons[0].CallbackData != "order:"+number {
+		t.Fatalf("receipt buttons %+v, want only order:%s", r.Buttons, number)
+	}
+	// The optional reason question comes right after the receipt.
+	if s := m.next(); !isReasonQuestion(e, dialog.ZH, s) {
+		t.Fatalf("after the receipt: %q %+v, want the reason question", s.Text, s.Buttons)
+	}
 	o, found, err := e.rt.WorkOrders().Get(context.Background(), number)
 	if err != nil || !found || o.Kind != dialog.KindNoRenew || o.Chan != ChannelName {
 		t.Fatalf("work order %s: %+v found=%v err=%v", number, o, found, err)
@@ -72,8 +83,7 @@ func TestCancelFlowEnglishByButtons(t *testing.T) {
 	}
 	// Shares their own phone number instead of typing it.
 	e.api.Push(telegramtest.Contact(m.u, "+86 138 0013 8000", m.u.ID))
-	m.withButton("method:sms")
-	m.press("method:sms")
+	m.codeSent(dialog.EN, "13800138000") // sent at once, by SMS to a phone
 	code := m.demoCode()
 	if !hasRemoveKeyboard(e, m) {
 		t.Fatal("share-my-phone keyboard not removed once the number was given")
@@ -81,12 +91,11 @@ func TestCancelFlowEnglishByButtons(t *testing.T) {
 	m.send(code)
 	m.withButton("opt:cancel_now")
 	m.press("opt:cancel_now")
-	m.withButton("reason:skip")
-	m.press("reason:skip")
 	confirm := m.withButton("confirm:")
 	value := buttonValue(confirm, "confirm:")
 	m.press(value)
 	number := m.receipt()
+	m.reasonAsked(dialog.EN)
 	// A double click: the same order again, not a second one.
 	e.api.Push(telegramtest.Press(m.u, confirm, value))
 	if again := m.receipt(); again != number {
@@ -119,8 +128,11 @@ func TestContactOfSomeoneElseIsNotUsed(t *testing.T) {
 	e.api.Push(telegramtest.Contact(m.u, "+8613800138000", m.u.ID+1))
 	m.text(e.a.text(dialog.EN, "telegram_contact_not_own", nil))
 	m.send("hi")
-	if s := m.next(); s.HasButton("method:sms") {
-		t.Fatalf("someone else's number was used: %q", s.Text)
+	m.next() // the answer to "hi", handled after the contact
+	for _, s := range e.api.Messages(m.u.ID) {
+		if s.HasButton("method:questions") || s.HasButton("resend") || strings.Contains(s.Text, "138****8000") || s.Italic && codeRE.MatchString(s.Text) {
+			t.Fatalf("someone else's number was used: %q %+v", s.Text, s.Buttons)
+		}
 	}
 }
 
@@ -212,7 +224,7 @@ func TestRepeatedUpdateHandledOnce(t *testing.T) {
 	m.text(e.render(dialog.ZH, "ask_account"))
 	e.api.Redeliver(cancel)
 	phone := m.send("13800138000")
-	m.withButton("method:sms")
+	m.codeSent(dialog.ZH, "13800138000")
 
 	e.close()
 	polls := len(e.api.Calls("getUpdates"))
@@ -220,8 +232,9 @@ func TestRepeatedUpdateHandledOnce(t *testing.T) {
 	// Telegram delivers both again after the restart.
 	e.api.Redeliver(cancel)
 	e.api.Redeliver(phone)
-	m.send("短信")
-	m.demoCode()
+	// The code, sent after both, is answered after them.
+	m.send(m.demoCode())
+	m.withButton("opt:cancel_now")
 	count := func(text string) int {
 		n := 0
 		for _, s := range e.api.Messages(m.u.ID) {
@@ -234,15 +247,18 @@ func TestRepeatedUpdateHandledOnce(t *testing.T) {
 	if n := count(intro); n != 1 {
 		t.Fatalf("introduction sent %d times, want 1", n)
 	}
-	n := 0
+	n, codes := 0, 0
 	for _, s := range e.api.Messages(m.u.ID) {
-		if s.HasButton("method:sms") {
+		if s.HasButton("method:questions") { // the code sent, or asked for again
 			n++
 		}
+		if s.Italic && codeRE.MatchString(s.Text) {
+			codes++
+		}
 	}
-	if n != 1 {
+	if n != 1 || codes != 1 {
 		dump(t, e, m)
-		t.Fatalf("verification methods asked %d times, want 1", n)
+		t.Fatalf("code asked for %d times and sent %d times, want 1 and 1", n, codes)
 	}
 	// The restarted poller asked from the stored offset on.
 	first := e.api.Calls("getUpdates")[polls]
@@ -277,13 +293,16 @@ func TestUpdatesOfAChatInOrderAndChatsInParallel(t *testing.T) {
 			t.Fatalf("message %d: %q, want %q", i, got.Text, w)
 		}
 	}
-	if got := a.next(); !got.HasButton("method:sms") {
-		t.Fatalf("message 3: %q, want the verification methods", got.Text)
+	if got := a.next(); !got.HasButton("resend") || !got.HasButton("method:questions") {
+		t.Fatalf("message 3: %q, want the code sent", got.Text)
 	}
-	if got := a.next(); !got.HasButton("resend") {
-		t.Fatalf("message 4: %q, want the code sent", got.Text)
+	if got := a.next(); !got.Italic || !codeRE.MatchString(got.Text) {
+		t.Fatalf("message 4: %q, want the demo code", got.Text)
 	}
-	a.demoCode()
+	// 短信 after the code went by SMS: it was just sent, no second one.
+	if got := a.next(); !strings.Contains(got.Text, "验证码刚刚发出") || !got.HasButton("method:questions") || got.HasButton("resend") {
+		t.Fatalf("message 5: %q %+v, want the code just sent", got.Text, got.Buttons)
+	}
 }
 
 func TestTooManyRequestsIsHonoured(t *testing.T) {
@@ -335,14 +354,58 @@ func cancelToConfirm(t *testing.T, m *member) string {
 	t.Helper()
 	m.send("/start cancel")
 	m.send("13800138000")
-	m.withButton("method:sms")
-	m.press("method:sms")
+	m.codeSent(dialog.ZH, "13800138000")
 	m.send(m.demoCode())
 	m.withButton("opt:cancel_now")
 	m.press("opt:cancel_now")
-	m.withButton("reason:skip")
-	m.press("reason:skip")
 	return buttonValue(m.withButton("confirm:"), "confirm:")
+}
+
+// codeSent awaits the answer to an account: the code sent at once, by SMS
+// to a phone and by email to an email — no menu of methods — with buttons
+// for the other way, the security questions, a new code and a person.
+func (m *member) codeSent(lang dialog.Lang, account string) telegramtest.Sent {
+	m.e.t.Helper()
+	method, other := dialog.MethodSMS, dialog.MethodEmail
+	if strings.Contains(account, "@") {
+		method, other = other, method
+	}
+	want := m.e.rt.Catalog().MustRender(lang, "code_sent_"+string(method), map[string]any{"Account": dialog.Masked(dialog.MaskAccount(account)), "Minutes": 5})
+	s := m.text(want)
+	for _, b := range []string{"method:" + string(other), "method:questions", "resend", "intent:human_agent"} {
+		if !s.HasButton(b) {
+			m.e.t.Fatalf("code sent without %s: %+v", b, s.Buttons)
+		}
+	}
+	if s.HasButton("method:" + string(method)) {
+		m.e.t.Fatalf("code sent by %s offers %s again: %+v", method, method, s.Buttons)
+	}
+	return s
+}
+
+// isReasonQuestion tells whether s is the optional question after a
+// receipt: why the member left, with a button for each reason and none to
+// skip it.
+func isReasonQuestion(e *env, lang dialog.Lang, s telegramtest.Sent) bool {
+	if s.Text != e.render(lang, "ask_reason") || s.HasButton("reason:skip") {
+		return false
+	}
+	for _, r := range []string{"price", "unused", "switching", "other"} {
+		if !s.HasButton("reason:" + r) {
+			return false
+		}
+	}
+	return true
+}
+
+// reasonAsked awaits the reason question that follows a receipt.
+func (m *member) reasonAsked(lang dialog.Lang) telegramtest.Sent {
+	m.e.t.Helper()
+	s := m.text(m.e.render(lang, "ask_reason"))
+	if !isReasonQuestion(m.e, lang, s) {
+		m.e.t.Fatalf("reason question with buttons %+v, want reason:price, unused, switching, other", s.Buttons)
+	}
+	return s
 }
 
 func failReceipts(e *env, times *int, mu *sync.Mutex, limit int) {
@@ -374,7 +437,11 @@ func TestReceiptRetriedUntilDelivered(t *testing.T) {
 		t.Fatalf("receipt failed %d times before delivery, want 3", failures)
 	}
 	mu.Unlock()
-	// The demo receipt notice, published after the receipt, follows it.
+	// The reason question, part of the same turn, comes next, and the demo
+	// receipt notice, published after the turn, follows them.
+	if s := m.next(); !isReasonQuestion(e, dialog.ZH, s) {
+		t.Fatalf("after the receipt: %q, want the reason question", s.Text)
+	}
 	m.until("demo receipt notice", func(s telegramtest.Sent) bool { return s.Italic && strings.Contains(s.Text, number) })
 }
 
@@ -396,19 +463,23 @@ func TestReceiptDeliveredAfterRestart(t *testing.T) {
 	e.api.Fail(nil)
 	e.open()
 	number := m.receipt()
+	m.reasonAsked(dialog.ZH)
 	m.until("demo receipt notice", func(s telegramtest.Sent) bool { return s.Italic && strings.Contains(s.Text, number) })
-	// Nothing delivered before the restart came again; the receipt came once.
-	receipts := 0
+	// Nothing delivered before the restart came again; the receipt and the
+	// reason question that follows it came once each.
+	receipts, questions := 0, 0
 	for _, s := range e.api.Messages(m.u.ID)[before:] {
-		if !strings.Contains(s.Text, number) {
+		switch {
+		case isReasonQuestion(e, dialog.ZH, s):
+			questions++
+		case !strings.Contains(s.Text, number):
 			t.Fatalf("sent again after the restart: %q", s.Text)
-		}
-		if !s.Italic {
+		case !s.Italic:
 			receipts++
 		}
 	}
-	if receipts != 1 {
-		t.Fatalf("receipt sent %d times", receipts)
+	if receipts != 1 || questions != 1 {
+		t.Fatalf("receipt sent %d times, reason question %d times; want once each", receipts, questions)
 	}
 }
 

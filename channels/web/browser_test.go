@@ -179,13 +179,13 @@ func TestBrowserCancelWithButtons(t *testing.T) {
 		channeltest.InLang(t, "zh-CN", m.Text)
 	}
 	p.say(channeltest.DemoPhone)
-	p.press(p.waitButton("method:sms"))
+	// The code goes out at once; the other ways are on the message.
+	p.waitButton("method:questions")
 	code := p.demoCode()
 	// The bot asks for the code: the text box offers the SMS's code.
 	p.waitJS("text box set for a code", shadow+`.querySelector('[data-kefu=input]').autocomplete === 'one-time-code'`)
 	p.say(code)
 	p.press(p.waitButton("opt:cancel_now"))
-	p.press(p.waitButton("reason:skip"))
 	p.press(p.waitButton("confirm:"))
 	number := p.receipt()
 	o, found, err := p.srv.rt.WorkOrders().Get(p.ctx, number)
@@ -193,7 +193,17 @@ func TestBrowserCancelWithButtons(t *testing.T) {
 		t.Fatalf("order %s: found=%v err=%v channel=%q", number, found, err, o.Chan)
 	}
 	// Answered buttons cannot be pressed again.
-	p.waitJS("old buttons disabled", `!`+shadow+`.querySelector('[data-kefu=button][data-value^="method:"]:not(:disabled)')`)
+	p.waitJS("old buttons disabled", `!`+shadow+`.querySelector('[data-kefu=button][data-value^="method:"]:not(:disabled), [data-kefu=button][data-value^="confirm:"]:not(:disabled)')`)
+	// The optional reason question follows the receipt, and one tap answers it.
+	p.press(p.waitButton("reason:price"))
+	p.waitJS("the thanks", `(() => {
+		const all = `+shadow+`.querySelectorAll('[data-kefu=message]');
+		const last = all[all.length - 1];
+		return last.getAttribute('data-from') === 'bot' && !last.querySelector('[data-kefu=button][data-value^="reason:"]');
+	})()`)
+	if o, _, err := p.srv.rt.WorkOrders().Get(p.ctx, number); err != nil || o.Reason != "price" {
+		t.Fatalf("order %s after the reason: reason %q (%v), want price", number, o.Reason, err)
+	}
 }
 
 // The same in English, typing every answer and sending with Enter.
@@ -203,16 +213,24 @@ func TestBrowserCancelByTyping(t *testing.T) {
 	p.waitButton("intent:cancel_membership")
 	p.sayEnter("I want to cancel my membership")
 	p.sayEnter("13800138000")
-	p.waitButton("method:sms")
-	p.sayEnter("by SMS")
+	p.waitButton("method:questions")
 	p.sayEnter(p.demoCode())
 	p.waitButton("opt:no_renew")
 	p.sayEnter("don't renew")
-	p.waitButton("reason:skip")
-	p.sayEnter("skip")
 	p.waitButton("confirm:")
 	p.sayEnter("yes")
-	p.receipt()
+	number := p.receipt()
+	// The optional reason question follows; a few typed words answer it.
+	p.waitButton("reason:")
+	p.sayEnter("too expensive")
+	p.waitJS("the thanks", `(() => {
+		const all = `+shadow+`.querySelectorAll('[data-kefu=message]');
+		const last = all[all.length - 1];
+		return last.getAttribute('data-from') === 'bot' && !last.querySelector('[data-kefu=button][data-value^="reason:"]');
+	})()`)
+	if o, _, err := p.srv.rt.WorkOrders().Get(p.ctx, number); err != nil || o.Reason == "" {
+		t.Fatalf("order %s after the reason: reason %q (%v), want the member's words", number, o.Reason, err)
+	}
 	for _, m := range p.messages() {
 		if m.From == "bot" {
 			channeltest.InLang(t, "en", m.Text)
@@ -227,18 +245,33 @@ func TestBrowserReloadMidFlow(t *testing.T) {
 	p.do(chromedp.Navigate(p.srv.URL+"/?lang=zh-CN"), chromedp.Click(chromedp.ID("cancel-membership")))
 	p.waitJS("the flow's question", shadow+`.querySelectorAll('[data-kefu=message][data-from=bot]').length >= 2`)
 	p.say(channeltest.DemoPhone)
-	p.waitButton("method:sms")
+	p.waitButton("method:questions")
+	code := p.demoCode() // the last message before the reload
 	before := p.messages()
 
 	p.do(chromedp.Reload())
 	p.waitJS("the conversation replayed", shadow+`.querySelectorAll('[data-kefu=message]').length >= `+fmt.Sprint(len(before)))
-	p.waitButton("method:sms")
+	p.waitButton("method:email")
 	if after := p.messages(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("after reload:\n%q\nwant:\n%q", after, before)
 	}
-	p.press("method:sms")
-	p.say(p.demoCode())
+	// The replayed buttons work: asking for the code by email this soon
+	// gets an answer, and the code sent before still does.
+	p.press("method:email")
+	p.waitJS("the answer to the press", shadow+`.querySelectorAll('[data-kefu=message][data-from=bot]').length > `+fmt.Sprint(bots(before)))
+	p.say(code)
 	p.waitButton("opt:cancel_now")
+}
+
+// bots counts the bot's messages among ms.
+func bots(ms []shownMessage) int {
+	n := 0
+	for _, m := range ms {
+		if m.From == "bot" {
+			n++
+		}
+	}
+	return n
 }
 
 // The page's language switch reloads the page in English; the widget

@@ -37,13 +37,10 @@ func TestCancelFlowRecordsOrder(t *testing.T) {
 			srv := newTestServer(t, nil)
 			s := driver{srv}.Open(t, tc.lang, string(dialog.IntentCancelMembership))
 			s.Send(channeltest.DemoPhone)
-			channeltest.WithButton(t, s, "method:sms")
-			s.Press("method:sms")
+			channeltest.CodeSent(t, s)
 			s.Send(channeltest.DemoCode(t, s))
 			channeltest.WithButton(t, s, tc.choice)
 			s.Press(tc.choice)
-			channeltest.WithButton(t, s, "reason:skip")
-			s.Press("reason:skip")
 			confirm := channeltest.WithButton(t, s, "confirm:")
 			channeltest.InLang(t, tc.lang, confirm.Text)
 			value, _ := confirm.Button("confirm:")
@@ -57,6 +54,16 @@ func TestCancelFlowRecordsOrder(t *testing.T) {
 			}
 			if o.Kind != tc.kind || o.Chan != ChannelName || o.Executor != "bot" {
 				t.Fatalf("order %s: kind %s channel %s executor %s; want %s web bot", number, o.Kind, o.Chan, o.Executor, tc.kind)
+			}
+
+			// The reason is asked after the receipt, and a tap records it
+			// on the order.
+			channeltest.ReasonAsked(t, s)
+			s.Press("reason:price")
+			channeltest.Until(t, s, "the thanks", func(m channeltest.Message) bool { return m.From == "bot" })
+			o, found, err = srv.rt.WorkOrders().Get(context.Background(), number)
+			if err != nil || !found || o.Reason != "price" {
+				t.Fatalf("order %s after the reason: reason %q found=%v err=%v, want price", number, o.Reason, found, err)
 			}
 		})
 	}
@@ -231,14 +238,17 @@ func TestStartOnExistingConversation(t *testing.T) {
 	c.hello(w.Session, "zh-CN", "cancel_membership")
 	c.botReply() // the welcome, replayed
 	c.text(channeltest.DemoPhone)
-	c.until("verification methods", func(f frame) bool {
+	sent := c.until("the code sent", func(f frame) bool {
 		for _, b := range f.Buttons {
-			if b.Value == "method:sms" {
+			if b.Value == "method:questions" {
 				return true
 			}
 		}
 		return false
 	})
+	if sent.From != bot.FromBot {
+		t.Fatalf("code-sent message %v, want the bot's", sent)
+	}
 }
 
 func TestOrigins(t *testing.T) {

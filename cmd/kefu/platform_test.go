@@ -122,9 +122,9 @@ public-url = "https://help.example.com"
 	}
 	send(map[string]string{"type": "hello", "lang": "en"}, "intent:")
 	send(map[string]string{"type": "text", "text": "I want to cancel my membership"}, "")
-	send(map[string]string{"type": "text", "text": "13800138000"}, "method:sms")
-	// The code is handed to the SMS service before the bot says it is sent.
-	send(map[string]string{"type": "button", "value": "method:sms"}, "resend")
+	// The code goes out at once, handed to the SMS service before the bot
+	// says it is sent.
+	send(map[string]string{"type": "text", "text": "13800138000"}, "resend")
 	var code string
 	for _, n := range receiver.Accepted() {
 		if n.Kind == bot.NoticeCode {
@@ -135,8 +135,7 @@ public-url = "https://help.example.com"
 		t.Fatal("no code reached the platform's SMS service")
 	}
 	send(map[string]string{"type": "text", "text": code}, "opt:cancel_now")
-	send(map[string]string{"type": "button", "value": "opt:cancel_now"}, "reason:skip")
-	confirm := send(map[string]string{"type": "button", "value": "reason:skip"}, "confirm:")
+	confirm := send(map[string]string{"type": "button", "value": "opt:cancel_now"}, "confirm:")
 	var value string
 	for _, b := range confirm.Buttons {
 		if strings.HasPrefix(b.Value, "confirm:") {
@@ -159,6 +158,16 @@ public-url = "https://help.example.com"
 	}
 	if api.Actions("m-demo") != 1 {
 		t.Fatalf("%d platform actions for receipt %s", api.Actions("m-demo"), number)
+	}
+	// The optional reason question follows the receipt; the order is done
+	// whether or not the member answers.
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var reason frame
+	if err := ws.ReadJSON(&reason); err != nil {
+		t.Fatalf("waiting for the reason question: %v", err)
+	}
+	if reason.From != "bot" || len(reason.Buttons) == 0 || !strings.HasPrefix(reason.Buttons[0].Value, "reason:") {
+		t.Fatalf("after the receipt: %+v, want the reason question", reason)
 	}
 	// The receipt goes out after the confirmation.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -88,6 +88,11 @@ type member struct {
 	resumed    int  // reconnects whose history held everything seen before
 	steps      int
 	problems   []string // broken promises, reported by the test
+
+	// turns counts the exchanges answered and done is set with the
+	// receipt, for a test to follow the members while they run.
+	turns atomic.Int32
+	done  atomic.Bool
 }
 
 func newMember(i int, addr string, seed uint64) *member {
@@ -123,6 +128,7 @@ func (m *member) run(deadline time.Time, think time.Duration) {
 			}
 		}
 		if m.receipt != "" {
+			m.done.Store(true)
 			return
 		}
 		if m.steps++; m.steps > 80 {
@@ -141,6 +147,7 @@ func (m *member) run(deadline time.Time, think time.Duration) {
 			continue
 		}
 		m.add(frames)
+		m.turns.Add(1)
 	}
 	if m.receipt == "" {
 		m.problem("no receipt by the deadline; transcript:\n%s", m.dump())
@@ -297,9 +304,6 @@ func (m *member) decide() [][]byte {
 		if m.double {
 			return [][]byte{press(v), press(v)} // a double click
 		}
-		return [][]byte{press(v)}
-	}
-	if v, ok := last.button("reason:skip"); ok {
 		return [][]byte{press(v)}
 	}
 	if v, ok := last.button(m.choice); ok {

@@ -40,7 +40,26 @@ func TestTwoInstancesSurviveAKill(t *testing.T) {
 			m.run(deadline, 400*time.Millisecond)
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond) // the members are mid-flow: a random point, not synchronisation
+	// Kill the first instance mid-flow: once the members have answered two
+	// turns each on average (the opener and the account, out of five),
+	// each at its own random pace.
+	for {
+		turns, done := 0, 0
+		for _, m := range ms {
+			turns += int(m.turns.Load())
+			if m.done.Load() {
+				done++
+			}
+		}
+		if turns >= 2*members {
+			t.Logf("killing the first instance after %d turns, %d members done", turns, done)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d turns answered by the deadline", turns)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
 	a.kill()
 	wg.Wait()
 
