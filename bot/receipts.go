@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,8 @@ import (
 // (sigVersion|number|kind|action|effective time|refund|auto-renew|created
 // time, times as Unix seconds), its first 16 bytes in unpadded base64url.
 // Anyone holding a receipt's number and signature can have it confirmed by
-// GET /api/receipts/{number}?sig=…, which shows nothing beyond the receipt.
+// GET /api/receipts/{number}?sig=… (or as a page, ReceiptPath), which shows
+// nothing beyond the receipt.
 const sigVersion = "r1"
 
 // Sign returns o's receipt signature; "" without a SignKey.
@@ -75,6 +77,13 @@ func (b *WorkOrderBook) VerifyReceipt(ctx context.Context, number, sig string) (
 
 func isNumberError(err error) bool {
 	return errors.Is(err, dialog.ErrNumberFormat) || errors.Is(err, dialog.ErrCheckDigit)
+}
+
+// ReceiptPath is the address of the page showing the receipt of order
+// number with signature sig, relative to the installation's public address
+// (GET /receipts/{number}?sig=…): what a member keeps, prints or saves.
+func ReceiptPath(number, sig string) string {
+	return "/receipts/" + url.PathEscape(number) + "?sig=" + url.QueryEscape(sig)
 }
 
 // signAll signs orders in place.

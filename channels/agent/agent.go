@@ -1,6 +1,7 @@
 // Package agent is kefu's surface for human agents (DESIGN §5): the console
 // at /agent/, the conversation API under /agent/api/, its live event stream,
-// and the work-order API (GET /api/workorders…).
+// the work-order API (GET /api/workorders…), and the receipts a member may
+// have confirmed without a login (GET /api/receipts/…, GET /receipts/…).
 //
 // Every API request carries an agent's token, "Authorization: Bearer
 // <token>" (the event stream also takes ?token=, since a browser's
@@ -126,11 +127,14 @@ func New(cfg Config) *Console {
 }
 
 // Register adds the console's routes to mux: the console page (GET /agent/),
-// the agent API (/agent/api/…) and the work-order API (GET /api/workorders…).
+// the agent API (/agent/api/…), the work-order API (GET /api/workorders…)
+// and the receipts anyone holding one may check (GET /api/receipts/…, and
+// as a page GET /receipts/…).
 func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/workorders/{number}", c.authorized(c.workOrder))
 	mux.Handle("GET /api/workorders", c.authorized(c.workOrdersSince))
 	mux.HandleFunc("GET /api/receipts/{number}", c.verifyReceipt)
+	mux.HandleFunc("GET /receipts/{number}", c.receiptPage)
 
 	mux.HandleFunc("GET /agent", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/agent/", http.StatusMovedPermanently)

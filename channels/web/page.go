@@ -10,10 +10,10 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/locales"
 )
 
 //go:embed static templates
@@ -101,16 +101,7 @@ func (ch *Channel) servePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func pageLang(r *http.Request) dialog.Lang {
-	if l, ok := dialog.ParseLang(r.URL.Query().Get("lang")); ok {
-		return l
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if l, ok := dialog.ParseLang(tag); ok {
-			return l
-		}
-	}
-	return dialog.ZH
+	return locales.Negotiate(r.URL.Query().Get("lang"), r.Header.Get("Accept-Language"))
 }
 
 // pageCopy is the help-center page's text in one language.

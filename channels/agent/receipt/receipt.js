@@ -1,0 +1,1 @@
+document.querySelector("[data-kefu=print]").addEventListener("click", function () { window.print(); });
