@@ -255,3 +255,20 @@ func TestServeDiskFloor(t *testing.T) {
 		t.Fatal("no kefu_part_degraded{part=\"store\"} 0 after space returned")
 	}
 }
+
+func TestMinFreeDiskFlag(t *testing.T) {
+	for arg, want := range map[string]uint64{"0": 0, "1048576": 1 << 20, "512KiB": 512 << 10, "1GiB": 1 << 30, "2 TiB": 2 << 40} {
+		c, err := parseServe([]string{"--min-free-disk", arg}, io.Discard)
+		if err != nil || c.MinFreeDisk != want {
+			t.Errorf("--min-free-disk %q: %d, %v; want %d", arg, c.MinFreeDisk, err, want)
+		}
+	}
+	if c, err := parseServe(nil, io.Discard); err != nil || c.MinFreeDisk != 256<<20 {
+		t.Errorf("default: %d, %v; want 256 MiB", c.MinFreeDisk, err)
+	}
+	for _, arg := range []string{"lots", "-1", "1.5GiB", "99999999999TiB"} {
+		if _, err := parseServe([]string{"--min-free-disk", arg}, io.Discard); err == nil || !strings.Contains(err.Error(), "--min-free-disk") {
+			t.Errorf("--min-free-disk %q: %v, want an error naming the flag", arg, err)
+		}
+	}
+}
