@@ -30,6 +30,7 @@ type Config struct {
 	// store (seeded with Demo).
 	Members   MemberStore
 	Reminders Reminders
+	Disk      DiskFloor // the embedded store's free-space floor
 }
 
 // Retention is how long records are kept; zero keeps them forever.
@@ -133,6 +134,7 @@ func Open(cfg Config) (*Runtime, error) {
 	r.orders = NewWorkOrderBook(st, members, notifier, cfg.Location)
 	r.outbox = newOutbox(st)
 	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
+	r.startHealth(cfg, members, cfg.Notifier)
 	r.engine = &dialog.Engine{
 		Members:  members,
 		Verifier: countedVerifier{NewVerification(st.State(), members, notifier, cfg.Rules, verifyKey, cfg.Location, cfg.Now), r.metrics},
@@ -214,6 +216,7 @@ func (r *Runtime) courier() {
 func (r *Runtime) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	r.wg.Wait()
+	r.stopHealth()
 	if r.unlisten != nil {
 		r.unlisten()
 	}

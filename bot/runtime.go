@@ -52,6 +52,7 @@ type Runtime struct {
 	notifier  Notifier
 	reminders Reminders
 	outbox    outbox
+	health    health
 
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -307,6 +308,9 @@ func (r *Runtime) Handle(ctx context.Context, id string, kind dialog.InputKind, 
 // turn runs one engine turn: the member's message, then (unless an agent
 // holds the conversation) the bot's replies and the effects' messages.
 func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo string) error {
+	if err := r.admit(ctx, id, in.Hint); err != nil {
+		return err
+	}
 	started := time.Now()
 	_, err := r.change(id, func(e *edit) error {
 		c := &e.c

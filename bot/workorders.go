@@ -38,6 +38,10 @@ type WorkOrderBook struct {
 	// SignKey signs receipts (Sign); nil leaves them unsigned. Set it
 	// before the first Execute.
 	SignKey []byte
+	// Full, when set and true, refuses new orders with ErrStoreFull before
+	// the member store is called or a number exists. Set it before the
+	// first Execute.
+	Full func() bool
 
 	db       store.DB
 	outbox   outbox
@@ -134,6 +138,9 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 
 	if o, found, err := b.byKey(req.Key); err != nil || found {
 		return o, nil, false, err
+	}
+	if b.Full != nil && b.Full() {
+		return o, nil, false, ErrStoreFull
 	}
 	executor := req.Executor
 	if executor == "" {

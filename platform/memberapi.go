@@ -94,6 +94,15 @@ func NewMemberAPI(cfg MemberAPIConfig) (*MemberAPI, error) {
 	return a, nil
 }
 
+// Health is degraded while the circuit breaker is open: the API failed
+// BreakerFailures calls in a row and has not answered since.
+func (a *MemberAPI) Health() bot.PartHealth {
+	if a.breaker.isOpen() {
+		return bot.Degraded("member API not answering: circuit breaker open")
+	}
+	return bot.OK
+}
+
 // memberJSON is a member as the API sends it.
 type memberJSON struct {
 	ID           string    `json:"id"`
@@ -363,6 +372,13 @@ func (b *breaker) allow() bool {
 		b.probing = true // half open: this call is the probe
 		return true
 	}
+}
+
+// isOpen reports whether the breaker is open or half open.
+func (b *breaker) isOpen() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.openAt.IsZero()
 }
 
 // abandon records a call that ended without an answer for a reason of the

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
@@ -36,8 +37,11 @@ type NotifierConfig struct {
 	// retries them until accepted.
 	CodeAttempts int
 	CodeBackoff  time.Duration
-	Client       *http.Client     // default: a client of its own
-	Now          func() time.Time // default time.Now
+	// DegradedAfter is how many notices in a row must fail before Health
+	// says degraded (default 3); one accepted notice makes it ok again.
+	DegradedAfter int
+	Client        *http.Client     // default: a client of its own
+	Now           func() time.Time // default time.Now
 }
 
 // Notifier posts notices (verification codes, receipts, renewal
@@ -49,6 +53,9 @@ type NotifierConfig struct {
 // It is safe for concurrent use.
 type Notifier struct {
 	cfg NotifierConfig
+
+	mu     sync.Mutex
+	failed int // notices in a row not accepted
 }
 
 var _ bot.Notifier = (*Notifier)(nil)
@@ -70,6 +77,9 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 	}
 	if cfg.CodeBackoff <= 0 {
 		cfg.CodeBackoff = 200 * time.Millisecond
+	}
+	if cfg.DegradedAfter <= 0 {
+		cfg.DegradedAfter = 3
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
@@ -143,6 +153,7 @@ func (nt *Notifier) Notify(ctx context.Context, n bot.Notice) error {
 	if err != nil {
 		return err
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, nt.cfg.Timeout)
 	defer cancel()
 	attempts, backoff := 1, nt.cfg.CodeBackoff
@@ -156,10 +167,35 @@ func (nt *Notifier) Notify(ctx context.Context, n bot.Notice) error {
 		}
 		backoff *= 2
 	}
+	nt.count(err, parent)
 	if err != nil {
 		return fmt.Errorf("%w: notify %s to %s: %w", dialog.ErrUnavailable, n.Kind, dialog.MaskAccount(n.To), err)
 	}
 	return nil
+}
+
+// count records a notice's outcome for Health; a notice the caller gave
+// up on says nothing about the service.
+func (nt *Notifier) count(err error, caller context.Context) {
+	nt.mu.Lock()
+	defer nt.mu.Unlock()
+	switch {
+	case err == nil:
+		nt.failed = 0
+	case caller.Err() == nil:
+		nt.failed++
+	}
+}
+
+// Health is degraded after DegradedAfter notices in a row were not
+// accepted, until one is.
+func (nt *Notifier) Health() bot.PartHealth {
+	nt.mu.Lock()
+	defer nt.mu.Unlock()
+	if nt.failed >= nt.cfg.DegradedAfter {
+		return bot.Degraded(fmt.Sprintf("SMS/email service: the last %d notices were not accepted", nt.failed))
+	}
+	return bot.OK
 }
 
 // notifyWait waits d, or less when ctx ends first (then it returns false).

@@ -218,6 +218,12 @@ func (a *Adapter) handle(c *chat, u *models.Update) {
 	case u.CallbackQuery != nil:
 		err = a.onCallback(c, u.CallbackQuery)
 	}
+	var refused *bot.Refusal
+	if errors.As(err, &refused) { // nothing was stored: the member is told to try again
+		a.log.Warn("update refused", "update", u.ID, "chat", c.id, "err", err)
+		c.enqueue(a, job{text: refused.Text})
+		return
+	}
 	if err != nil {
 		a.log.Error("handle update", "update", u.ID, "chat", c.id, "err", err)
 		a.rt.Metrics().Errors.WithLabelValues("telegram").Inc()

@@ -132,6 +132,8 @@ type Adapter struct {
 	offSaveMu sync.Mutex
 	offSaved  int64
 
+	api apiHealth // what the Bot API's answers say
+
 	// Test hooks, set before Start.
 	beforeHandle func(*models.Update)
 	afterHandle  func(*models.Update)
@@ -213,7 +215,7 @@ func New(cfg Config) (*Adapter, error) {
 	// Every call goes to one host: keep a connection per busy sender.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64
-	client := &http.Client{Timeout: cfg.PollTimeout + 10*time.Second, Transport: sizedBodies{transport}}
+	client := &http.Client{Timeout: cfg.PollTimeout + 10*time.Second, Transport: observed{sizedBodies{transport}, a.api.observe}}
 	a.transport = transport
 	a.tg, err = tgbot.New(token,
 		tgbot.WithServerURL(a.apiURL),
@@ -292,26 +294,38 @@ func deliveredKey(conv string) string { return "telegram/delivered/" + conv }
 // conversation, registers the bot's commands, and starts receiving updates:
 // it sets the webhook, or starts long polling. It returns once updates
 // flow; an error when the token is refused, the Bot API cannot be reached
-// before ctx ends, or the webhook cannot be set.
+// before ctx ends, or the webhook cannot be set. Connect is the same
+// without waiting for the Bot API.
 func (a *Adapter) Start(ctx context.Context) error {
-	a.mu.Lock()
-	if a.started {
-		a.mu.Unlock()
-		return errors.New("telegram: already started")
+	if err := a.begin(); err != nil {
+		return err
 	}
-	a.started = true
-	a.mu.Unlock()
-
 	me, err := a.getMe(ctx)
 	if err != nil {
 		return err
 	}
+	return a.connect(ctx, me)
+}
+
+// begin marks the adapter started; an error when it was already.
+func (a *Adapter) begin() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started {
+		return errors.New("telegram: already started")
+	}
+	a.started = true
+	return nil
+}
+
+// connect sets the webhook (or deletes a stale one), registers the
+// commands and starts leading; a failed setWebhook may be retried.
+func (a *Adapter) connect(ctx context.Context, me *models.User) error {
 	a.mu.Lock()
 	a.me = me
 	a.mu.Unlock()
 	a.log.Info("telegram bot", "username", me.Username, "mode", a.mode())
 
-	a.background(a.setCommands)
 	if a.webhookURL != "" {
 		params := &tgbot.SetWebhookParams{
 			URL:            a.webhookURL,
@@ -333,16 +347,26 @@ func (a *Adapter) Start(ctx context.Context) error {
 		// A webhook left from an earlier deployment makes getUpdates fail.
 		a.log.Warn("deleteWebhook", "err", err)
 	}
+	a.background(a.setCommands)
 	if !a.rt.Shared() {
-		return a.lead(ctx)
+		if err := a.lead(ctx); err != nil {
+			return err
+		}
+		a.api.connected()
+		return nil
 	}
 	// Several instances: one leads (sends every message, and polls in
 	// polling mode); the others take webhook updates only, and take over
 	// when the leader's connection to the store breaks.
 	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return errStopped
+	}
 	a.senders.Add(1)
 	a.mu.Unlock()
 	go a.campaign()
+	a.api.connected()
 	return nil
 }
 
@@ -388,8 +412,12 @@ func (a *Adapter) lead(ctx context.Context) error {
 	a.forgetChats()
 	unsubscribe := a.rt.SubscribeChannel(ChannelName, a.published)
 	a.mu.Lock()
+	old := a.unsubscribe // of a lead that failed half-way
 	a.unsubscribe = unsubscribe
 	a.mu.Unlock()
+	if old != nil {
+		old()
+	}
 	convs, err := a.rt.Conversations(ctx, ChannelName)
 	if err != nil {
 		return fmt.Errorf("telegram: list conversations: %w", err)
@@ -414,12 +442,17 @@ func (a *Adapter) lead(ctx context.Context) error {
 	if a.webhookURL != "" {
 		return nil
 	}
-	a.background(a.saveOffsets)
 	pollCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	a.mu.Lock()
+	if a.closing { // Shutdown began while a background Connect got here
+		a.mu.Unlock()
+		stop()
+		return errStopped
+	}
 	a.pollStop, a.pollDone = stop, done
 	a.mu.Unlock()
+	a.background(a.saveOffsets)
 	go func() {
 		defer close(done)
 		a.tg.Start(pollCtx)
@@ -469,18 +502,9 @@ func (a *Adapter) mode() string {
 func (a *Adapter) getMe(ctx context.Context) (*models.User, error) {
 	wait := 200 * time.Millisecond
 	for {
-		callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
-		me, err := a.tg.GetMe(callCtx)
-		cancel()
-		switch {
-		case err == nil:
-			return me, nil
-		case errors.Is(err, tgbot.ErrorUnauthorized):
-			return nil, errors.New("telegram: the bot token was refused (401 Unauthorized); check --telegram-token")
-		case errors.Is(err, tgbot.ErrorNotFound):
-			return nil, fmt.Errorf("telegram: the bot token was refused (404 Not Found); check --telegram-token and --telegram-api (%s)", a.apiURL)
-		case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorForbidden):
-			return nil, fmt.Errorf("telegram: getMe: %w", err)
+		me, err := a.getMeOnce(ctx)
+		if err == nil || isTokenRefused(err) {
+			return me, err
 		}
 		a.log.Warn("getMe failed, retrying", "err", err, "in", wait)
 		select {
@@ -490,6 +514,36 @@ func (a *Adapter) getMe(ctx context.Context) (*models.User, error) {
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// tokenRefused is an answer to getMe that trying again will not change:
+// the token is refused, or the request itself.
+type tokenRefused struct{ err error }
+
+func (e tokenRefused) Error() string { return e.err.Error() }
+func (e tokenRefused) Unwrap() error { return e.err }
+
+func isTokenRefused(err error) bool {
+	var r tokenRefused
+	return errors.As(err, &r)
+}
+
+// getMeOnce calls getMe once; a refused token is a tokenRefused.
+func (a *Adapter) getMeOnce(ctx context.Context) (*models.User, error) {
+	callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+	me, err := a.tg.GetMe(callCtx)
+	cancel()
+	switch {
+	case err == nil:
+		return me, nil
+	case errors.Is(err, tgbot.ErrorUnauthorized):
+		return nil, tokenRefused{errors.New("telegram: the bot token was refused (401 Unauthorized); check --telegram-token")}
+	case errors.Is(err, tgbot.ErrorNotFound):
+		return nil, tokenRefused{fmt.Errorf("telegram: the bot token was refused (404 Not Found); check --telegram-token and --telegram-api (%s)", a.apiURL)}
+	case errors.Is(err, tgbot.ErrorBadRequest), errors.Is(err, tgbot.ErrorForbidden):
+		return nil, tokenRefused{fmt.Errorf("telegram: getMe: %w", err)}
+	}
+	return nil, err
 }
 
 // setCommands registers the commands in both languages: Chinese for

@@ -195,6 +195,10 @@ func (c *conn) greet(ctx context.Context, hello clientFrame) (unsubscribe func()
 		// As if the member pressed the menu's button for it.
 		err = rt.Handle(ctx, c.conv, dialog.InputButton, "intent:"+start, c.hint)
 	}
+	var refused *bot.Refusal
+	if errors.As(err, &refused) {
+		err = nil // the conversation is there; the member is told after its history
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +218,9 @@ func (c *conn) greet(ctx context.Context, hello clientFrame) (unsubscribe func()
 		}
 		err = c.writeNow(encodeMessage(m))
 		c.replayed = max(c.replayed, messageID(m))
+	}
+	if err == nil && refused != nil {
+		err = c.writeNow(tryLaterFrame(refused.Text))
 	}
 	if ferr := c.net.flush(); err == nil {
 		err = ferr
@@ -274,7 +281,13 @@ func (c *conn) handle(ctx context.Context, data []byte) string {
 	// 15-20 % of a round trip's CPU (42 vs 51 µs at 200 connections). The
 	// stack it grows is shrunk back by the garbage collector while the
 	// connection idles.
-	if err := c.ch.rt.Handle(ctx, c.conv, kind, text, c.hint); err != nil {
+	err := c.ch.rt.Handle(ctx, c.conv, kind, text, c.hint)
+	var refused *bot.Refusal
+	if errors.As(err, &refused) {
+		c.enqueue(outFrame{data: tryLaterFrame(refused.Text)})
+		return ""
+	}
+	if err != nil {
 		c.ch.log.Error("turn", "conv", c.conv, "err", err)
 		c.ch.metrics.Errors.WithLabelValues(ChannelName).Inc()
 		return CodeUnavailable

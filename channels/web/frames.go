@@ -30,6 +30,11 @@ const (
 	CodeRateLimited   = "rate_limited"   // too many messages: this one was dropped
 	CodeUnavailable   = "unavailable"    // the service failed to handle the frame; try again
 	CodeRestarting    = "restarting"     // the server is restarting: reconnect shortly
+	// CodeTryLater: the service takes no new requests for a while (its
+	// disk is nearly full); the frame was not handled and nothing was
+	// stored. Its message is a sentence for the member, in the
+	// conversation's language.
+	CodeTryLater = "try_later"
 )
 
 // errorMessages are the English sentences of error frames, for developers
@@ -43,6 +48,7 @@ var errorMessages = map[string]string{
 	CodeRateLimited:   "Too many messages; this one was dropped. Please wait a moment.",
 	CodeUnavailable:   "Something went wrong on our side; please try again.",
 	CodeRestarting:    "The service is restarting; reconnect in a moment, the conversation continues.",
+	CodeTryLater:      "The service takes no new requests for a while; try again shortly.",
 }
 
 // clientFrame is any frame a client sends; which fields count depends on
@@ -106,6 +112,12 @@ func encodeMessage(m bot.Message) []byte {
 		b = jsonw.String(b, m.Expect)
 	}
 	return append(b, '}')
+}
+
+// tryLaterFrame is the CodeTryLater error frame with the member's
+// sentence.
+func tryLaterFrame(text string) []byte {
+	return mustMarshal(errorFrame{Type: typeError, Code: CodeTryLater, Message: text})
 }
 
 // errorFrames holds each error frame encoded once.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"net/url"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/internal/clientip"
+	"github.com/kefu-dev/kefu/store"
 )
 
 // Config is kefu serve's configuration (DESIGN §5): flags, with environment
@@ -44,6 +46,7 @@ type Config struct {
 	ReminderLead    time.Duration  // renewal reminders this long before; 0: none
 	Pprof           string         // listen address of net/http/pprof; empty: off
 	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
+	MinFreeDisk     uint64         // below this much free space in Data, new turns and work orders are refused; 0: not watched
 }
 
 func env(name, def string) string {
@@ -71,7 +74,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("kefu serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c Config
-	var agents, origins, proxies, tz, rate, hours, retention, orderRetention, reminderLead, configFile string
+	var agents, origins, proxies, tz, rate, hours, retention, orderRetention, reminderLead, minFree, configFile string
 	fs.StringVar(&c.Addr, "addr", env("KEFU_ADDR", "127.0.0.1:8080"), "listen address (KEFU_ADDR)")
 	fs.StringVar(&c.Data, "data", env("KEFU_DATA", "./data"), "data directory of the embedded store (KEFU_DATA)")
 	fs.StringVar(&c.Store, "store", env("KEFU_STORE", ""), "postgres://… to run several instances on one PostgreSQL; empty: the embedded store in --data (KEFU_STORE)")
@@ -94,6 +97,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.NotifySecret, "notify-secret", env("KEFU_NOTIFY_SECRET", ""), "signs every notice (X-Kefu-Signature); required with --notify-url (KEFU_NOTIFY_SECRET)")
 	fs.StringVar(&c.PublicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "kefu's public base URL, for receipt verification links (KEFU_PUBLIC_URL)")
 	fs.StringVar(&reminderLead, "reminder-lead", env("KEFU_REMINDER_LEAD", "5d"), "remind members this long before an auto-renewal; 0: no reminders (KEFU_REMINDER_LEAD)")
+	fs.StringVar(&minFree, "min-free-disk", env("KEFU_MIN_FREE_DISK", fmt.Sprintf("%dMiB", store.DefaultMinFree>>20)), "below this much free space in --data, new turns and work orders are refused politely until space returns, e.g. 1GiB; 0: not watched (KEFU_MIN_FREE_DISK)")
 	fs.StringVar(&c.Pprof, "pprof", env("KEFU_PPROF", ""), "serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off (KEFU_PPROF)")
 	fs.StringVar(&configFile, "config", env("KEFU_CONFIG", ""), "a TOML file setting any of these flags by name; flags given here win (KEFU_CONFIG)")
 	if err := fs.Parse(args); err != nil {
@@ -130,6 +134,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 		return c, err
 	}
 	if c.OrderRetention, err = parseDays("--order-retention", orderRetention); err != nil {
+		return c, err
+	}
+	if c.MinFreeDisk, err = parseSize("--min-free-disk", minFree); err != nil {
 		return c, err
 	}
 	if c.DemoExtra < 0 {
@@ -210,6 +217,27 @@ func parseDays(flag, s string) (time.Duration, error) {
 		return d, nil
 	}
 	return 0, fmt.Errorf("%s %q: use a number of days such as 180d", flag, s)
+}
+
+// parseSize reads a size in bytes, with an optional binary unit: "0",
+// "1048576", "512KiB", "256MiB", "2GiB", "1TiB".
+func parseSize(flag, s string) (uint64, error) {
+	s = strings.TrimSpace(s)
+	mult := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > math.MaxUint64/mult {
+		return 0, fmt.Errorf("%s: give a size such as 256MiB or 1GiB (KiB, MiB, GiB, TiB), or 0 to turn it off", flag)
+	}
+	return n * mult, nil
 }
 
 // applyConfigFile sets, from a TOML file, the flags of fs not given on the

@@ -38,6 +38,11 @@ type Main struct {
 	web      *web.Channel
 	agents   *agent.Console
 	telegram *telegram.Adapter
+
+	// Test hooks: the data directory's free space, and how often it is
+	// looked at (bot.DiskFloor).
+	statfs    func(dir string) (free uint64, err error)
+	diskEvery time.Duration
 }
 
 // Open opens the runtime, binds the listen address and starts the
@@ -74,6 +79,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Members:   members,
 		Notifier:  notifier,
 		Reminders: bot.Reminders{Lead: lead},
+		Disk:      bot.DiskFloor{Min: m.Config.MinFreeDisk, Every: m.diskEvery, Statfs: m.statfs},
 	})
 	if err != nil {
 		return err
@@ -183,13 +189,7 @@ func (m *Main) Close() error {
 
 func (m *Main) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := m.Runtime.Healthy(); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unhealthy", "store": err.Error()})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "store": "ok"})
-	})
+	mux.HandleFunc("GET /healthz", m.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Runtime.Metrics().Registry, promhttp.HandlerOpts{}))
 	m.web = m.webChannel()
 	m.web.Register(mux)

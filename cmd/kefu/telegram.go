@@ -4,22 +4,24 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/channels/telegram"
 )
 
-// telegramStartTimeout bounds start-up's wait for the Bot API: a refused
-// token ends it at once, an unreachable API after this long.
-const telegramStartTimeout = 30 * time.Second
+// partTelegram is Telegram's name in /healthz.
+const partTelegram = "telegram"
 
 // startTelegram starts the Telegram channel when --telegram-token is set
-// (nil, nil when it is not). With --telegram-webhook it mounts the webhook
-// on mux at the URL's path, then sets the webhook; otherwise it polls. The
-// caller shuts the adapter down before closing rt.
+// (nil, nil when it is not; /healthz then says "off"). With
+// --telegram-webhook it mounts the webhook on mux at the URL's path;
+// otherwise it polls. Start-up does not wait for an unreachable Bot API:
+// the adapter connects in the background and /healthz says "degraded"
+// until it has; only a refused token ends start-up. The caller shuts the
+// adapter down before closing rt.
 func startTelegram(ctx context.Context, cfg Config, rt *bot.Runtime, log *slog.Logger, mux *http.ServeMux) (*telegram.Adapter, error) {
 	if cfg.TelegramToken == "" {
+		rt.SetPart(partTelegram, bot.HealthFunc(func() bot.PartHealth { return bot.PartHealth{State: bot.PartOff} }))
 		return nil, nil
 	}
 	a, err := telegram.New(telegram.Config{
@@ -35,11 +37,10 @@ func startTelegram(ctx context.Context, cfg Config, rt *bot.Runtime, log *slog.L
 	if p := a.WebhookPath(); p != "" {
 		mux.Handle("POST "+p, a.WebhookHandler())
 	}
-	ctx, cancel := context.WithTimeout(ctx, telegramStartTimeout)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
+	if err := a.Connect(ctx); err != nil {
 		_ = a.Shutdown(context.Background())
 		return nil, err
 	}
+	rt.SetPart(partTelegram, a)
 	return a, nil
 }
