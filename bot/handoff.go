@@ -468,7 +468,8 @@ func (r *Runtime) AgentAct(ctx context.Context, id, agent string, version int64,
 		order = o
 		c.State.Executed(o)
 		rep := dialog.Receipt(o)
-		e.add(FromAgent, r.render(c.Lang(), rep.ID, rep.Data), nil)
+		rep.Data["Link"] = r.engine.ReceiptLink(o)
+		e.add(FromAgent, r.render(c.Lang(), rep.ID, rep.Data), r.buttons(c.Lang(), rep.Buttons))
 		for _, m := range r.takeNotes(c.ID) {
 			e.add(m.From, m.Text, nil)
 		}

@@ -31,6 +31,9 @@ type Config struct {
 	Members   MemberStore
 	Reminders Reminders
 	Disk      DiskFloor // the embedded store's free-space floor
+	// PublicURL is kefu's public base URL: receipts in chat link to their
+	// printable page under it. Empty: receipts carry no link.
+	PublicURL string
 }
 
 // Retention is how long records are kept; zero keeps them forever.
@@ -141,6 +144,9 @@ func Open(cfg Config) (*Runtime, error) {
 		Orders:   countedOrders{r.orders, r.metrics},
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,
+		ReceiptLink: func(o dialog.WorkOrder) string {
+			return receiptLink(cfg.PublicURL, o)
+		},
 	}
 	if st.Shared() {
 		r.startShared()

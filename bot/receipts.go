@@ -86,6 +86,15 @@ func ReceiptPath(number, sig string) string {
 	return "/receipts/" + url.PathEscape(number) + "?sig=" + url.QueryEscape(sig)
 }
 
+// receiptLink is the address of o's printable receipt under base, "" when
+// there is no base or o is unsigned.
+func receiptLink(base string, o dialog.WorkOrder) string {
+	if base == "" || o.Sig == "" {
+		return ""
+	}
+	return strings.TrimSuffix(base, "/") + ReceiptPath(o.Number, o.Sig)
+}
+
 // signAll signs orders in place.
 func (b *WorkOrderBook) signAll(orders []dialog.WorkOrder) []dialog.WorkOrder {
 	for i := range orders {

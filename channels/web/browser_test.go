@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/channels/channeltest"
 	"github.com/kefu-dev/kefu/internal/browsertest"
 )
@@ -192,6 +193,9 @@ func TestBrowserCancelWithButtons(t *testing.T) {
 	if err != nil || !found || o.Chan != ChannelName {
 		t.Fatalf("order %s: found=%v err=%v channel=%q", number, found, err, o.Chan)
 	}
+	// The receipt links its printable page, named, as a link of its own.
+	href := testPublicURL + bot.ReceiptPath(number, o.Sig)
+	p.waitJS("the receipt page's link", shadow+`.querySelector('[data-kefu=message][data-from=bot] a[href='+JSON.stringify(`+jsString(href)+`)+']')?.textContent === '打开回执页面'`)
 	// Answered buttons cannot be pressed again.
 	p.waitJS("old buttons disabled", `!`+shadow+`.querySelector('[data-kefu=button][data-value^="method:"]:not(:disabled), [data-kefu=button][data-value^="confirm:"]:not(:disabled)')`)
 	// The optional reason question follows the receipt, and one tap answers it.

@@ -29,6 +29,9 @@ type testServer struct {
 	ch *Channel
 }
 
+// testPublicURL is the public base URL the test runtime links receipts under.
+const testPublicURL = "https://help.example.com"
+
 // newTestServer starts a server; edit, when not nil, adjusts the channel's
 // configuration. Everything stops when the test ends.
 func newTestServer(t testing.TB, edit func(*Config)) *testServer {
@@ -37,7 +40,7 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: loc, Log: quietLog})
+	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: loc, Log: quietLog, PublicURL: testPublicURL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,6 +80,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Notifier:  notifier,
 		Reminders: bot.Reminders{Lead: lead},
 		Disk:      bot.DiskFloor{Min: m.Config.MinFreeDisk, Every: m.diskEvery, Statfs: m.statfs},
+		PublicURL: m.publicURL(),
 	})
 	if err != nil {
 		return err
@@ -235,4 +236,13 @@ func (m *Main) platform() (members bot.MemberStore, notifier bot.Notifier, err e
 		notifier = n
 	}
 	return members, notifier, nil
+}
+
+// publicURL is --public-url, or with --demo the address kefu listens on,
+// so a newcomer's receipts link to their page.
+func (m *Main) publicURL() string {
+	if m.Config.PublicURL != "" || !m.Config.Demo {
+		return m.Config.PublicURL
+	}
+	return "http://" + m.Config.Addr
 }

@@ -25,6 +25,7 @@
   var KEY_OPEN = 'kefu.open';
   var MAX_LEN = 2000;
   var WO = /WO\d{15}/g;             // work-order numbers, in any message
+  var WO_OR_RECEIPT = /https?:\/\/[^\s]+\/receipts\/WO\d{15}\?sig=[A-Za-z0-9_%-]+|WO\d{15}/g; // and receipt pages, in the bot's
   var WO_OR_CODE = /WO\d{15}|\b\d{6}\b/g; // and demo codes, in system messages
 
   var TEXT = {
@@ -44,6 +45,7 @@
       send: '发送',
       close: '收起对话',
       copy: '复制',
+      receipt: '打开回执页面',
       copied: '已复制',
       typing: '正在输入',
       member: '我',
@@ -77,6 +79,7 @@
       send: 'Send',
       close: 'Minimise chat',
       copy: 'Copy',
+      receipt: 'Open the receipt page',
       copied: 'Copied',
       typing: 'Typing',
       member: 'You',
@@ -293,6 +296,16 @@
     var last = 0;
     text.replace(re, function (number, at) {
       el.appendChild(document.createTextNode(text.slice(last, at)));
+      if (/^https?:/.test(number)) { // a receipt page the bot linked: a link, named
+        var a = document.createElement('a');
+        a.href = number;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        a.textContent = t.receipt;
+        el.appendChild(a);
+        last = at + number.length;
+        return number;
+      }
       var wo = document.createElement('span');
       wo.className = 'wo';
       wo.textContent = number;
@@ -352,7 +365,7 @@
     who.className = 'sr';
     who.textContent = t[from] + ': ';
     bubble.appendChild(who);
-    appendText(bubble, String(m.text || ''), from === 'system' ? WO_OR_CODE : WO);
+    appendText(bubble, String(m.text || ''), from === 'system' ? WO_OR_CODE : from === 'bot' ? WO_OR_RECEIPT : WO);
     el.appendChild(bubble);
     if (m.buttons && m.buttons.length) {
       var group = document.createElement('div');
