@@ -44,6 +44,7 @@ type indexedDoc struct {
 	article  *Article
 	length   [numFields]int
 	synonyms []string // folded, for whole-phrase matches
+	core     string   // coreText: title and synonyms, folded
 }
 
 type posting struct {
@@ -60,7 +61,7 @@ func newIndex(articles []*Article, bodies []string) *index {
 			fieldSynonyms: strings.Join(a.Synonyms, " \n "),
 			fieldBody:     bodies[d],
 		}
-		doc := indexedDoc{article: a}
+		doc := indexedDoc{article: a, core: coreText(a)}
 		for _, s := range a.Synonyms {
 			doc.synonyms = append(doc.synonyms, fold(s))
 		}
@@ -97,6 +98,7 @@ type hit struct {
 	doc      int
 	score    float64
 	coverage float64
+	foreign  bool // the question names a foreign word the article does not
 }
 
 // search scores every article against q and returns those with a positive
@@ -131,12 +133,18 @@ func (ix *index) search(q string) []hit {
 		}
 	}
 	folded := fold(q)
+	foreign := foreignIn(folded)
 	var hits []hit
 	for d, s := range scores {
 		if s <= 0 {
 			continue
 		}
 		h := hit{doc: d, score: s, coverage: matched[d] / weight}
+		for _, w := range foreign {
+			if !containsPhrase(ix.docs[d].core, w) {
+				h.foreign = true
+			}
+		}
 		// A member's own words, as listed among the synonyms, answer the
 		// question whatever else it says.
 		for _, syn := range ix.docs[d].synonyms {

@@ -336,7 +336,7 @@ const MinCoverage = 0.45
 // so instead of guessing.
 func (b *Base) Answer(query, lang string) (r Result, ok bool) {
 	hits, ix := b.search(query, lang)
-	if len(hits) == 0 || hits[0].coverage < MinCoverage {
+	if len(hits) == 0 || hits[0].coverage < MinCoverage || hits[0].foreign {
 		return Result{}, false
 	}
 	return result(ix, hits[0]), true

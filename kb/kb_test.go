@@ -360,6 +360,11 @@ func TestAnswerRefusesUnrelatedQuestions(t *testing.T) {
 		{"", LangEN},
 		{"   ？？ ", LangZH},
 		{"the", LangEN},
+		// Near misses: another company's service, a bank, a device.
+		{"netflix refund", LangEN},
+		{"微信怎么改手机号", LangZH},
+		{"bank account frozen", LangEN},
+		{"电脑死机了", LangZH},
 	} {
 		if r, ok := b.Answer(c.query, c.lang); ok {
 			t.Errorf("Answer(%q) = %s (score %.2f), want none", c.query, r.ID, r.Score)
@@ -372,6 +377,19 @@ func TestAnswerRefusesUnrelatedQuestions(t *testing.T) {
 		if r, ok := b.Answer(c.query, c.lang); !ok || r.ID != c.want || r.Summary == "" {
 			t.Errorf("Answer(%q) = %+v, %v; want %s", c.query, r, ok, c.want)
 		}
+	}
+}
+
+func TestForeignWordsNamedByTheArticle(t *testing.T) {
+	b, _ := load(t, map[string]string{
+		"a.md": "---\nid: a\ntitle: Refunds\nlang: en\nsynonyms: [refund to alipay]\n---\nMoney back, to Alipay or your card.\n",
+		"b.md": "---\nid: b\ntitle: Top-ups\nlang: en\n---\nTop-ups by Alipay are credited in minutes.\n",
+	}, nil)
+	if r, ok := b.Answer("alipay refund", LangEN); !ok || r.ID != "a" {
+		t.Errorf("Answer(alipay refund) = %+v, %v; want a: the article names Alipay", r, ok)
+	}
+	if r, ok := b.Answer("alipay top-up", LangEN); ok {
+		t.Errorf("Answer(alipay top-up) = %s, want none: the article does not name Alipay", r.ID)
 	}
 }
 
@@ -409,6 +427,8 @@ func TestTokenize(t *testing.T) {
 		{"怎么退订", false, "退订"},
 		{"退订", true, "退订 退 订"},
 		{"帳號", false, "账号"},
+		{"Frozen VIP autorenewal", false, "freez membership auto renew"},
+		{"什么时候到账", false, "到账"},
 	} {
 		if got := strings.Join(tokenize(c.in, c.unigrams), " "); got != c.want {
 			t.Errorf("tokenize(%q) = %q, want %q", c.in, got, c.want)

@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -19,8 +20,10 @@ func tokenize(s string, unigrams bool) []string {
 	var han []rune  // the current Chinese run
 	flushWord := func() {
 		if len(word) > 0 {
-			if t := stem(string(word)); t != "" && !stopWords[t] {
-				terms = append(terms, t)
+			for t := range strings.FieldsSeq(stem(string(word))) {
+				if !stopWords[t] {
+					terms = append(terms, t)
+				}
 			}
 			word = word[:0]
 		}
@@ -99,6 +102,9 @@ func fold(s string) string {
 // deliberately crude: both the articles and the questions go through it.
 func stem(w string) string {
 	w = strings.ToLower(strings.NewReplacer("'", "", "’", "").Replace(w))
+	if a, ok := aliases[w]; ok {
+		return a
+	}
 	if len(w) <= 3 || isDigit(rune(w[0])) {
 		return w
 	}
@@ -125,6 +131,22 @@ func stem(w string) string {
 	return w
 }
 
+// aliases are irregular forms and members' words that stand for a word the
+// articles use, mapped straight to its stem.
+var aliases = map[string]string{
+	"froze": "freez", "frozen": "freez", "freezes": "freez", // freeze → freez
+	"renewal": "renew", "renewals": "renew",
+	"autorenew": "auto renew", "autorenewal": "auto renew", // two terms, as "auto-renew"
+	"automatic": "auto", "automatically": "auto",
+	"bought": "buy", "purchase": "buy", "purchased": "buy", "buying": "buy",
+	"vip": "membership", "premium": "membership", "memberships": "membership",
+	"billed": "charg", "bill": "charg", "billing": "charg",
+	"ticket": "ticket", "tickets": "ticket",
+	"sms": "sms", "texts": "text", "texted": "text",
+	"phones": "phon", "mobile": "phon",
+	"cannot": "cant", "can't": "cant",
+}
+
 // stopWords are dropped from English text after stemming.
 var stopWords = stemmedSet(
 	"a", "about", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
@@ -133,6 +155,8 @@ var stopWords = stemmedSet(
 	"of", "on", "or", "our", "please", "so", "than", "that", "the", "their", "them", "then",
 	"there", "this", "thanks", "to", "us", "was", "want", "we", "were", "what", "whats", "when", "where",
 	"which", "who", "why", "will", "with", "would", "you", "your", "yunka",
+	"re", "guy", "guys", "hey", "ok", "okay", "pls", "plz", "u", "ur", "im", "ive", "id",
+	"should", "shall", "may", "might", "must", "also",
 )
 
 // stopHanWords lists Chinese function words and question words, removed before
@@ -141,6 +165,7 @@ var stopHanWords = []string{
 	"为什么", "怎么办", "怎么样", "怎么", "怎样", "什么", "如何", "请问", "你好", "您好", "谢谢",
 	"一下", "可以", "能不能", "是不是", "有没有", "在哪里", "在哪儿", "在哪", "哪里", "哪儿",
 	"我们", "你们", "您", "我", "你", "的", "了", "吗", "呢", "吧", "啊", "呀", "是", "要", "想",
+	"什么时候", "已经", "还是", "咋办", "咋", "啥", "这个", "那个", "到底",
 	"云卡盟", "云卡",
 }
 
@@ -157,8 +182,10 @@ func stopHan(rs []rune) int {
 var stopHanRunes = func() [][]rune {
 	out := make([][]rune, len(stopHanWords))
 	for i, w := range stopHanWords {
-		out[i] = []rune(w) // longest first, as listed
+		out[i] = []rune(w)
 	}
+	// Longest first, so that 什么时候 wins over 什么.
+	slices.SortStableFunc(out, func(a, b []rune) int { return len(b) - len(a) })
 	return out
 }()
 
