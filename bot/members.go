@@ -209,8 +209,12 @@ func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.Order
 func (d *DemoMembers) sameDB(db store.DB) bool { return d.db == db }
 
 // Demo plans.
+// DemoCoolingOffDays is how long after paying the demo's monthly plan
+// refunds in full.
+const DemoCoolingOffDays = 7
+
 var (
-	demoMonthly = dialog.Plan{Code: "monthly_vip", PriceCents: 3000, Policy: dialog.RefundProrated, CoolingOffDays: 7}
+	demoMonthly = dialog.Plan{Code: "monthly_vip", PriceCents: 3000, Policy: dialog.RefundProrated, CoolingOffDays: DemoCoolingOffDays}
 	demoAnnual  = dialog.Plan{Code: "annual_vip", PriceCents: 29800, Policy: dialog.RefundNone}
 )
 

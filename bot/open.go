@@ -34,6 +34,9 @@ type Config struct {
 	// PublicURL is kefu's public base URL: receipts in chat link to their
 	// printable page under it. Empty: receipts carry no link.
 	PublicURL string
+	// Answers is the help center's knowledge base the chat answers
+	// questions from; nil: none (questions off the flows get "I don't know").
+	Answers dialog.Answers
 }
 
 // Retention is how long records are kept; zero keeps them forever.
@@ -144,6 +147,7 @@ func Open(cfg Config) (*Runtime, error) {
 		Orders:   countedOrders{r.orders, r.metrics},
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,
+		Answers:  cfg.Answers,
 		ReceiptLink: func(o dialog.WorkOrder) string {
 			return receiptLink(cfg.PublicURL, o)
 		},

@@ -504,6 +504,8 @@ func (r *Runtime) apply(ctx context.Context, e *edit, eff dialog.Effect) {
 		r.withdraw(e)
 	case dialog.Handoff:
 		r.handoff(ctx, e, eff.Reason)
+	case dialog.Feedback:
+		r.recordFeedback(ctx, e, eff)
 	}
 }
 

@@ -113,6 +113,14 @@ type Withdraw struct{}
 
 func (Withdraw) effect() {}
 
+// Feedback is a member's verdict on a help-center article the chat showed.
+type Feedback struct {
+	Article string
+	Helpful bool
+}
+
+func (Feedback) effect() {}
+
 // Failure reports a port error the member was told about in general terms;
 // the runtime logs it.
 type Failure struct{ Err error }

@@ -19,6 +19,7 @@ type Engine struct {
 	Members  Members
 	Verifier Verifier
 	Orders   WorkOrders
+	Answers  Answers // the help center's articles; nil: none
 
 	VerifiedFor time.Duration // how long a verification lasts in a conversation; default 15m
 	IdleAfter   time.Duration // an idle flow is reset after this; default 30m
@@ -68,6 +69,8 @@ const (
 	btnConfirm  = "confirm:" // + flow number
 	btnLang     = "lang:"    // + Lang
 	btnOrder    = "order:"   // + work-order number: show that order
+	btnHelpful  = "kb:up:"   // + article ID: it helped
+	btnNoHelp   = "kb:down:" // + article ID: it did not
 )
 
 // ButtonLabel is the label message ID of a button value the engine offers,
@@ -93,6 +96,8 @@ func ButtonLabel(value string) (id string, ok bool) {
 		}
 	case "order":
 		id = "btn_order_status"
+	case "kb":
+		id = map[string]string{"up": "btn_helpful", "down": "btn_not_helpful"}[strings.SplitN(arg, ":", 2)[0]]
 	case btnAbort:
 		id = "btn_abort"
 	case btnBack:
@@ -246,6 +251,14 @@ func (t *turn) button(v string) {
 		}
 	case strings.HasPrefix(v, btnOrder):
 		t.lookupNumber(strings.TrimPrefix(v, btnOrder))
+	case strings.HasPrefix(v, btnHelpful):
+		t.effect(Feedback{Article: strings.TrimPrefix(v, btnHelpful), Helpful: true})
+		t.say("kb_thanks", nil)
+		t.resumeHint()
+	case strings.HasPrefix(v, btnNoHelp):
+		t.effect(Feedback{Article: strings.TrimPrefix(v, btnNoHelp)})
+		t.say("kb_sorry", nil, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.resumeHint()
 	case strings.HasPrefix(v, btnMethod) && verifying:
 		t.chooseMethod(Method(strings.TrimPrefix(v, btnMethod)))
 	case strings.HasPrefix(v, btnOption) && (st.Step == StepOptions || st.Step == StepClarify || st.Step == StepConfirm):
@@ -318,6 +331,9 @@ func (t *turn) text(raw string) {
 			t.say("leave_idle", nil, t.menu()...) // 不需要了 out of a flow: done here, or done with the membership?
 			return
 		}
+	}
+	if detail == DetailElsewhere && t.answer(text, []Button{btn("btn_do_it_here", btnIntent+string(intent))}) {
+		return // APP 里怎么取消会员: the way there, and this chat's own way one tap away
 	}
 	t.intent(intent, text)
 }
@@ -485,6 +501,9 @@ func (t *turn) intent(intent Intent, text string) {
 			} else {
 				t.say(id, nil, t.menu()...)
 			}
+			return
+		}
+		if t.answer(text, nil) {
 			return
 		}
 		if t.misses+1 >= 2 {
@@ -1227,4 +1246,23 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+// answer shows the help-center article that answers a question that is
+// no flow: its summary, its link, and whether it helped; extra buttons
+// follow (a flow's own button when the question was how to do it
+// elsewhere). False when no article answers well enough.
+func (t *turn) answer(question string, extra []Button) bool {
+	if t.e.Answers == nil || strings.TrimSpace(question) == "" {
+		return false
+	}
+	a, ok := t.e.Answers.Answer(t.ctx, question, t.st.Lang)
+	if !ok {
+		return false
+	}
+	buttons := append(extra,
+		btn("btn_helpful", btnHelpful+a.ID), btn("btn_not_helpful", btnNoHelp+a.ID),
+		btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.say("kb_answer", map[string]any{"Title": a.Title, "Summary": a.Summary, "Link": a.URL}, buttons...)
+	return true
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/internal/clientip"
+	"github.com/kefu-dev/kefu/kb"
 )
 
 // ChannelName is the runtime's name for this channel.
@@ -52,6 +53,9 @@ type Config struct {
 	Runtime *bot.Runtime
 	Log     *slog.Logger // nil: slog.Default()
 	Demo    bool         // the help page tells visitors how to try the demo
+	// KB is the help center's articles: the help page's topics and FAQ,
+	// /help/{id} and /api/kb/search. nil: none.
+	KB *kb.Library
 
 	// AllowedOrigins are the origins ("https://shop.example.com") besides
 	// the server's own whose pages may open the websocket. Requests without
@@ -91,6 +95,7 @@ type Channel struct {
 	log      *slog.Logger
 	metrics  *bot.Metrics
 	demo     bool
+	kb       *kb.Library
 	upgrader websocket.Upgrader
 	origins  map[string]bool
 	proxies  []netip.Prefix
@@ -135,6 +140,7 @@ func New(cfg Config) *Channel {
 		log:       cfg.Log.With("channel", ChannelName),
 		metrics:   cfg.Runtime.Metrics(),
 		demo:      cfg.Demo,
+		kb:        cfg.KB,
 		origins:   map[string]bool{},
 		proxies:   cfg.TrustedProxies,
 		convLimit: bot.NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
@@ -175,6 +181,8 @@ func (ch *Channel) Register(mux *http.ServeMux) {
 		serveStatic(r.PathValue("name"))(w, r)
 	})
 	mux.HandleFunc("GET /ws", ch.serveWS)
+	mux.HandleFunc("GET /help/{id}", ch.serveArticle)
+	mux.HandleFunc("GET /api/kb/search", ch.serveSearch)
 }
 
 // Shutdown tells every connected member that the service is restarting

@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-dev/kefu/channels/agent"
 	"github.com/kefu-dev/kefu/channels/telegram"
 	"github.com/kefu-dev/kefu/channels/web"
+	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/platform"
 	"github.com/kefu-dev/kefu/store"
 	"github.com/kefu-dev/kefu/store/pgstore"
@@ -38,6 +39,7 @@ type Main struct {
 	web      *web.Channel
 	agents   *agent.Console
 	telegram *telegram.Adapter
+	kb       *kb.Library // the help center's articles, reloaded on SIGHUP
 
 	// Test hooks: the data directory's free space, and how often it is
 	// looked at (bot.DiskFloor).
@@ -67,7 +69,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		st = pg
 	}
+	m.kb = m.knowledgeBase()
 	rt, err := bot.Open(bot.Config{
+		Answers:   m.kb,
 		Store:     st,
 		DataDir:   m.Config.Data,
 		Demo:      m.Config.Demo,
@@ -158,6 +162,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
+	m.reloadArticlesOnHangup(ctx)
 	m.Log.Info("kefu serving", "addr", "http://"+m.Addr(), "demo", m.Config.Demo)
 	select {
 	case err := <-errc:

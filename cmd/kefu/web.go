@@ -22,6 +22,7 @@ func (m *Main) webChannel() *web.Channel {
 		IPRate:         perAddressFactor * m.Config.MsgRate,
 		ConnRate:       m.Config.MsgRate,
 		TrustedProxies: m.Config.TrustedProxies,
+		KB:             m.kb,
 		// Observer: the channel's counts for /metrics (web.Observer).
 	})
 }
