@@ -335,6 +335,9 @@ func (t *turn) text(raw string) {
 	if detail == DetailElsewhere && t.answer(text, []Button{btn("btn_do_it_here", btnIntent+string(intent))}) {
 		return // APP 里怎么取消会员: the way there, and this chat's own way one tap away
 	}
+	if detail == DetailAbout && t.answer(text, []Button{btn("menu_workorder", btnIntent+string(intent))}) {
+		return // 工单号有什么用: what it is, and checking one a tap away
+	}
 	t.intent(intent, text)
 }
 

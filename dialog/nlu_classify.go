@@ -44,6 +44,7 @@ const (
 	DetailHowAreYou          // 你好吗, how are you doing
 	DetailSmallTalk          // other chit-chat: a joke, a name, an age
 	DetailElsewhere          // asks how to do a flow's thing somewhere else: APP 里怎么取消会员
+	DetailAbout              // asks about a work order rather than for one: 工单号有什么用
 )
 
 // read is Classify with the detail of the message.
@@ -59,6 +60,9 @@ func read(text string) (Intent, Detail) {
 	if in != IntentOutOfScope && in != IntentGreeting {
 		if isCancelGoal(in) && hasConcept(toks, kPlace) && hasConcept(toks, kHow) {
 			return in, DetailElsewhere
+		}
+		if in == IntentWorkOrderStatus && hasConcept(toks, kWhat) && !hasConcept(toks, kWO) && !hasConcept(toks, kProgress) {
+			return in, DetailAbout
 		}
 		return in, DetailNone
 	}

@@ -331,6 +331,12 @@ func result(ix *index, h hit) Result {
 // "how do I reset my password" too little, though "password" is found.
 const MinCoverage = 0.45
 
+// Answers reports whether some article answers query well enough.
+func (b *Base) Answers(query, lang string) bool {
+	_, ok := b.Answer(query, lang)
+	return ok
+}
+
 // Answer returns the article that answers query, if one covers at least
 // MinCoverage of it; ok is false when none does, and the caller should say
 // so instead of guessing.

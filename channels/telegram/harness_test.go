@@ -13,6 +13,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/channels/channeltest"
 	"github.com/kefu-dev/kefu/channels/telegram/telegramtest"
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -67,7 +68,7 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rt, err := bot.Open(bot.Config{DataDir: e.dir, Demo: true, Location: loc, Log: quietLog})
+	rt, err := bot.Open(bot.Config{DataDir: e.dir, Demo: true, Location: loc, Log: quietLog, Answers: channeltest.DemoArticles()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

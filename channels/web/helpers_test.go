@@ -40,7 +40,8 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: loc, Log: quietLog, PublicURL: testPublicURL})
+	articles := channeltest.DemoArticles()
+	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: loc, Log: quietLog, PublicURL: testPublicURL, Answers: articles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 			t.Errorf("runtime close: %v", err)
 		}
 	})
-	cfg := Config{Runtime: rt, Log: quietLog, MsgRate: 5, Demo: true}
+	cfg := Config{Runtime: rt, Log: quietLog, MsgRate: 5, Demo: true, KB: articles}
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -31,7 +31,8 @@ type searchResult struct {
 }
 
 // serveSearch answers GET /api/kb/search?q=…&lang=…: the articles that
-// match, best first, in the member's language.
+// match, best first, in the member's language; none when even the best
+// does not answer the question well enough (as in chat).
 func (ch *Channel) serveSearch(w http.ResponseWriter, r *http.Request) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	switch {
@@ -45,8 +46,10 @@ func (ch *Channel) serveSearch(w http.ResponseWriter, r *http.Request) {
 	lang := pageLang(r)
 	results := []searchResult{}
 	if ch.kb != nil {
-		for _, h := range ch.kb.Base().Search(q, string(lang), 10) {
-			results = append(results, searchResult{ID: h.ID, Title: h.Title, Summary: h.Summary, URL: kb.PagePath(h.ID, h.Lang), Score: h.Score})
+		if b := ch.kb.Base(); b.Answers(q, string(lang)) {
+			for _, h := range b.Search(q, string(lang), 10) {
+				results = append(results, searchResult{ID: h.ID, Title: h.Title, Summary: h.Summary, URL: kb.PagePath(h.ID, h.Lang), Score: h.Score})
+			}
 		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

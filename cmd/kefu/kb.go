@@ -1,20 +1,12 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
-)
-
-// The demo platform's contact facts, for the demo articles' placeholders.
-const (
-	demoHotline      = "400-820-1234"
-	demoHotlineHours = "09:00–21:00"
 )
 
 // knowledgeBase is the help center's articles: --kb DIR, else the demo set.
@@ -30,9 +22,9 @@ func (m *Main) loadArticles() *kb.Base {
 	var b *kb.Base
 	var problems []kb.Problem
 	if m.Config.KB == "" {
-		b, problems = kb.Demo(articleFacts())
+		b, problems = kb.Demo(bot.DemoArticleFacts())
 	} else {
-		b, problems = kb.Load(os.DirFS(m.Config.KB), articleFacts())
+		b, problems = kb.Load(os.DirFS(m.Config.KB), bot.DemoArticleFacts())
 	}
 	for _, p := range problems {
 		m.Log.Warn("help article left out", "problem", p.String())
@@ -40,29 +32,17 @@ func (m *Main) loadArticles() *kb.Base {
 	return b
 }
 
-// articleFacts fill the articles' placeholders from the rules the bot
-// applies, so an article never states a rule of its own.
-func articleFacts() map[string]string {
-	rules := bot.DefaultVerificationRules()
-	return map[string]string{
-		"code_ttl_minutes":    strconv.Itoa(int(rules.CodeTTL.Minutes())),
-		"resend_wait_seconds": strconv.Itoa(int(rules.ResendAfter.Seconds())),
-		"cooling_off_days":    strconv.Itoa(bot.DemoCoolingOffDays),
-		"hotline":             demoHotline,
-		"hotline_hours":       demoHotlineHours,
-	}
-}
-
 // reloadArticlesOnHangup reads the articles again on every SIGHUP until
-// ctx ends.
-func (m *Main) reloadArticlesOnHangup(ctx context.Context) {
+// the returned function is called. The signal is caught from the moment it
+// returns.
+func (m *Main) reloadArticlesOnHangup() (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
 	go func() {
-		defer signal.Stop(hup)
 		for {
 			select {
-			case <-ctx.Done():
+			case <-done:
 				return
 			case <-hup:
 				m.kb.Set(m.loadArticles())
@@ -70,4 +50,8 @@ func (m *Main) reloadArticlesOnHangup(ctx context.Context) {
 			}
 		}
 	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }

@@ -40,6 +40,7 @@ type Main struct {
 	agents   *agent.Console
 	telegram *telegram.Adapter
 	kb       *kb.Library // the help center's articles, reloaded on SIGHUP
+	stopHUP  func()
 
 	// Test hooks: the data directory's free space, and how often it is
 	// looked at (bot.DiskFloor).
@@ -114,6 +115,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.stopHUP = m.reloadArticlesOnHangup()
 	return nil
 }
 
@@ -162,7 +164,6 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
-	m.reloadArticlesOnHangup(ctx)
 	m.Log.Info("kefu serving", "addr", "http://"+m.Addr(), "demo", m.Config.Demo)
 	select {
 	case err := <-errc:
@@ -176,6 +177,9 @@ func (m *Main) Serve(ctx context.Context) error {
 // restarting, lets turns in flight finish, stops the channels and closes
 // the runtime (releasing work-order sequences and flushing the store).
 func (m *Main) Close() error {
+	if m.stopHUP != nil {
+		m.stopHUP()
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(shutCtx)

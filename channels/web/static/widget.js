@@ -25,7 +25,8 @@
   var KEY_OPEN = 'kefu.open';
   var MAX_LEN = 2000;
   var WO = /WO\d{15}/g;             // work-order numbers, in any message
-  var WO_OR_RECEIPT = /https?:\/\/[^\s]+\/receipts\/WO\d{15}\?sig=[A-Za-z0-9_%-]+|WO\d{15}/g; // and receipt pages, in the bot's
+  // and, in the bot's messages, the pages it links: receipts and help articles
+  var WO_OR_LINK = /https?:\/\/[^\s]+\/(?:receipts\/WO\d{15}\?sig=[A-Za-z0-9_%-]+|help\/[a-z0-9-]+\?lang=[A-Za-z-]+)|WO\d{15}/g;
   var WO_OR_CODE = /WO\d{15}|\b\d{6}\b/g; // and demo codes, in system messages
 
   var TEXT = {
@@ -46,6 +47,7 @@
       close: '收起对话',
       copy: '复制',
       receipt: '打开回执页面',
+      article: '查看完整说明',
       copied: '已复制',
       typing: '正在输入',
       member: '我',
@@ -80,6 +82,7 @@
       close: 'Minimise chat',
       copy: 'Copy',
       receipt: 'Open the receipt page',
+      article: 'Read the whole article',
       copied: 'Copied',
       typing: 'Typing',
       member: 'You',
@@ -296,12 +299,12 @@
     var last = 0;
     text.replace(re, function (number, at) {
       el.appendChild(document.createTextNode(text.slice(last, at)));
-      if (/^https?:/.test(number)) { // a receipt page the bot linked: a link, named
+      if (/^https?:/.test(number)) { // a page the bot linked: a link, named
         var a = document.createElement('a');
         a.href = number;
         a.target = '_blank';
         a.rel = 'noopener noreferrer';
-        a.textContent = t.receipt;
+        a.textContent = /\/receipts\//.test(number) ? t.receipt : t.article;
         el.appendChild(a);
         last = at + number.length;
         return number;
@@ -365,7 +368,7 @@
     who.className = 'sr';
     who.textContent = t[from] + ': ';
     bubble.appendChild(who);
-    appendText(bubble, String(m.text || ''), from === 'system' ? WO_OR_CODE : from === 'bot' ? WO_OR_RECEIPT : WO);
+    appendText(bubble, String(m.text || ''), from === 'system' ? WO_OR_CODE : from === 'bot' ? WO_OR_LINK : WO);
     el.appendChild(bubble);
     if (m.buttons && m.buttons.length) {
       var group = document.createElement('div');
