@@ -9,8 +9,8 @@ import (
 	"github.com/kefu-dev/kefu/internal/browsertest"
 )
 
-// axe-core finds no critical or serious violation on the help page, nor in
-// the widget: opened by its launcher, closed with a reply unread, and at
+// axe-core finds no critical or serious violation on the help page (and
+// its search results), an article page, nor in the widget: opened by its launcher, closed with a reply unread, and at
 // each stage of a cancel (the demo code, the receipt with its work-order
 // number).
 func TestBrowserAccessible(t *testing.T) {
@@ -46,6 +46,14 @@ func TestBrowserAccessible(t *testing.T) {
 			p.press(p.waitButton("confirm:"))
 			p.receipt()
 			browsertest.RequireAccessible(t, p.ctx, "the widget with a receipt")
+
+			// An article page, and the help page's search box listing what it found.
+			p.do(chromedp.Navigate(p.srv.URL+"/help/refund-policy?lang="+lang), chromedp.WaitVisible("article h1"))
+			browsertest.RequireAccessible(t, p.ctx, "an article page")
+			p.do(chromedp.Navigate(p.srv.URL+"/?lang="+lang), chromedp.WaitVisible("#faq-search"))
+			p.do(chromedp.SendKeys("#faq-search", "refund"))
+			p.waitJS("search results", `document.querySelector('#search-list a[href^="/help/"]') !== null`)
+			browsertest.RequireAccessible(t, p.ctx, "the help page's search results")
 		})
 	}
 }
