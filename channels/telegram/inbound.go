@@ -305,11 +305,11 @@ func (a *Adapter) onMessage(c *chat, m *models.Message) error {
 	case "start":
 		return a.rt.Start(ctx, conv, hint, arg)
 	case "help":
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "intent:"+string(dialog.IntentHelp), hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.IntentValue(dialog.IntentHelp), hint)
 	case "cancel":
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "abort", hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.ValueAbort, hint)
 	case "agent":
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "intent:"+string(dialog.IntentHumanAgent), hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.IntentValue(dialog.IntentHumanAgent), hint)
 	case "lang":
 		to, ok := dialog.ParseLang(arg)
 		if !ok {
@@ -318,7 +318,7 @@ func (a *Adapter) onMessage(c *chat, m *models.Message) error {
 				to = dialog.ZH
 			}
 		}
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "lang:"+string(to), hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.LangValue(to), hint)
 	}
 	return a.rt.Handle(ctx, conv, dialog.InputText, text, hint)
 }

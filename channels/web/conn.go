@@ -193,7 +193,7 @@ func (c *conn) greet(ctx context.Context, hello clientFrame) (unsubscribe func()
 		err = rt.Start(ctx, c.conv, c.hint, start)
 	case start != "":
 		// As if the member pressed the menu's button for it.
-		err = rt.Handle(ctx, c.conv, dialog.InputButton, "intent:"+start, c.hint)
+		err = rt.Handle(ctx, c.conv, dialog.InputButton, dialog.IntentValue(dialog.Intent(start)), c.hint)
 	}
 	var refused *bot.Refusal
 	if errors.As(err, &refused) {

@@ -75,7 +75,7 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if created {
 		err = rt.Start(ctx, id, hint, "")
 	} else {
-		err = rt.Handle(ctx, id, dialog.InputButton, "continue", hint)
+		err = rt.Handle(ctx, id, dialog.InputButton, dialog.ValueContinue, hint)
 	}
 	if err != nil {
 		return err
