@@ -398,10 +398,14 @@ func (r *Runtime) Claim(ctx context.Context, id, agent string, version int64) (C
 	return c, err
 }
 
-// AgentMessage adds an agent's message to a conversation they hold.
+// AgentMessage adds an agent's message to a conversation they hold; one
+// longer than MaxLen is refused (*TooLongError).
 func (r *Runtime) AgentMessage(ctx context.Context, id, agent string, version int64, text string) (Conversation, error) {
+	if err := r.checkLen(text); err != nil {
+		return Conversation{}, err
+	}
 	return r.agentChange(id, agent, version, func(e *edit) error {
-		e.add(FromAgent, truncateRunes(text, r.maxLen), nil)
+		e.add(FromAgent, text, nil)
 		return nil
 	})
 }
