@@ -219,10 +219,19 @@ func (a *Adapter) handle(c *chat, u *models.Update) {
 		err = a.onCallback(c, u.CallbackQuery)
 	}
 	var refused *bot.Refusal
-	if errors.As(err, &refused) { // nothing was stored: the member is told to try again
+	var limited *bot.RateLimitError
+	switch {
+	case errors.As(err, &refused): // nothing was stored: the member is told to try again
 		a.log.Warn("update refused", "update", u.ID, "chat", c.id, "err", err)
 		c.enqueue(a, job{text: refused.Text})
 		return
+	case errors.As(err, &limited): // dropped; told once per flood, not once per message
+		if limited.First {
+			c.enqueue(a, job{text: a.rt.Catalog().MustRender(a.langFor(c, u), "slow_down", nil)})
+		}
+		return
+	case errors.Is(err, bot.ErrTooLong):
+		return // the bot's reply in the conversation asked for a shorter one
 	}
 	if err != nil {
 		a.log.Error("handle update", "update", u.ID, "chat", c.id, "err", err)
@@ -239,6 +248,12 @@ func (a *Adapter) apologize(c *chat, u *models.Update) {
 			a.log.Error("panic apologizing", "chat", c.id, "panic", p)
 		}
 	}()
+	c.enqueue(a, job{text: a.rt.Catalog().MustRender(a.langFor(c, u), "unavailable", nil)})
+}
+
+// langFor is the language to answer an update in outside a turn: the
+// conversation's, else the sender's client's, else the default.
+func (a *Adapter) langFor(c *chat, u *models.Update) dialog.Lang {
 	lang := dialog.ZH
 	if from := sender(u); from != nil {
 		if l, ok := dialog.ParseLang(from.LanguageCode); ok {
@@ -250,7 +265,7 @@ func (a *Adapter) apologize(c *chat, u *models.Update) {
 			lang = cv.Lang()
 		}
 	}
-	c.enqueue(a, job{text: a.rt.Catalog().MustRender(lang, "unavailable", nil)})
+	return lang
 }
 
 func sender(u *models.Update) *models.User {
