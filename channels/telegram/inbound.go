@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/locales"
 )
 
 // inbound is an update waiting for its chat's worker.
@@ -327,11 +329,9 @@ func (a *Adapter) onMessage(c *chat, m *models.Message) error {
 		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.IntentValue(dialog.IntentHumanAgent), hint)
 	case "lang":
 		to, ok := dialog.ParseLang(arg)
-		if !ok {
-			to = dialog.EN
-			if a.langOf(conv, hint) == dialog.EN {
-				to = dialog.ZH
-			}
+		if !ok { // the next language, in the order of the files
+			i := slices.Index(locales.Langs, a.langOf(conv, hint))
+			to = locales.Langs[(i+1)%len(locales.Langs)]
 		}
 		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.LangValue(to), hint)
 	}
