@@ -22,9 +22,10 @@ var (
 )
 
 // TooLongError is a message longer than Max characters. Handle returns it
-// after the member has been answered in the conversation: their message is
-// stored cut at Max and the bot's reply asks, in their language, for a
-// shorter one; a channel need show nothing more. AgentMessage returns it
+// once the turn is done: the member's message is stored cut at Max and the
+// bot's reply asks, in their language, for a shorter one (unless an agent
+// holds the conversation: the agent sees the cut message); a channel need
+// show nothing more. AgentMessage returns it
 // without storing anything. It matches ErrTooLong.
 type TooLongError struct{ Max int }
 
