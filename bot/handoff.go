@@ -289,7 +289,7 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 		c.Status, c.WaitingSince = StatusWaiting, e.now
 		c.Version++
 	}
-	back := r.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: "abort"}})
+	back := r.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
 	if r.AgentsAvailable() {
 		r.ho.mu.Lock()
 		pos := slices.Index(r.ho.queue, c.ID) + 1
@@ -398,10 +398,14 @@ func (r *Runtime) Claim(ctx context.Context, id, agent string, version int64) (C
 	return c, err
 }
 
-// AgentMessage adds an agent's message to a conversation they hold.
+// AgentMessage adds an agent's message to a conversation they hold; one
+// longer than MaxLen is refused (*TooLongError).
 func (r *Runtime) AgentMessage(ctx context.Context, id, agent string, version int64, text string) (Conversation, error) {
+	if err := r.checkLen(text); err != nil {
+		return Conversation{}, err
+	}
 	return r.agentChange(id, agent, version, func(e *edit) error {
-		e.add(FromAgent, truncateRunes(text, r.maxLen), nil)
+		e.add(FromAgent, text, nil)
 		return nil
 	})
 }
@@ -414,7 +418,7 @@ func (r *Runtime) Release(ctx context.Context, id, agent string, version int64) 
 		c.Status, c.Agent = StatusBot, ""
 		c.Version++
 		e.add(FromSystem, r.render(c.Lang(), "agent_released", nil), nil)
-		st, replies, _ := r.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: "continue", At: e.now, Conv: c.ID, Chan: c.Channel})
+		st, replies, _ := r.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Chan: c.Channel})
 		c.State = st
 		for _, rep := range replies {
 			e.reply(r, rep)

@@ -24,6 +24,9 @@ type Config struct {
 	Notifier  Notifier         // delivery outside the chat; default: a log line
 	Rules     VerificationRules
 	MaxLen    int // longest member message; default dialog.DefaultMaxLen
+	// MsgRate is member messages a second per conversation, with a burst
+	// of MsgBurst, on every channel; 0 means no limit.
+	MsgRate   float64
 	Handoff   HandoffConfig
 	Retention Retention
 	// Members is the platform's member system; nil: the embedded demo
@@ -118,6 +121,7 @@ func Open(cfg Config) (*Runtime, error) {
 		log:       cfg.Log,
 		now:       cfg.Now,
 		maxLen:    cfg.MaxLen,
+		msgLimit:  NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
 		live:      map[string]*liveConv{},
 		notes:     map[string][]Message{},
 		loc:       cfg.Location,

@@ -485,7 +485,7 @@ func (t *turn) intent(intent Intent, text string) {
 		if st.Step == StepReason {
 			st.Reset()
 		}
-		t.say("refund_policy", nil, btn("menu_cancel", btnIntent+string(IntentCancelMembership)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.say("refund_policy", nil, btn("menu_cancel", IntentValue(IntentCancelMembership)), btn("menu_agent", IntentValue(IntentHumanAgent)))
 		t.resumeHint()
 	case IntentHumanAgent:
 		t.effect(Handoff{Reason: "asked"})
@@ -528,19 +528,19 @@ func (t *turn) resumeHint() {
 
 func (t *turn) menu() []Button {
 	return []Button{
-		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
-		btn("menu_autorenew", btnIntent+string(IntentTurnOffAutoRenew)),
-		btn("menu_status", btnIntent+string(IntentMembershipStatus)),
-		btn("menu_refund", btnIntent+string(IntentRefundPolicy)),
-		btn("menu_workorder", btnIntent+string(IntentWorkOrderStatus)),
-		btn("menu_agent", btnIntent+string(IntentHumanAgent)),
+		btn("menu_cancel", IntentValue(IntentCancelMembership)),
+		btn("menu_autorenew", IntentValue(IntentTurnOffAutoRenew)),
+		btn("menu_status", IntentValue(IntentMembershipStatus)),
+		btn("menu_refund", IntentValue(IntentRefundPolicy)),
+		btn("menu_workorder", IntentValue(IntentWorkOrderStatus)),
+		btn("menu_agent", IntentValue(IntentHumanAgent)),
 	}
 }
 
 // menuAfterEnd is the menu for a member with nothing left to cancel.
 func (t *turn) menuAfterEnd() []Button {
 	return slices.DeleteFunc(t.menu(), func(b Button) bool {
-		return b.Value == btnIntent+string(IntentCancelMembership) || b.Value == btnIntent+string(IntentTurnOffAutoRenew)
+		return b.Value == IntentValue(IntentCancelMembership) || b.Value == IntentValue(IntentTurnOffAutoRenew)
 	})
 }
 
@@ -667,12 +667,12 @@ func (t *turn) sendCode() {
 		st.Step = StepCode
 		t.say("code_sent_"+string(st.Method), map[string]any{"Account": Masked(MaskAccount(st.Account)), "Minutes": minutesCeil(t.e.codeTTL())},
 			t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)),
-			btn("btn_resend", btnResend), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+			btn("btn_resend", btnResend), btn("menu_agent", IntentValue(IntentHumanAgent)))
 	case SendTooSoon:
 		st.Step = StepCode
 		t.say("code_too_soon", wait, t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)))
 	case SendLimited:
-		t.say("code_limited", wait, btn("method_questions", btnMethod+string(MethodQuestions)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.say("code_limited", wait, btn("method_questions", btnMethod+string(MethodQuestions)), btn("menu_agent", IntentValue(IntentHumanAgent)))
 		st.Step = StepMethod
 	case SendLocked:
 		t.locked(res.Wait)
@@ -696,7 +696,7 @@ func (t *turn) checkAnswers(month int) {
 	}
 	if res.Status == CheckWrong {
 		t.st.Step = StepAmount
-		t.say("answers_wrong", map[string]any{"Remaining": res.Remaining}, btn("btn_other_method", btnMethods), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.say("answers_wrong", map[string]any{"Remaining": res.Remaining}, btn("btn_other_method", btnMethods), btn("menu_agent", IntentValue(IntentHumanAgent)))
 		return
 	}
 	t.checked(res)
@@ -722,7 +722,7 @@ func (t *turn) checked(res CheckResult) {
 // waits at the code step, so a code typed meanwhile gets the same answer.
 func (t *turn) locked(wait time.Duration) {
 	t.st.Step = StepCode
-	t.say("locked", map[string]any{"Minutes": minutesCeil(wait), "Until": t.in.At.Add(wait)}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.say("locked", map[string]any{"Minutes": minutesCeil(wait), "Until": t.in.At.Add(wait)}, btn("menu_agent", IntentValue(IntentHumanAgent)))
 }
 
 // proceed continues a flow once the member is verified.
@@ -792,8 +792,8 @@ func (t *turn) statusButtons(m Member) []Button {
 		return t.menuAfterEnd()
 	}
 	return []Button{
-		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
-		btn("menu_autorenew", btnIntent+string(IntentTurnOffAutoRenew)),
+		btn("menu_cancel", IntentValue(IntentCancelMembership)),
+		btn("menu_autorenew", IntentValue(IntentTurnOffAutoRenew)),
 	}
 }
 
@@ -1219,14 +1219,14 @@ func (t *turn) recordForLater(req OrderRequest, cause error) {
 
 func (t *turn) sayRecorded(o WorkOrder, asked OrderKind) {
 	t.say("unavailable_recorded_"+string(asked), map[string]any{"Number": o.Number},
-		btn("btn_retry_confirm", btnConfirm+strconv.Itoa(t.st.Flow)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		btn("btn_retry_confirm", btnConfirm+strconv.Itoa(t.st.Flow)), btn("menu_agent", IntentValue(IntentHumanAgent)))
 }
 
 // unavailable tells the member honestly that something failed and offers a
 // person; the flow stays where it was so a retry can continue it.
 func (t *turn) unavailable(err error) {
 	t.effect(Failure{Err: err})
-	t.say("unavailable", nil, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.say("unavailable", nil, btn("menu_agent", IntentValue(IntentHumanAgent)))
 }
 
 func extractAccount(text string) (string, bool) {

@@ -33,6 +33,8 @@ type env struct {
 	rt  *bot.Runtime
 	a   *Adapter
 	cfg Config // template for each adapter; Runtime filled in
+	// editRuntime, when not nil, adjusts the runtime's configuration.
+	editRuntime func(*bot.Config)
 
 	beforeHandle func(*models.Update)
 	handled      atomic.Int64 // updates finished by every adapter so far
@@ -42,7 +44,14 @@ type env struct {
 // Bot API, without outbound limits unless mod sets them.
 func newEnv(t testing.TB, mod ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), api: telegramtest.NewServer()}
+	return newEnvWith(t, nil, mod...)
+}
+
+// newEnvWith is newEnv with the runtime's configuration adjusted by
+// editRuntime.
+func newEnvWith(t testing.TB, editRuntime func(*bot.Config), mod ...func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), api: telegramtest.NewServer(), editRuntime: editRuntime}
 	e.cfg = Config{
 		Token:       telegramtest.Token,
 		APIURL:      e.api.URL,
@@ -68,7 +77,11 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rt, err := bot.Open(bot.Config{DataDir: e.dir, Demo: true, Location: loc, Log: quietLog, Answers: channeltest.DemoArticles()})
+	cfg := bot.Config{DataDir: e.dir, Demo: true, Location: loc, Log: quietLog, Answers: channeltest.DemoArticles()}
+	if e.editRuntime != nil {
+		e.editRuntime(&cfg)
+	}
+	rt, err := bot.Open(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -36,9 +36,11 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"golang.org/x/text/language"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/locales"
 )
 
 // ChannelName is the runtime's name for this channel.
@@ -546,23 +548,30 @@ func (a *Adapter) getMeOnce(ctx context.Context) (*models.User, error) {
 	return nil, err
 }
 
-// setCommands registers the commands in both languages: Chinese for
-// clients set to Chinese, English for everyone else.
+// commandsFallback is the language of the command list for clients set to
+// a language without a message file.
+const commandsFallback = dialog.EN
+
+// setCommands registers the commands in every language with a message
+// file, for clients set to it; commandsFallback's list is every other
+// client's too.
 func (a *Adapter) setCommands() {
-	for _, l := range []struct {
-		lang dialog.Lang
-		code string
-	}{{dialog.EN, ""}, {dialog.ZH, "zh"}} {
+	for _, lang := range locales.Langs {
+		code := "" // Telegram's language_code: ISO 639-1, "" for every client without a list
+		if lang != commandsFallback {
+			base, _ := language.Make(string(lang)).Base()
+			code = base.String()
+		}
 		var cmds []models.BotCommand
 		for _, c := range []string{"start", "help", "cancel", "agent", "lang"} {
-			cmds = append(cmds, models.BotCommand{Command: c, Description: a.text(l.lang, "telegram_cmd_"+c, nil)})
+			cmds = append(cmds, models.BotCommand{Command: c, Description: a.text(lang, "telegram_cmd_"+c, nil)})
 		}
 		err := a.call(nil, func(ctx context.Context) error {
-			_, err := a.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: l.code})
+			_, err := a.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: code})
 			return err
 		})
 		if err != nil && !errors.Is(err, errStopped) {
-			a.log.Error("setMyCommands", "lang", l.lang, "err", err)
+			a.log.Error("setMyCommands", "lang", lang, "err", err)
 		}
 	}
 }

@@ -34,7 +34,6 @@ const ChannelName = "web"
 // Limits (DESIGN §2 and §5).
 const (
 	MaxFrameBytes = 8 << 10 // larger frames get error frame too_long
-	MsgBurst      = 20      // burst of the per-conversation message rate
 
 	// DefaultMaxConns is Config.MaxConns's default: at about 17 KiB an idle
 	// connection (BenchmarkIdleConnection), some 170 MiB.
@@ -62,11 +61,9 @@ type Config struct {
 	// an Origin header (not from a browser) are allowed.
 	AllowedOrigins []string
 
-	// MsgRate is member messages a second per conversation, with a burst of
-	// MsgBurst; 0 means no limit.
-	MsgRate float64
 	// IPRate is member messages a second per client address, with a burst
-	// of 4×MsgBurst; 0 means no limit. When it is not 0 the runtime's
+	// of 4×bot.MsgBurst; 0 means no limit. The per-conversation rate is the
+	// runtime's (bot.Config.MsgRate), the same on every channel. When it is not 0 the runtime's
 	// verification limits count per client address too (bot.WithSource).
 	IPRate float64
 	// ConnRate is new websocket connections a second per client address,
@@ -100,7 +97,6 @@ type Channel struct {
 	origins  map[string]bool
 	proxies  []netip.Prefix
 
-	convLimit *bot.Limiter
 	ipLimit   *bot.Limiter
 	connLimit *bot.Limiter
 	bySource  bool // verification limits count per client address
@@ -143,8 +139,7 @@ func New(cfg Config) *Channel {
 		kb:        cfg.KB,
 		origins:   map[string]bool{},
 		proxies:   cfg.TrustedProxies,
-		convLimit: bot.NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
-		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*MsgBurst, cfg.Now),
+		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*bot.MsgBurst, cfg.Now),
 		connLimit: bot.NewLimiter(cfg.ConnRate, connBurst, cfg.Now),
 		bySource:  cfg.IPRate > 0,
 		workers:   newWorkers(),

@@ -86,6 +86,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Reminders: bot.Reminders{Lead: lead},
 		Disk:      bot.DiskFloor{Min: m.Config.MinFreeDisk, Every: m.diskEvery, Statfs: m.statfs},
 		PublicURL: m.publicURL(),
+		MsgRate:   m.Config.MsgRate, // every channel's per-conversation rate
 	})
 	if err != nil {
 		return err
