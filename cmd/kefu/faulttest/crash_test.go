@@ -87,12 +87,9 @@ func TestCrashSafety(t *testing.T) {
 		}
 		restarts = append(restarts, srv.start())
 	}
-	for atGate.Load() < int32(gated) {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d members reached the confirmation", atGate.Load(), gated)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
-	}
+	kefutest.Eventually(t, time.Until(deadline), fmt.Sprintf("all %d gated members to reach the confirmation", gated), func() bool {
+		return atGate.Load() >= int32(gated)
+	})
 	close(gate)
 	released := time.Now()
 	time.Sleep(time.Duration(rng.IntN(20000)) * time.Microsecond) // amid the orders' commits
