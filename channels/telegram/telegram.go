@@ -144,7 +144,7 @@ type Adapter struct {
 	beforeHandle func(*models.Update)
 	afterHandle  func(*models.Update)
 	paced        func(chat int64, chatAt, globalAt time.Time) // when each limiter let a send go
-	firstTry     time.Duration                                // FirstTry
+	firstTry     time.Duration                                // Connect's wait for the API: FirstTry
 }
 
 // New returns an adapter for cfg; Start connects it.
@@ -184,10 +184,10 @@ func New(cfg Config) (*Adapter, error) {
 		webhookURL:  cfg.WebhookURL,
 		globalLimit: rate.NewLimiter(limitOf(cfg.GlobalRate), max(1, int(cfg.GlobalRate/10))),
 		globalTurn:  make(chan struct{}, 1),
-		firstTry:    FirstTry,
 		chatRate:    limitOf(cfg.ChatRate),
 		chatBurst:   cfg.ChatBurst,
 		groupLimit:  bot.NewLimiter(0.1, 2, nil),
+		firstTry:    FirstTry,
 		chats:       map[int64]*chat{},
 		slots:       make(chan struct{}, maxInFlight),
 		offDone:     map[int64]bool{},
