@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,6 +39,30 @@ type env struct {
 
 	beforeHandle func(*models.Update)
 	handled      atomic.Int64 // updates finished by every adapter so far
+	paces        paceLog      // when the limiters let each send go
+}
+
+// paceLog records the times the outbound limiters gave each send, by chat.
+type paceLog struct {
+	mu     sync.Mutex
+	byChat map[int64][]pace
+}
+
+type pace struct{ chatAt, globalAt time.Time }
+
+func (l *paceLog) record(chat int64, chatAt, globalAt time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byChat == nil {
+		l.byChat = map[int64][]pace{}
+	}
+	l.byChat[chat] = append(l.byChat[chat], pace{chatAt, globalAt})
+}
+
+func (l *paceLog) of(chat int64) []pace {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]pace(nil), l.byChat[chat]...)
 }
 
 // newEnv opens a demo runtime and starts an adapter polling a fresh fake
@@ -104,6 +129,7 @@ func (e *env) startAdapter() {
 		}
 	}
 	a.afterHandle = func(*models.Update) { e.handled.Add(1) }
+	a.paced = e.paces.record
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := a.Start(ctx); err != nil {

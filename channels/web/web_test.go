@@ -429,7 +429,7 @@ func TestDeadClientsDropped(t *testing.T) {
 // A connection that answers pings is kept however long it stays silent:
 // the channel's pinger pings every idle connection.
 func TestIdleClientKeptByPings(t *testing.T) {
-	srv := newTestServer(t, func(c *Config) { c.PingInterval = 50 * time.Millisecond })
+	srv := newTestServer(t, func(c *Config) { c.PingInterval = 250 * time.Millisecond })
 	pings := make(chan struct{}, 100)
 	ended := silentClient(t, srv, func(ws *websocket.Conn, data string) error {
 		pings <- struct{}{}
