@@ -18,7 +18,7 @@ var validSteps = map[dialog.Step]bool{
 // answers (a reply or an effect), the state stays valid.
 func FuzzTurn(f *testing.F) {
 	for _, seed := range []string{
-		"我要取消会员\n13800138000\n[method:sms]\n246810\n[opt:cancel_now]\n[reason:skip]\n[confirm:1]",
+		"我要取消会员\n13800138000\n246810\n[opt:cancel_now]\n[confirm:1]\n[reason:price]",
 		"cancel my membership\ndemo@example.com\nemail\n246810\ndon't renew\nskip\nyes",
 		"取消会员\n13800138000\n3\n50\n3月\n1\n取消\n[confirm:1]",
 		"查工单 WO202611240000128\nwo202611240000017\n\xff\xfe",
@@ -77,9 +77,9 @@ func BenchmarkTurn(b *testing.B) {
 		kind dialog.InputKind
 		text string
 	}{
-		{dialog.InputText, "我要取消会员"}, {dialog.InputText, "13800138000"}, {dialog.InputButton, "method:sms"},
-		{dialog.InputText, testCode}, {dialog.InputButton, "opt:no_renew"}, {dialog.InputButton, "reason:skip"},
-		{dialog.InputText, "算了"}, {dialog.InputText, "what is the refund policy?"},
+		{dialog.InputText, "我要取消会员"}, {dialog.InputText, "13800138000"}, {dialog.InputText, testCode},
+		{dialog.InputButton, "opt:no_renew"}, {dialog.InputText, "确认"}, {dialog.InputText, "太贵了"},
+		{dialog.InputText, "how are you doing"}, {dialog.InputText, "what is the refund policy?"},
 	}
 	h := newHarness(b)
 	b.ReportAllocs()
