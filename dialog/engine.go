@@ -1148,15 +1148,7 @@ func (t *turn) showNumber(n string) {
 }
 
 func (t *turn) orderStatus(o WorkOrder) {
-	data := map[string]any{
-		"Number":    o.Number,
-		"Kind":      Msg("kind_" + string(orderAction(o))),
-		"Status":    Msg("order_" + o.Status),
-		"Created":   o.CreatedAt,
-		"Effective": o.EffectiveAt,
-		"Refund":    refundText(o.RefundCents),
-		"Closes":    o.Closes,
-	}
+	data := OrderFields(o)
 	if o.Kind == KindCallback {
 		t.say("order_status_callback", data)
 		return

@@ -1,38 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kefu-dev/kefu/internal/kefutest"
 )
-
-// syncBuffer is a log other goroutines write while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func article(id, title, body string) string {
 	return "---\nid: " + id + "\ntitle: " + title + "\nlang: zh-CN\ntopic: 配送\n---\n" + body + "\n"
@@ -61,7 +41,7 @@ func TestOwnArticlesReloadOnHangup(t *testing.T) {
 	}
 	write("shipping.zh-CN.md", article("shipping", "实物卡多久发货", "实物卡付款后 48 小时内发货。"))
 	write("broken.zh-CN.md", "---\nid: broken\nlang: zh-CN\n---\n没有标题。\n")
-	logs := &syncBuffer{}
+	logs := &leakLog{}
 	m := startMainWith(t, func(m *Main) { m.Log = slog.New(slog.NewTextHandler(logs, nil)) }, "--kb", dir)
 	base := "http://" + m.Addr()
 	if got := status(t, base+"/help/shipping"); got != http.StatusOK {
