@@ -16,7 +16,7 @@ import (
 // FirstTime records key in channel's set of handled events and reports
 // whether it was not there yet. Records expire after ttl.
 func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool, err error) {
-	k := []byte("seen/" + channel + "/" + key)
+	k := []byte(seenPrefix + channel + "/" + key)
 	err = update(r.state, func(txn store.Txn) error {
 		_, err := txn.Get(k)
 		switch {
@@ -36,7 +36,7 @@ func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool,
 func (r *Runtime) Cursor(name string) (int64, error) {
 	var v int64
 	err := view(r.state, func(txn store.Txn) error {
-		b, err := txn.Get([]byte("cursor/" + name))
+		b, err := txn.Get([]byte(cursorPrefix + name))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -51,6 +51,6 @@ func (r *Runtime) Cursor(name string) (int64, error) {
 // SetCursor stores a named cursor.
 func (r *Runtime) SetCursor(name string, v int64) error {
 	return update(r.state, func(txn store.Txn) error {
-		return txn.Set([]byte("cursor/"+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
+		return txn.Set([]byte(cursorPrefix+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
 	})
 }

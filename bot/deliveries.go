@@ -23,7 +23,6 @@ import (
 // kefu stops between its answer and that record: notices carry an ID for
 // deduplication). Verification codes are never stored: they are sent
 // inline and die with their conversation's turn.
-const deliveryPrefix = "outbox/"
 
 // Kinds of deliveries.
 const (
@@ -100,8 +99,6 @@ type outbox struct {
 func newOutbox(st store.Store) outbox {
 	return outbox{ledger: st.Ledger(), state: st.State(), sending: new(sync.Mutex)}
 }
-
-const deliveredPrefix = "delivered/" // state: + the delivery's ledger key
 
 // finish records a try of d: done when err is nil, otherwise its progress
 // and when to try again.

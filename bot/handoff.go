@@ -71,8 +71,6 @@ func (h *ServiceHours) Contains(t time.Time) bool {
 	return d >= h.From || d < h.To
 }
 
-func handoffKey(id string) []byte { return []byte("handoff/" + id) }
-
 // handoffWrite keeps the handoff index (conversations waiting or held) in
 // step with a conversation whose status changed, so start-up and listings
 // read only those.
@@ -87,8 +85,8 @@ func handoffWrite(c Conversation) write {
 func (r *Runtime) handoffIDs() ([]string, error) {
 	var ids []string
 	err := view(r.state, func(txn store.Txn) error {
-		return txn.Scan([]byte("handoff/"), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-			ids = append(ids, string(k[len("handoff/"):]))
+		return txn.Scan([]byte(handoffPrefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			ids = append(ids, string(k[len(handoffPrefix):]))
 			return nil
 		})
 	})

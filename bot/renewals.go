@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/kefu-dev/kefu/store"
@@ -39,17 +38,6 @@ type Reminders struct {
 	Every time.Duration // how often to look for renewals; default 1 minute
 }
 
-const (
-	remindedPrefix   = "reminded/"    // Ledger: + member + "/" + period end (Unix s) → nothing
-	memberConvPrefix = "member-conv/" // State: + member ID → the conversation that last verified them
-)
-
-func remindedKey(member string, periodEnd int64) []byte {
-	return []byte(remindedPrefix + member + "/" + strconv.FormatInt(periodEnd, 10))
-}
-
-func memberConvKey(member string) []byte { return []byte(memberConvPrefix + member) }
-
 // DueForRenewal lists the demo members due for renewal in [from, to).
 func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]dialog.Member, error) {
 	var out []dialog.Member
@@ -73,10 +61,6 @@ func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]
 // it catches a member who turned auto-renew back on, or whose period
 // changed, inside the lead.
 const reminderSweep = time.Hour
-
-// reminderCursorKey (State) holds how far RunReminders has looked. Losing
-// it (the State is not synced) only costs a sweep.
-const reminderCursorKey = "reminders/cursor"
 
 // reminderCursor is how far RunReminders has looked.
 type reminderCursor struct {

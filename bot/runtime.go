@@ -379,7 +379,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 	defer lc.mu.Unlock()
 	if r.shared {
 		// One change at a time across instances, on the stored copy.
-		unlock, err := r.store.Lock(context.Background(), "conv/"+id)
+		unlock, err := r.store.Lock(context.Background(), convLockPrefix+id)
 		if err != nil {
 			return lc.conv, fmt.Errorf("lock conversation %s: %w", id, err)
 		}
@@ -542,29 +542,6 @@ func (r *Runtime) buttons(lang dialog.Lang, bs []dialog.Button) []MessageButton 
 	return out
 }
 
-// getConv reads a stored conversation; ErrNotFound when there is none.
-// With sameButtons its State.Buttons are those of newestButtons.
-func getConv(txn store.Txn, id string) (c Conversation, sameButtons bool, err error) {
-	b, err := txn.Get(convKey(id))
-	if errors.Is(err, store.ErrNotFound) {
-		return c, false, ErrNotFound
-	}
-	if err != nil {
-		return c, false, err
-	}
-	return decodeConv(id, b)
-}
-
-// newestButtons returns the buttons of the conversation's newest message
-// with buttons, up to message seq.
-func newestButtons(txn store.Txn, id string, seq uint64) (buttons []MessageButton, err error) {
-	err = messagesBack(txn, id, seq, func(m Message) bool {
-		buttons = m.Buttons
-		return len(buttons) > 0
-	})
-	return buttons, err
-}
-
 // buttonLabel finds what a pressed button said, for the transcript; an
 // unknown value is shown as it is.
 func (r *Runtime) buttonLabel(c Conversation, newest []MessageButton, value string) string {
@@ -620,8 +597,8 @@ func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversa
 // eachStored calls fn with every conversation as stored.
 func (r *Runtime) eachStored(fn func(Conversation)) error {
 	return view(r.state, func(txn store.Txn) error {
-		return txn.Scan([]byte("conv/"), store.ScanOptions{}, func(k, v []byte) error {
-			c, _, err := decodeConv(string(k[len("conv/"):]), v)
+		return txn.Scan([]byte(convPrefix), store.ScanOptions{}, func(k, v []byte) error {
+			c, _, err := decodeConv(string(k[len(convPrefix):]), v)
 			if err == nil {
 				fn(c)
 			}

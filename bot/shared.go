@@ -94,7 +94,7 @@ func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
 // presenceKey records in the State that an agent has a console open on
 // this instance; it lapses after the handoff grace unless refreshed.
 func (r *Runtime) presenceKey(agent string) []byte {
-	return []byte("presence/" + agent + "/" + r.instance)
+	return []byte(presencePrefix + agent + "/" + r.instance)
 }
 
 // sharePresence writes the presence of this instance's online agents.
@@ -132,7 +132,7 @@ func (r *Runtime) presentElsewhere(agent string) bool {
 	if !r.shared {
 		return false
 	}
-	prefix := "presence/"
+	prefix := presencePrefix
 	if agent != "" {
 		prefix += agent + "/"
 	}
@@ -158,7 +158,7 @@ func (r *Runtime) Shared() bool { return r.shared }
 // lost without release (this instance's connection to the store broke).
 // On the embedded store it is always this instance's.
 func (r *Runtime) Lead(ctx context.Context, name string) (release func(), lost <-chan struct{}, ok bool, err error) {
-	return r.store.TryLock(ctx, "lead/"+name)
+	return r.store.TryLock(ctx, leadPrefix+name)
 }
 
 // leader holds a named leadership (Lead) across calls, for work one

@@ -14,16 +14,6 @@ import (
 	"github.com/kefu-dev/kefu/dialog"
 )
 
-// Key layout of work orders, in the Ledger database.
-const (
-	orderPrefix       = "wo/"        // + number → orderRecord (JSON)
-	orderKeyPrefix    = "wo-key/"    // + idempotency key → number
-	orderMemberPrefix = "wo-member/" // + member ID + "/" + number → nothing
-	orderTimePrefix   = "wo-time/"   // + creation time (UTC, sortable) + "/" + number → nothing
-	orderSeqName      = "wo/"        // + YYYYMMDD: the day's store sequence
-	orderTimeLayout   = "20060102T150405.000000000"
-)
-
 // ErrBookClosed is returned by Execute after Close.
 var ErrBookClosed = errors.New("work-order book closed")
 
