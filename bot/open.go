@@ -122,6 +122,7 @@ func Open(cfg Config) (*Runtime, error) {
 		started:   cfg.Now(),
 		ho:        handoffs{online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}},
 		stop:      make(chan struct{}),
+		channels:  NewChannelState(st.State()),
 		members:   members,
 		reminders: cfg.Reminders,
 	}
@@ -231,6 +232,10 @@ func (r *Runtime) Close() error {
 
 // Metrics are the runtime's Prometheus metrics; channels add theirs.
 func (r *Runtime) Metrics() *Metrics { return r.metrics }
+
+// ChannelState is where channel adapters keep their cursors and handled
+// events.
+func (r *Runtime) ChannelState() *ChannelState { return r.channels }
 
 // Healthy reports whether the store works.
 func (r *Runtime) Healthy() error { return r.store.Healthy() }

@@ -48,6 +48,7 @@ type Runtime struct {
 	instance string // this instance's ID on the store's bus
 	unlisten func()
 
+	channels  *ChannelState
 	members   MemberStore
 	notifier  Notifier
 	reminders Reminders
