@@ -149,9 +149,7 @@ func Open(cfg Config) (*Runtime, error) {
 			return receiptLink(cfg.PublicURL, o)
 		},
 	}
-	if st.Shared() {
-		r.startShared()
-	}
+	r.cluster.join(st, r.remoteChange)
 	if err := r.loadHandoffs(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)
@@ -224,9 +222,7 @@ func (r *Runtime) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	r.wg.Wait()
 	r.stopHealth()
-	if r.unlisten != nil {
-		r.unlisten()
-	}
+	r.cluster.leave()
 	return errors.Join(r.orders.Close(), r.store.Close())
 }
 

@@ -44,9 +44,7 @@ type Runtime struct {
 	hoCfg HandoffConfig
 	ho    handoffs
 
-	shared   bool   // other instances share the store (store.Shared)
-	instance string // this instance's ID on the store's bus
-	unlisten func()
+	cluster cluster // the other instances on the store, if any
 
 	channels  *ChannelState
 	members   MemberStore
@@ -211,7 +209,7 @@ func (r *Runtime) read(id string) (c Conversation, buttons []MessageButton, err 
 
 // Conversation returns a snapshot of a conversation.
 func (r *Runtime) Conversation(ctx context.Context, id string) (Conversation, error) {
-	if r.shared {
+	if r.cluster.shared() {
 		c, _, err := r.read(id) // another instance may have changed it
 		return c, err
 	}
@@ -378,9 +376,9 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		return Conversation{}, err
 	}
 	defer lc.mu.Unlock()
-	if r.shared {
+	if r.cluster.shared() {
 		// One change at a time across instances, on the stored copy.
-		unlock, err := r.store.Lock(context.Background(), convLockPrefix+id)
+		unlock, err := r.cluster.lockConv(context.Background(), id)
 		if err != nil {
 			return lc.conv, fmt.Errorf("lock conversation %s: %w", id, err)
 		}
