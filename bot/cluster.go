@@ -149,7 +149,7 @@ func (r *Runtime) remoteChange(payload []byte) {
 			r.log.Error("read another instance's conversation", "conv", ev.Conv, "err", err)
 			return
 		}
-		r.handoffChanged(c, ev.Before)
+		r.ho.changed(c, ev.Before)
 	}
 }
 
@@ -160,65 +160,6 @@ func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
 		return messagesFrom(txn, id, from, to, func(m Message) { out = append(out, m) })
 	})
 	return out, err
-}
-
-// presenceKey records in the State that an agent has a console open on
-// this instance; it lapses after the handoff grace unless refreshed.
-func (r *Runtime) presenceKey(agent string) []byte {
-	return []byte(presencePrefix + agent + "/" + r.cluster.instance)
-}
-
-// sharePresence writes the presence of this instance's online agents.
-func (r *Runtime) sharePresence() {
-	if !r.cluster.shared() {
-		return
-	}
-	r.ho.mu.Lock()
-	var online []string
-	for name, p := range r.ho.online {
-		if p.conns > 0 {
-			online = append(online, name)
-		}
-	}
-	r.ho.mu.Unlock()
-	if len(online) == 0 {
-		return
-	}
-	err := update(r.state, func(txn store.Txn) error {
-		for _, name := range online {
-			if err := txn.SetTTL(r.presenceKey(name), nil, r.hoCfg.Grace); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		r.log.Warn("share agents' presence", "err", err)
-	}
-}
-
-// presentElsewhere reports whether agent ("" for any agent) has a console
-// on another instance.
-func (r *Runtime) presentElsewhere(agent string) bool {
-	if !r.cluster.shared() {
-		return false
-	}
-	prefix := presencePrefix
-	if agent != "" {
-		prefix += agent + "/"
-	}
-	mine := "/" + r.cluster.instance
-	found := false
-	_ = view(r.state, func(txn store.Txn) error {
-		return txn.Scan([]byte(prefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-			if len(k) < len(mine) || string(k[len(k)-len(mine):]) != mine {
-				found = true
-				return store.ErrStop
-			}
-			return nil
-		})
-	})
-	return found
 }
 
 // Shared reports whether other instances share the runtime's store.

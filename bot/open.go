@@ -117,15 +117,13 @@ func Open(cfg Config) (*Runtime, error) {
 		maxLen:    cfg.MaxLen,
 		live:      map[string]*liveConv{},
 		notes:     map[string][]Message{},
-		loc:       cfg.Location,
-		hoCfg:     cfg.Handoff,
-		started:   cfg.Now(),
-		ho:        handoffs{online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}},
 		stop:      make(chan struct{}),
 		channels:  NewChannelState(st.State()),
 		members:   members,
 		reminders: cfg.Reminders,
 	}
+	r.ho = &Handoffs{rt: r, cfg: cfg.Handoff, loc: cfg.Location, started: cfg.Now(),
+		online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}}
 	notifier := cfg.Notifier
 	if notifier == nil {
 		notifier = LogNotifier{Log: cfg.Log}
@@ -133,7 +131,7 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Demo {
 		notifier = demoNotifier{next: notifier, r: r}
 	}
-	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.queueSnapshot())) })
+	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.ho.queueSnapshot())) })
 	r.notifier = notifier
 	r.orders = NewWorkOrderBook(st, members, notifier, cfg.Location)
 	r.outbox = newOutbox(st)
@@ -150,7 +148,7 @@ func Open(cfg Config) (*Runtime, error) {
 		},
 	}
 	r.cluster.join(st, r.remoteChange)
-	if err := r.loadHandoffs(); err != nil {
+	if err := r.ho.load(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)
 	}
@@ -171,8 +169,8 @@ func (r *Runtime) janitor() {
 		case <-r.stop:
 			return
 		case <-t.C:
-			r.sharePresence()
-			r.ExpireLeases(context.Background())
+			r.ho.sharePresence()
+			r.ho.ExpireLeases(context.Background())
 			r.evictIdle()
 		}
 	}
@@ -228,6 +226,9 @@ func (r *Runtime) Close() error {
 
 // Metrics are the runtime's Prometheus metrics; channels add theirs.
 func (r *Runtime) Metrics() *Metrics { return r.metrics }
+
+// Handoffs is the handoff queue and what agents do.
+func (r *Runtime) Handoffs() *Handoffs { return r.ho }
 
 // ChannelState is where channel adapters keep their cursors and handled
 // events.

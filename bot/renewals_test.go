@@ -334,7 +334,7 @@ func TestReminderWaitsForTheAgent(t *testing.T) {
 	e := newReminderEnv(t, nil)
 	conv := e.verified("d", "13800138000")
 	ctx := context.Background()
-	if _, err := e.rt.Claim(ctx, conv, "alice", 0); err != nil {
+	if _, err := e.rt.Handoffs().Claim(ctx, conv, "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(16 * day)
@@ -342,7 +342,7 @@ func TestReminderWaitsForTheAgent(t *testing.T) {
 	if n, _ := e.reminderMessages(conv); n != 0 || len(e.reminders()) != 2 {
 		t.Fatalf("agent holding: %d in the conversation, %d notices", n, len(e.reminders()))
 	}
-	if _, err := e.rt.Release(ctx, conv, "alice", 0); err != nil {
+	if _, err := e.rt.Handoffs().Release(ctx, conv, "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Hour)

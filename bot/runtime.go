@@ -38,11 +38,7 @@ type Runtime struct {
 	now     func() time.Time
 	maxLen  int
 
-	loc     *time.Location
-	started time.Time
-
-	hoCfg HandoffConfig
-	ho    handoffs
+	ho *Handoffs
 
 	cluster cluster // the other instances on the store, if any
 
@@ -428,7 +424,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		}
 	}
 	if before != StatusBot || c.Status != StatusBot {
-		r.handoffChanged(c, before)
+		r.ho.changed(c, before)
 	}
 	return c, nil
 }
@@ -500,9 +496,9 @@ func (r *Runtime) apply(ctx context.Context, e *edit, eff dialog.Effect) {
 		r.metrics.Errors.WithLabelValues("turn").Inc()
 		r.log.Error("turn failed", "conv", e.c.ID, "err", eff.Err)
 	case dialog.Withdraw:
-		r.withdraw(e)
+		r.ho.withdraw(e)
 	case dialog.Handoff:
-		r.handoff(ctx, e, eff.Reason)
+		r.ho.queueMember(ctx, e, eff.Reason)
 	}
 }
 
