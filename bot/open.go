@@ -108,19 +108,17 @@ func Open(cfg Config) (*Runtime, error) {
 		cfg.Reminders.Every = time.Minute
 	}
 	r := &Runtime{
-		store:     st,
-		state:     st.State(),
-		ledger:    st.Ledger(),
-		catalog:   catalog,
-		log:       cfg.Log,
-		now:       cfg.Now,
-		maxLen:    cfg.MaxLen,
-		live:      map[string]*liveConv{},
-		notes:     map[string][]Message{},
-		stop:      make(chan struct{}),
-		channels:  NewChannelState(st.State()),
-		members:   members,
-		reminders: cfg.Reminders,
+		store:    st,
+		state:    st.State(),
+		ledger:   st.Ledger(),
+		catalog:  catalog,
+		log:      cfg.Log,
+		now:      cfg.Now,
+		maxLen:   cfg.MaxLen,
+		live:     map[string]*liveConv{},
+		notes:    map[string][]Message{},
+		stop:     make(chan struct{}),
+		channels: NewChannelState(st.State()),
 	}
 	r.ho = &Handoffs{rt: r, cfg: cfg.Handoff, loc: cfg.Location, started: cfg.Now(),
 		online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}}
@@ -132,9 +130,8 @@ func Open(cfg Config) (*Runtime, error) {
 		notifier = demoNotifier{next: notifier, r: r}
 	}
 	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.ho.queueSnapshot())) })
-	r.notifier = notifier
 	r.orders = NewWorkOrderBook(st, members, notifier, cfg.Location)
-	r.outbox = newOutbox(st)
+	r.outbox = &Outbox{rt: r, pending: newDeliveries(st), orders: r.orders, members: members, notifier: notifier, reminders: cfg.Reminders}
 	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
 	r.startHealth(cfg, members, cfg.Notifier)
 	r.engine = &dialog.Engine{
@@ -154,7 +151,10 @@ func Open(cfg Config) (*Runtime, error) {
 	}
 	r.wg.Add(2)
 	go r.janitor()
-	go r.courier()
+	go func() {
+		defer r.wg.Done()
+		r.outbox.run(r.stop)
+	}()
 	r.keepFor(cfg.Retention)
 	return r, nil
 }
@@ -176,44 +176,6 @@ func (r *Runtime) janitor() {
 	}
 }
 
-// courier retries pending deliveries every second and looks for renewals
-// to remind of every Reminders.Every. With several instances on one store,
-// the one holding the "courier" lead does, so a delivery is not retried
-// by each of them.
-func (r *Runtime) courier() {
-	defer r.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-r.stop
-		cancel()
-	}()
-	retry := time.NewTicker(time.Second)
-	defer retry.Stop()
-	remind := time.NewTicker(r.reminders.Every)
-	defer remind.Stop()
-	lead := &leader{r: r, name: "courier"}
-	defer lead.stop()
-	for {
-		var err error
-		select {
-		case <-r.stop:
-			return
-		case <-retry.C:
-			if lead.held(ctx) {
-				err = r.DeliverNotices(ctx)
-			}
-		case <-remind.C:
-			if lead.held(ctx) {
-				err = r.RunReminders(ctx)
-			}
-		}
-		if err != nil && ctx.Err() == nil {
-			r.log.Warn("deliveries", "err", err)
-		}
-	}
-}
-
 // Close stops background work, releases the work-order sequences and closes
 // the store.
 func (r *Runtime) Close() error {
@@ -229,6 +191,9 @@ func (r *Runtime) Metrics() *Metrics { return r.metrics }
 
 // Handoffs is the handoff queue and what agents do.
 func (r *Runtime) Handoffs() *Handoffs { return r.ho }
+
+// Outbox delivers receipts and renewal reminders.
+func (r *Runtime) Outbox() *Outbox { return r.outbox }
 
 // ChannelState is where channel adapters keep their cursors and handled
 // events.

@@ -42,12 +42,9 @@ type Runtime struct {
 
 	cluster cluster // the other instances on the store, if any
 
-	channels  *ChannelState
-	members   MemberStore
-	notifier  Notifier
-	reminders Reminders
-	outbox    outbox
-	health    health
+	channels *ChannelState
+	outbox   *Outbox
+	health   health
 
 	stop      chan struct{}
 	closeOnce sync.Once
