@@ -58,7 +58,7 @@ const (
 
 // Config configures a Console.
 type Config struct {
-	Runtime  *bot.Runtime
+	Runtime  Runtime
 	Agents   map[string]string // name → token
 	Location *time.Location    // time zone of times shown and in CSV exports; nil: UTC
 	Log      *slog.Logger      // nil: slog.Default()
@@ -77,7 +77,7 @@ type Config struct {
 // Console serves the agents' console and API. It is safe for concurrent
 // use.
 type Console struct {
-	rt        *bot.Runtime
+	rt        Runtime
 	ho        *bot.Handoffs // rt.Handoffs()
 	agents    []credential  // sorted by name, so a shared token always names the same agent
 	loc       *time.Location

@@ -90,7 +90,7 @@ func (s *stream) push(e event) {
 
 // follow makes the stream carry the messages of exactly the conversations
 // ids.
-func (s *stream) follow(rt *bot.Runtime, ids []string) error {
+func (s *stream) follow(rt Runtime, ids []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -65,7 +65,7 @@ const (
 
 // Config configures an Adapter.
 type Config struct {
-	Runtime *bot.Runtime
+	Runtime Runtime
 	Token   string
 	// APIURL is the Bot API base URL without /bot<token>; default
 	// DefaultAPIURL.
@@ -89,7 +89,7 @@ type Config struct {
 // webhook mode, and Shutdown before closing the runtime. Its methods are
 // safe for concurrent use.
 type Adapter struct {
-	rt          *bot.Runtime
+	rt          Runtime
 	log         *slog.Logger
 	tg          *tgbot.Bot
 	transport   *http.Transport
