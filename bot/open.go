@@ -181,7 +181,7 @@ func (r *Runtime) janitor() {
 func (r *Runtime) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	r.wg.Wait()
-	r.stopHealth()
+	r.health.stop()
 	r.cluster.leave()
 	return errors.Join(r.orders.Close(), r.store.Close())
 }
@@ -194,6 +194,9 @@ func (r *Runtime) Handoffs() *Handoffs { return r.ho }
 
 // Outbox delivers receipts and renewal reminders.
 func (r *Runtime) Outbox() *Outbox { return r.outbox }
+
+// Health is the state of kefu's parts, for /healthz; channels add theirs.
+func (r *Runtime) Health() *Health { return r.health }
 
 // ChannelState is where channel adapters keep their cursors and handled
 // events.

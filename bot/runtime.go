@@ -44,7 +44,7 @@ type Runtime struct {
 
 	channels *ChannelState
 	outbox   *Outbox
-	health   health
+	health   *Health
 
 	stop      chan struct{}
 	closeOnce sync.Once
