@@ -153,15 +153,6 @@ func (r *Runtime) remoteChange(payload []byte) {
 	}
 }
 
-// messages reads messages from..to of a conversation.
-func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
-	var out []Message
-	err := view(r.state, func(txn store.Txn) error {
-		return messagesFrom(txn, id, from, to, func(m Message) { out = append(out, m) })
-	})
-	return out, err
-}
-
 // Shared reports whether other instances share the runtime's store.
 func (r *Runtime) Shared() bool { return r.cluster.shared() }
 

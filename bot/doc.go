@@ -6,10 +6,12 @@
 //
 // Its types, each with one job, and where they live:
 //
-//	Runtime        runtime.go   the turn loop: conversations (loaded lazily,
-//	                            one turn at a time), Start and Handle,
-//	                            Subscribe and SubscribeChannel; every other
-//	                            type changes a conversation through it
+//	Runtime        runtime.go   the turn loop: Start and Handle, one turn at
+//	                            a time per conversation, replies rendered
+//	               conversations.go  conversations loaded lazily, evicted
+//	                            when idle; change, the one way every type
+//	                            changes a conversation
+//	               subscribe.go Subscribe and SubscribeChannel
 //	               open.go      Open, Config, Close, and the accessors below
 //	Conversation,  conversation.go  what a conversation and a transcript line are
 //	Message

@@ -81,7 +81,7 @@ func handoffWrite(c Conversation) write {
 	return write{key: handoffKey(c.ID)}
 }
 
-// handoffIDs lists the conversations waiting or held, from the index.
+// ids lists the conversations waiting or held, from the index.
 func (h *Handoffs) ids() ([]string, error) {
 	var ids []string
 	err := view(h.rt.state, func(txn store.Txn) error {
@@ -93,7 +93,7 @@ func (h *Handoffs) ids() ([]string, error) {
 	return ids, err
 }
 
-// Handoffs returns the conversations waiting for or held by a person,
+// List returns the conversations waiting for or held by a person,
 // waiting ones first in queue order. It reads only the handoff index.
 func (h *Handoffs) List(ctx context.Context) ([]Conversation, error) {
 	ids, err := h.ids()
@@ -121,7 +121,7 @@ func (h *Handoffs) List(ctx context.Context) ([]Conversation, error) {
 	return out, nil
 }
 
-// loadHandoffs rebuilds the queue from the index at start-up.
+// load rebuilds the queue from the index at start-up.
 func (h *Handoffs) load() error {
 	ids, err := h.ids()
 	if err != nil {
@@ -202,7 +202,7 @@ func (h *Handoffs) Watch(fn func(Conversation)) (unwatch func()) {
 	}
 }
 
-// handoffChanged updates the queue after a conversation was stored and
+// changed updates the queue after a conversation was stored and
 // tells watchers. It runs after the conversation's lock is released by
 // nobody else's hand: queue notices to other members go out afterwards.
 func (h *Handoffs) changed(c Conversation, before string) {
@@ -275,9 +275,9 @@ func (h *Handoffs) announceQueue() {
 // errUnchanged makes change store nothing.
 var errUnchanged = errors.New("unchanged")
 
-// handoff queues the member for a person and tells them their place; when
-// nobody can answer now, it also records a callback work order so the
-// request is not lost. Asking again repeats the same answer.
+// queueMember queues the member for a person and tells them their place;
+// when nobody can answer now, it also records a callback work order so
+// the request is not lost. Asking again repeats the same answer.
 func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 	c := &e.c
 	if c.Status == StatusActive {
