@@ -6,7 +6,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 FUZZTIME ?= 20s
 
-.PHONY: all build run test bench fuzz deps browser postgres vet fmt clean
+.PHONY: all build run test bench fuzz deps browser axe postgres vet fmt clean
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 run: build
 	./$(BIN) serve --demo --addr $(ADDR) --data $(DATA)
 
-## test: install what tests need (Chromium), then run every test with the race detector
+## test: install what tests need (Chromium, axe-core, PostgreSQL), then run every test with the race detector
 test: deps
 	$(GO) test -race -count=1 -timeout 25m ./...
 
@@ -35,7 +35,7 @@ fuzz:
 	  done; \
 	done
 
-deps: browser postgres
+deps: browser axe postgres
 
 ## browser: Debian's Chromium for the browser tests, when missing
 browser:
@@ -45,6 +45,18 @@ browser:
 	  echo "browser: installing Debian's chromium"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## axe: axe-core from npm for the accessibility checks in the browser tests, when missing or another version
+AXE_VERSION := 4.14.1
+AXE_DIR     := internal/browsertest/axe
+axe:
+	@if grep -qs '"version": "$(AXE_VERSION)"' $(AXE_DIR)/node_modules/axe-core/package.json && [ -s $(AXE_DIR)/node_modules/axe-core/axe.min.js ]; then \
+	  echo "axe: axe-core $(AXE_VERSION) in $(AXE_DIR)"; \
+	else \
+	  echo "axe: installing axe-core $(AXE_VERSION) with npm"; \
+	  command -v npm >/dev/null 2>&1 || { echo "axe: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }; \
+	  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix $(AXE_DIR) axe-core@$(AXE_VERSION); \
 	fi
 
 ## postgres: Debian's PostgreSQL server for the scale-out tests, when missing

@@ -74,10 +74,14 @@ func (h *Handoffs) Claim(ctx context.Context, id, agent string, version int64) (
 	return c, err
 }
 
-// AgentMessage adds an agent's message to a conversation they hold.
+// AgentMessage adds an agent's message to a conversation they hold; one
+// longer than MaxLen is refused (*TooLongError).
 func (h *Handoffs) AgentMessage(ctx context.Context, id, agent string, version int64, text string) (Conversation, error) {
+	if err := h.rt.checkLen(text); err != nil {
+		return Conversation{}, err
+	}
 	return h.agentChange(id, agent, version, func(e *edit) error {
-		e.add(FromAgent, truncateRunes(text, h.rt.maxLen), nil)
+		e.add(FromAgent, text, nil)
 		return nil
 	})
 }
@@ -90,7 +94,7 @@ func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64)
 		c.Status, c.Agent = StatusBot, ""
 		c.Version++
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_released", nil), nil)
-		st, replies, _ := h.rt.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: "continue", At: e.now, Conv: c.ID, Chan: c.Channel})
+		st, replies, _ := h.rt.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Chan: c.Channel})
 		c.State = st
 		for _, rep := range replies {
 			e.reply(h.rt, rep)

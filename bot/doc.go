@@ -11,6 +11,11 @@
 //	               conversations.go  conversations loaded lazily, evicted
 //	                            when idle; change, the one way every type
 //	                            changes a conversation
+//	               limits.go    the limits every member message is held
+//	                            to, whatever the channel: Config.MsgRate
+//	                            and MaxLen (RateLimitError, TooLongError)
+//	               kbfeedback.go  members' verdicts on help-center
+//	                            articles: KBFeedback
 //	               subscribe.go Subscribe and SubscribeChannel
 //	               open.go      Open, Config, Close, and the accessors below
 //	Conversation,  conversation.go  what a conversation and a transcript line are

@@ -287,7 +287,7 @@ func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 		c.Status, c.WaitingSince = StatusWaiting, e.now
 		c.Version++
 	}
-	back := h.rt.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: "abort"}})
+	back := h.rt.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
 	if h.AgentsAvailable() {
 		h.mu.Lock()
 		pos := slices.Index(h.queue, c.ID) + 1

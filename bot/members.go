@@ -200,8 +200,26 @@ func (d *DemoMembers) applyTxn(txn store.Txn, memberID string, kind dialog.Order
 func (d *DemoMembers) sameDB(db store.DB) bool { return d.db == db }
 
 // Demo plans.
+// DemoCoolingOffDays is how long after paying the demo's monthly plan
+// refunds in full.
+const DemoCoolingOffDays = 7
+
+// DemoArticleFacts fill the demo help articles' placeholders: the rules
+// this runtime applies by default and the demo platform's contact, so an
+// article never states a rule of its own.
+func DemoArticleFacts() map[string]string {
+	rules := DefaultVerificationRules()
+	return map[string]string{
+		"code_ttl_minutes":    strconv.Itoa(int(rules.CodeTTL.Minutes())),
+		"resend_wait_seconds": strconv.Itoa(int(rules.ResendAfter.Seconds())),
+		"cooling_off_days":    strconv.Itoa(DemoCoolingOffDays),
+		"hotline":             "400-820-1234",
+		"hotline_hours":       "09:00–21:00",
+	}
+}
+
 var (
-	demoMonthly = dialog.Plan{Code: "monthly_vip", PriceCents: 3000, Policy: dialog.RefundProrated, CoolingOffDays: 7}
+	demoMonthly = dialog.Plan{Code: "monthly_vip", PriceCents: 3000, Policy: dialog.RefundProrated, CoolingOffDays: DemoCoolingOffDays}
 	demoAnnual  = dialog.Plan{Code: "annual_vip", PriceCents: 29800, Policy: dialog.RefundNone}
 )
 

@@ -24,6 +24,9 @@ type Config struct {
 	Notifier  Notifier         // delivery outside the chat; default: a log line
 	Rules     VerificationRules
 	MaxLen    int // longest member message; default dialog.DefaultMaxLen
+	// MsgRate is member messages a second per conversation, with a burst
+	// of MsgBurst, on every channel; 0 means no limit.
+	MsgRate   float64
 	Handoff   HandoffConfig
 	Retention Retention
 	// Members is the platform's member system; nil: the embedded demo
@@ -34,6 +37,9 @@ type Config struct {
 	// PublicURL is kefu's public base URL: receipts in chat link to their
 	// printable page under it. Empty: receipts carry no link.
 	PublicURL string
+	// Answers is the help center's knowledge base the chat answers
+	// questions from; nil: none (questions off the flows get "I don't know").
+	Answers dialog.Answers
 }
 
 // Retention is how long records are kept; zero keeps them forever.
@@ -115,6 +121,7 @@ func Open(cfg Config) (*Runtime, error) {
 		log:      cfg.Log,
 		now:      cfg.Now,
 		maxLen:   cfg.MaxLen,
+		msgLimit: NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
 		live:     map[string]*liveConv{},
 		notes:    map[string][]Message{},
 		stop:     make(chan struct{}),
@@ -140,6 +147,7 @@ func Open(cfg Config) (*Runtime, error) {
 		Orders:   countedOrders{r.orders, r.metrics},
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,
+		Answers:  cfg.Answers,
 		ReceiptLink: func(o dialog.WorkOrder) string {
 			return receiptLink(cfg.PublicURL, o)
 		},

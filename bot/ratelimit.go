@@ -19,8 +19,9 @@ type Limiter struct {
 }
 
 type bucket struct {
-	tokens float64
-	at     time.Time
+	tokens  float64
+	at      time.Time
+	refused bool // the last event was refused: a flood is on
 }
 
 // NewLimiter returns a limiter of rate events a second with the given burst.
@@ -33,25 +34,49 @@ func NewLimiter(rate float64, burst int, now func() time.Time) *Limiter {
 
 // Allow takes one token from key's bucket and reports whether there was one.
 func (l *Limiter) Allow(key string) bool {
+	ok, _, _ := l.Take(key)
+	return ok
+}
+
+// Take is Allow that, when it refuses, also says how long until the next
+// token and whether this is the first refusal since key's last allowed
+// event (the start of a flood), so a caller can tell a member once per
+// flood rather than once per dropped message.
+func (l *Limiter) Take(key string) (ok bool, wait time.Duration, first bool) {
 	if l == nil || l.rate <= 0 {
-		return true
+		return true, 0, false
 	}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	b, ok := l.buckets[key]
-	if !ok {
+	b, found := l.buckets[key]
+	if !found {
 		b = &bucket{tokens: l.burst, at: now}
 		l.buckets[key] = b
 	}
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.at).Seconds()*l.rate)
 	b.at = now
 	if b.tokens < 1 {
-		return false
+		first, b.refused = !b.refused, true
+		return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), first
 	}
 	b.tokens--
-	return true
+	b.refused = false
+	return true, 0, false
+}
+
+// Refund gives back the token key's last allowed event took, for an event
+// that another limit refused after this one allowed it.
+func (l *Limiter) Refund(key string) {
+	if l == nil || l.rate <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[key]; ok {
+		b.tokens = min(l.burst, b.tokens+1)
+	}
 }
 
 // sweep drops buckets that have refilled completely, at most once a minute,

@@ -37,6 +37,11 @@ const (
 	// State: verification (Verification).
 	verifyPrefix = "verify/" // + account key (source/, member/, other/ + …) → verifyRecord (JSON)
 
+	// State: members' verdicts on help-center articles (Runtime.KBFeedback).
+	// One key per verdict, so verdicts never contend; nothing in it names
+	// the member or the conversation.
+	kbFeedbackPrefix = "kb-feedback/" // + article ID + "/" + Unix ms + "/" + random → "up" or "down"
+
 	// State: the outbox's and reminders' own marks.
 	deliveredPrefix   = "delivered/"       // + a delivery's Ledger key → nothing: done, to purge from the Ledger
 	memberConvPrefix  = "member-conv/"     // + member ID → the conversation that last verified them

@@ -247,8 +247,8 @@ func reminderReply(m dialog.Member) dialog.Reply {
 			"Plan": dialog.Msg("plan_" + m.Plan.Code), "PeriodEnd": m.PeriodEnd, "Price": dialog.Money(m.Plan.PriceCents),
 		},
 		Buttons: []dialog.Button{
-			{Label: "menu_autorenew", Value: "intent:" + string(dialog.IntentTurnOffAutoRenew)},
-			{Label: "menu_agent", Value: "intent:" + string(dialog.IntentHumanAgent)},
+			{Label: "menu_autorenew", Value: dialog.IntentValue(dialog.IntentTurnOffAutoRenew)},
+			{Label: "menu_agent", Value: dialog.IntentValue(dialog.IntentHumanAgent)},
 		},
 	}
 }

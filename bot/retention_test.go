@@ -235,19 +235,12 @@ func TestRetentionSweepsInTheBackground(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	kefutest.Eventually(t, 10*time.Second, "the conversation and its order to be swept", func() bool {
 		_, convFound, err1 := rt.Lookup(ctx, "test", "brief")
 		_, orderFound, err2 := rt.WorkOrders().Get(ctx, o.Number)
 		if err := errors.Join(err1, err2); err != nil {
 			t.Fatal(err)
 		}
-		if !convFound && !orderFound {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 10 s: conversation kept %v, order kept %v; want both swept", convFound, orderFound)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition with a deadline
-	}
+		return !convFound && !orderFound
+	})
 }

@@ -31,6 +31,8 @@ type Runtime struct {
 	metrics *Metrics
 	now     func() time.Time
 	maxLen  int
+	// msgLimit is the per-conversation message rate (limits.go).
+	msgLimit *Limiter
 
 	// The parts, each with a job of its own (doc.go).
 	ho       *Handoffs
@@ -77,17 +79,18 @@ func (r *Runtime) Start(ctx context.Context, id string, hint dialog.Lang, payloa
 
 // Handle runs one member message (text, or a button's value) through the
 // conversation. The member's message and every reply reach subscribers.
+// A message beyond the conversation's rate is refused (*RateLimitError); one
+// longer than MaxLen is answered and reported (*TooLongError).
 func (r *Runtime) Handle(ctx context.Context, id string, kind dialog.InputKind, text string, hint dialog.Lang) error {
-	echo := text
-	if kind == dialog.InputButton {
-		echo = "" // the button's label is echoed, filled in by turn
-	} else if utf8.RuneCountInString(echo) > r.maxLen {
-		echo = string([]rune(echo)[:r.maxLen]) + "…"
+	if err := r.checkRate(id); err != nil {
+		return err
 	}
-	if !utf8.ValidString(echo) {
-		echo = "\ufffd"
+	echo, long := r.memberEcho(kind, text)
+	err := r.turn(ctx, id, dialog.Input{Kind: kind, Text: text, Hint: hint}, echo)
+	if err == nil && long {
+		err = &TooLongError{Max: r.maxLen}
 	}
-	return r.turn(ctx, id, dialog.Input{Kind: kind, Text: text, Hint: hint}, echo)
+	return err
 }
 
 // turn runs one engine turn: the member's message, then (unless an agent
@@ -162,6 +165,8 @@ func (r *Runtime) apply(ctx context.Context, e *edit, eff dialog.Effect) {
 		r.ho.withdraw(e)
 	case dialog.Handoff:
 		r.ho.queueMember(ctx, e, eff.Reason)
+	case dialog.Feedback:
+		r.recordFeedback(ctx, e, eff)
 	}
 }
 

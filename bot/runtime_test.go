@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"regexp"
@@ -230,13 +231,16 @@ func TestLongMessageStoredTruncated(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
 	id, _, _ := e.rt.Resolve(context.Background(), "test", "dave")
-	reply := e.send(id, dialog.InputText, strings.Repeat("长", 10000))
-	if !strings.Contains(reply[0].Text, "2000") {
-		t.Fatalf("reply to a long message: %q", reply[0].Text)
+	err := e.rt.Handle(context.Background(), id, dialog.InputText, strings.Repeat("长", 10000), dialog.ZH)
+	if !errors.Is(err, bot.ErrTooLong) {
+		t.Fatalf("handle a long message: %v, want ErrTooLong", err)
 	}
 	hist, _ := e.rt.History(context.Background(), id)
 	if n := len([]rune(hist[0].Text)); n > 2001 {
 		t.Fatalf("stored %d characters", n)
+	}
+	if len(hist) != 2 || !strings.Contains(hist[1].Text, "2000") {
+		t.Fatalf("reply to a long message: %+v", hist[1:])
 	}
 }
 

@@ -522,10 +522,10 @@ func TestVerifySourceNotStored(t *testing.T) {
 // a registered and an unregistered phone or email get the same replies,
 // word for word but for the masked identifier, with the same buttons.
 func TestVerifyRepliesDoNotRevealRegistration(t *testing.T) {
-	now := testNow
+	clock := kefutest.NewClock(testNow) // the runtime's goroutines read it too
 	rt, err := Open(Config{
 		DataDir: t.TempDir(), Demo: true, Location: shanghai, Log: quietLog,
-		Notifier: &notices{}, Now: func() time.Time { return now },
+		Notifier: &notices{}, Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -562,9 +562,9 @@ func TestVerifyRepliesDoNotRevealRegistration(t *testing.T) {
 		}
 	}
 	mask := func(account string) string { return dialog.MaskAccount(account) }
-	start := now
+	start := clock.Now()
 	run := func(lang dialog.Lang, account string) (replies []string, codes []string) {
-		now = start // the same times for both accounts: replies name times
+		clock.Set(start) // the same times for both accounts: replies name times
 		id, _, err := rt.Resolve(ctx, "test", string(lang)+"/"+account)
 		if err != nil {
 			t.Fatal(err)
@@ -574,7 +574,7 @@ func TestVerifyRepliesDoNotRevealRegistration(t *testing.T) {
 		}
 		for _, s := range script(lang, account) {
 			if s.wait > 0 {
-				now = now.Add(s.wait)
+				clock.Advance(s.wait)
 				continue
 			}
 			kind := dialog.InputText
@@ -584,7 +584,7 @@ func TestVerifyRepliesDoNotRevealRegistration(t *testing.T) {
 			if err := rt.Handle(ctx, id, kind, s.text, lang); err != nil {
 				t.Fatal(err)
 			}
-			now = now.Add(10 * time.Second)
+			clock.Advance(10 * time.Second)
 		}
 		history, err := rt.History(ctx, id)
 		if err != nil {

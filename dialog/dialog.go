@@ -10,14 +10,19 @@ import "time"
 // Lang is a conversation language, as a BCP 47 tag.
 type Lang string
 
-// The languages kefu speaks.
+// The languages the engine reads: its language detection and commands
+// know these. ZH is the default of a new conversation.
 const (
 	ZH Lang = "zh-CN"
 	EN Lang = "en"
 )
 
 // ParseLang maps a channel's language hint ("zh", "zh-Hans", "en-US", …) to a
-// supported language; ok is false when the hint names none of them.
+// language the engine reads; ok is false when the hint names none of them.
+// The words of each language are a message file (locales.Langs lists them);
+// a locale test requires every file's language to be one ParseLang accepts,
+// since a conversation in a language the engine cannot read would be
+// answered but not understood.
 func ParseLang(hint string) (lang Lang, ok bool) {
 	h := []rune(hint)
 	if len(h) >= 2 {
@@ -112,6 +117,14 @@ func (Handoff) effect() {}
 type Withdraw struct{}
 
 func (Withdraw) effect() {}
+
+// Feedback is a member's verdict on a help-center article the chat showed.
+type Feedback struct {
+	Article string
+	Helpful bool
+}
+
+func (Feedback) effect() {}
 
 // Failure reports a port error the member was told about in general terms;
 // the runtime logs it.

@@ -19,6 +19,7 @@ type Engine struct {
 	Members  Members
 	Verifier Verifier
 	Orders   WorkOrders
+	Answers  Answers // the help center's articles; nil: none
 
 	VerifiedFor time.Duration // how long a verification lasts in a conversation; default 15m
 	IdleAfter   time.Duration // an idle flow is reset after this; default 30m
@@ -68,6 +69,8 @@ const (
 	btnConfirm  = "confirm:" // + flow number
 	btnLang     = "lang:"    // + Lang
 	btnOrder    = "order:"   // + work-order number: show that order
+	btnHelpful  = "kb:up:"   // + article ID: it helped
+	btnNoHelp   = "kb:down:" // + article ID: it did not
 )
 
 // ButtonLabel is the label message ID of a button value the engine offers,
@@ -93,6 +96,8 @@ func ButtonLabel(value string) (id string, ok bool) {
 		}
 	case "order":
 		id = "btn_order_status"
+	case "kb":
+		id = map[string]string{"up": "btn_helpful", "down": "btn_not_helpful"}[strings.SplitN(arg, ":", 2)[0]]
 	case btnAbort:
 		id = "btn_abort"
 	case btnBack:
@@ -246,6 +251,14 @@ func (t *turn) button(v string) {
 		}
 	case strings.HasPrefix(v, btnOrder):
 		t.lookupNumber(strings.TrimPrefix(v, btnOrder))
+	case strings.HasPrefix(v, btnHelpful):
+		t.effect(Feedback{Article: strings.TrimPrefix(v, btnHelpful), Helpful: true})
+		t.say("kb_thanks", nil)
+		t.resumeHint()
+	case strings.HasPrefix(v, btnNoHelp):
+		t.effect(Feedback{Article: strings.TrimPrefix(v, btnNoHelp)})
+		t.say("kb_sorry", nil, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.resumeHint()
 	case strings.HasPrefix(v, btnMethod) && verifying:
 		t.chooseMethod(Method(strings.TrimPrefix(v, btnMethod)))
 	case strings.HasPrefix(v, btnOption) && (st.Step == StepOptions || st.Step == StepClarify || st.Step == StepConfirm):
@@ -318,6 +331,12 @@ func (t *turn) text(raw string) {
 			t.say("leave_idle", nil, t.menu()...) // 不需要了 out of a flow: done here, or done with the membership?
 			return
 		}
+	}
+	if detail == DetailElsewhere && t.answer(text, []Button{btn("btn_do_it_here", btnIntent+string(intent))}) {
+		return // APP 里怎么取消会员: the way there, and this chat's own way one tap away
+	}
+	if detail == DetailAbout && t.answer(text, []Button{btn("menu_workorder", btnIntent+string(intent))}) {
+		return // 工单号有什么用: what it is, and checking one a tap away
 	}
 	t.intent(intent, text)
 }
@@ -466,7 +485,7 @@ func (t *turn) intent(intent Intent, text string) {
 		if st.Step == StepReason {
 			st.Reset()
 		}
-		t.say("refund_policy", nil, btn("menu_cancel", btnIntent+string(IntentCancelMembership)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.say("refund_policy", nil, btn("menu_cancel", IntentValue(IntentCancelMembership)), btn("menu_agent", IntentValue(IntentHumanAgent)))
 		t.resumeHint()
 	case IntentHumanAgent:
 		t.effect(Handoff{Reason: "asked"})
@@ -485,6 +504,9 @@ func (t *turn) intent(intent Intent, text string) {
 			} else {
 				t.say(id, nil, t.menu()...)
 			}
+			return
+		}
+		if t.answer(text, nil) {
 			return
 		}
 		if t.misses+1 >= 2 {
@@ -506,19 +528,19 @@ func (t *turn) resumeHint() {
 
 func (t *turn) menu() []Button {
 	return []Button{
-		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
-		btn("menu_autorenew", btnIntent+string(IntentTurnOffAutoRenew)),
-		btn("menu_status", btnIntent+string(IntentMembershipStatus)),
-		btn("menu_refund", btnIntent+string(IntentRefundPolicy)),
-		btn("menu_workorder", btnIntent+string(IntentWorkOrderStatus)),
-		btn("menu_agent", btnIntent+string(IntentHumanAgent)),
+		btn("menu_cancel", IntentValue(IntentCancelMembership)),
+		btn("menu_autorenew", IntentValue(IntentTurnOffAutoRenew)),
+		btn("menu_status", IntentValue(IntentMembershipStatus)),
+		btn("menu_refund", IntentValue(IntentRefundPolicy)),
+		btn("menu_workorder", IntentValue(IntentWorkOrderStatus)),
+		btn("menu_agent", IntentValue(IntentHumanAgent)),
 	}
 }
 
 // menuAfterEnd is the menu for a member with nothing left to cancel.
 func (t *turn) menuAfterEnd() []Button {
 	return slices.DeleteFunc(t.menu(), func(b Button) bool {
-		return b.Value == btnIntent+string(IntentCancelMembership) || b.Value == btnIntent+string(IntentTurnOffAutoRenew)
+		return b.Value == IntentValue(IntentCancelMembership) || b.Value == IntentValue(IntentTurnOffAutoRenew)
 	})
 }
 
@@ -645,12 +667,12 @@ func (t *turn) sendCode() {
 		st.Step = StepCode
 		t.say("code_sent_"+string(st.Method), map[string]any{"Account": Masked(MaskAccount(st.Account)), "Minutes": minutesCeil(t.e.codeTTL())},
 			t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)),
-			btn("btn_resend", btnResend), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+			btn("btn_resend", btnResend), btn("menu_agent", IntentValue(IntentHumanAgent)))
 	case SendTooSoon:
 		st.Step = StepCode
 		t.say("code_too_soon", wait, t.otherCodeMethod(), btn("method_questions", btnMethod+string(MethodQuestions)))
 	case SendLimited:
-		t.say("code_limited", wait, btn("method_questions", btnMethod+string(MethodQuestions)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.say("code_limited", wait, btn("method_questions", btnMethod+string(MethodQuestions)), btn("menu_agent", IntentValue(IntentHumanAgent)))
 		st.Step = StepMethod
 	case SendLocked:
 		t.locked(res.Wait)
@@ -674,7 +696,7 @@ func (t *turn) checkAnswers(month int) {
 	}
 	if res.Status == CheckWrong {
 		t.st.Step = StepAmount
-		t.say("answers_wrong", map[string]any{"Remaining": res.Remaining}, btn("btn_other_method", btnMethods), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		t.say("answers_wrong", map[string]any{"Remaining": res.Remaining}, btn("btn_other_method", btnMethods), btn("menu_agent", IntentValue(IntentHumanAgent)))
 		return
 	}
 	t.checked(res)
@@ -700,7 +722,7 @@ func (t *turn) checked(res CheckResult) {
 // waits at the code step, so a code typed meanwhile gets the same answer.
 func (t *turn) locked(wait time.Duration) {
 	t.st.Step = StepCode
-	t.say("locked", map[string]any{"Minutes": minutesCeil(wait), "Until": t.in.At.Add(wait)}, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.say("locked", map[string]any{"Minutes": minutesCeil(wait), "Until": t.in.At.Add(wait)}, btn("menu_agent", IntentValue(IntentHumanAgent)))
 }
 
 // proceed continues a flow once the member is verified.
@@ -770,8 +792,8 @@ func (t *turn) statusButtons(m Member) []Button {
 		return t.menuAfterEnd()
 	}
 	return []Button{
-		btn("menu_cancel", btnIntent+string(IntentCancelMembership)),
-		btn("menu_autorenew", btnIntent+string(IntentTurnOffAutoRenew)),
+		btn("menu_cancel", IntentValue(IntentCancelMembership)),
+		btn("menu_autorenew", IntentValue(IntentTurnOffAutoRenew)),
 	}
 }
 
@@ -1197,14 +1219,14 @@ func (t *turn) recordForLater(req OrderRequest, cause error) {
 
 func (t *turn) sayRecorded(o WorkOrder, asked OrderKind) {
 	t.say("unavailable_recorded_"+string(asked), map[string]any{"Number": o.Number},
-		btn("btn_retry_confirm", btnConfirm+strconv.Itoa(t.st.Flow)), btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+		btn("btn_retry_confirm", btnConfirm+strconv.Itoa(t.st.Flow)), btn("menu_agent", IntentValue(IntentHumanAgent)))
 }
 
 // unavailable tells the member honestly that something failed and offers a
 // person; the flow stays where it was so a retry can continue it.
 func (t *turn) unavailable(err error) {
 	t.effect(Failure{Err: err})
-	t.say("unavailable", nil, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.say("unavailable", nil, btn("menu_agent", IntentValue(IntentHumanAgent)))
 }
 
 func extractAccount(text string) (string, bool) {
@@ -1227,4 +1249,23 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+// answer shows the help-center article that answers a question that is
+// no flow: its summary, its link, and whether it helped; extra buttons
+// follow (a flow's own button when the question was how to do it
+// elsewhere). False when no article answers well enough.
+func (t *turn) answer(question string, extra []Button) bool {
+	if t.e.Answers == nil || strings.TrimSpace(question) == "" {
+		return false
+	}
+	a, ok := t.e.Answers.Answer(t.ctx, question, t.st.Lang)
+	if !ok {
+		return false
+	}
+	buttons := append(extra,
+		btn("btn_helpful", btnHelpful+a.ID), btn("btn_not_helpful", btnNoHelp+a.ID),
+		btn("menu_agent", btnIntent+string(IntentHumanAgent)))
+	t.say("kb_answer", map[string]any{"Title": a.Title, "Summary": a.Summary, "Link": a.URL}, buttons...)
+	return true
 }

@@ -43,7 +43,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	return &harness{
 		t: t, members: ms, verify: v, orders: o, catalog: cat, now: t0, conv: "c1",
-		engine: &dialog.Engine{Members: ms, Verifier: v, Orders: o},
+		engine: &dialog.Engine{Members: ms, Verifier: v, Orders: o, Answers: answers{}},
 		states: map[string]dialog.State{},
 	}
 }

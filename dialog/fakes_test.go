@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,4 +176,22 @@ func (o *orders) SetReason(ctx context.Context, number, reason string) error {
 func (o *orders) Get(ctx context.Context, number string) (dialog.WorkOrder, bool, error) {
 	w, ok := o.byNum[number]
 	return w, ok, nil
+}
+
+// answers is a help center with two articles, found by a word they hold.
+type answers struct{}
+
+func (answers) Answer(ctx context.Context, q string, lang dialog.Lang) (dialog.Article, bool) {
+	for _, a := range []struct{ word, id, title, summary string }{
+		{"验证码", "code-not-received", "收不到验证码怎么办", "先核对手机号，看看垃圾短信；60 秒后可以重新发送，也可以改用邮箱或安全问题验证。"},
+		{"APP", "cancel-self-service", "自己在哪里取消会员", "APP：我的 → 设置 → 会员服务 → 取消会员；在这里也可以直接办理。"},
+		{"工单号", "work-order-number", "工单号是什么", "工单号是办理凭证，请保存 1–2 个月；在这里发送工单号即可查询。"},
+		{"work order", "work-order-number", "What a work-order number is", "It is your proof of a request: keep it 1–2 months and send it here to check it."},
+		{"code", "code-not-received", "Didn't get the code", "Check the number and your spam folder; resend after 60 s, or use email or the security questions."},
+	} {
+		if strings.Contains(q, a.word) {
+			return dialog.Article{ID: a.id, Title: a.title, Summary: a.summary, URL: "https://help.example.com/help/" + a.id + "?lang=" + string(lang)}, true
+		}
+	}
+	return dialog.Article{}, false
 }

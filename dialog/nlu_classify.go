@@ -43,6 +43,8 @@ const (
 	DetailBye                // 再见, bye
 	DetailHowAreYou          // 你好吗, how are you doing
 	DetailSmallTalk          // other chit-chat: a joke, a name, an age
+	DetailElsewhere          // asks how to do a flow's thing somewhere else: APP 里怎么取消会员
+	DetailAbout              // asks about a work order rather than for one: 工单号有什么用
 )
 
 // read is Classify with the detail of the message.
@@ -56,6 +58,12 @@ func read(text string) (Intent, Detail) {
 	toks, st := clsLex.scan(s, tb[:0])
 	in, ev := classifyTokens(toks, st, info.question)
 	if in != IntentOutOfScope && in != IntentGreeting {
+		if isCancelGoal(in) && hasConcept(toks, kPlace) && hasConcept(toks, kHow) {
+			return in, DetailElsewhere
+		}
+		if in == IntentWorkOrderStatus && hasConcept(toks, kWhat) && !hasConcept(toks, kWO) && !hasConcept(toks, kProgress) {
+			return in, DetailAbout
+		}
 		return in, DetailNone
 	}
 	return in, detailOf(toks, st, in, ev)
@@ -712,6 +720,15 @@ func followedBy(toks []token, i int, w int32, cs ...uint8) bool {
 			if toks[j].c == c {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+func hasConcept(toks []token, c uint8) bool {
+	for _, t := range toks {
+		if t.c == c {
+			return true
 		}
 	}
 	return false

@@ -70,6 +70,8 @@ const (
 	kHowAreYou         // 你好吗, how are you doing: a greeting
 	kBye               // 再见, bye
 	kSmallTalk         // chit-chat the bot answers kindly: a joke, its name, its age
+	kPlace             // APP, 官网, settings: somewhere else a member could do it themselves
+	kWhat              // 是什么, 有什么用, how long: asks about a thing rather than for it
 	kCount
 )
 
@@ -136,6 +138,8 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kPastCancel, "已经取消,已取消,取消过,之前取消了,已经退订,已经申请取消,已申请取消,已经取消了,早就取消了,明明取消了,明明已经取消,已经关闭,已经关了,已经关掉,已关闭,早就关了,明明关了,已经退了,已退订,?取消了吗,?取消了没有,?取消掉了吗,?取消成功了吗,?退订了吗,?退订成功了吗,?注销了吗,?退订了没,?关掉了吗,?关闭了吗,我取消了,我退订了,我已经")
 	b.add(kDeal, "打折,折扣,优惠,促销,活动,特权,福利,好处,权益,特价,便宜,涨价,降价,会员价")
 	b.add(kJust, "只,只是想,仅,就只,只要,只想")
+	b.add(kWhat, "是什么东西,是啥,是干啥的,有什么用,干什么用,什么意思,啥意思,干嘛用,有啥用,要保留多久,保留多久,留多久,是干什么的,做什么用")
+	b.add(kPlace, "app,app里,app上,手机app,客户端,电脑端,手机端,网页版,网页上,网页,官网,官网上,网站,网站上,设置里,设置中,账户中心,个人中心,我的页面")
 
 	// ---- English ----
 	b.add(kCancelPP, "cancelled,canceled,cancelld,cancled,cancelled?")
@@ -198,6 +202,8 @@ func buildClassifierLexicon() *lexicon {
 	b.add(kPastCancel, "i cancelled,i canceled,ive cancelled,ive canceled,i have cancelled,i have canceled,i had cancelled,i had canceled,i already cancelled,i already canceled,i just cancelled,i just canceled,already cancelled,already canceled,cancelled it already,canceled it already,i unsubscribed,ive unsubscribed,i already unsubscribed,i turned off,i have turned off,i already turned off")
 	b.add(kDeal, "discount*,deal,deals,sale,coupon*,perk*,benefit*,offer,offers,cheaper")
 	b.add(kJust, "only,just want to,just wanna,simply,just need to")
+	b.add(kPlace, "in the app,on the app,the app,mobile app,on the website,the website,website,on pc,on the pc,desktop,settings,account center,account settings,in settings,on my phone app")
+	b.add(kWhat, "what is,what does,what for,what are,how long should,how long do,how long to,meaning of,what it means,do i need to keep,should i keep,keep it for")
 	addFuzzy(b)
 	lx := b.build()
 	lx.woConcept = kWO

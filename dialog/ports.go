@@ -206,3 +206,18 @@ type WorkOrders interface {
 // ErrUnavailable is returned by ports when the system behind them is down;
 // the engine tells the member honestly and offers a person.
 var ErrUnavailable = errors.New("dialog: service unavailable")
+
+// Answers is the help center's knowledge base: the best article for a
+// question, only when it matches well enough (found false otherwise, and
+// the engine says it does not know rather than guess).
+type Answers interface {
+	Answer(ctx context.Context, question string, lang Lang) (a Article, found bool)
+}
+
+// Article is a help-center article as the chat shows it.
+type Article struct {
+	ID      string
+	Title   string
+	Summary string // its first paragraph, plain text
+	URL     string // its page, for a link
+}

@@ -1,11 +1,17 @@
-// Package locales turns the engine's message IDs into words: zh-CN and en
-// message files in TOML, embedded, rendered through go-i18n. Adding a
-// language is adding a file.
+// Package locales turns the engine's message IDs into words: one message
+// file in TOML per language (zh-CN.toml, en.toml), embedded, rendered
+// through go-i18n. The list of languages is the list of files: every place
+// that offers or lists languages reads Langs. A conversation can be in a
+// language the engine reads (dialog.ParseLang); a test holds every file to
+// that, so a file for a language the engine cannot read fails loudly
+// instead of half working.
 package locales
 
 import (
 	"embed"
 	"fmt"
+	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,8 +34,33 @@ type Catalog struct {
 	fixed map[dialog.Lang]map[string]string
 }
 
-// Langs are the languages with a message file, default first.
-var Langs = []dialog.Lang{dialog.ZH, dialog.EN}
+// Langs are the languages with a message file, the engine's default
+// (dialog.ZH) first, then in the order of their names.
+var Langs = discover()
+
+// discover lists the embedded message files' languages.
+func discover() []dialog.Lang {
+	names, err := fs.Glob(files, "*.toml")
+	if err != nil {
+		panic(err) // only a malformed pattern fails
+	}
+	langs := make([]dialog.Lang, 0, len(names))
+	for _, n := range names {
+		langs = append(langs, dialog.Lang(strings.TrimSuffix(n, ".toml")))
+	}
+	slices.SortStableFunc(langs, func(a, b dialog.Lang) int {
+		switch {
+		case a == b:
+			return 0
+		case a == dialog.ZH:
+			return -1
+		case b == dialog.ZH:
+			return 1
+		}
+		return strings.Compare(string(a), string(b))
+	})
+	return langs
+}
 
 // New loads the embedded message files; times render in loc.
 func New(loc *time.Location) (*Catalog, error) {
@@ -108,14 +139,19 @@ func (c *Catalog) format(lang dialog.Lang, v any) (string, error) {
 		if v.IsZero() {
 			return "—", nil
 		}
-		t := v.In(c.loc)
-		if lang == dialog.ZH {
-			return t.Format("2006年1月2日 15:04"), nil
-		}
-		return t.Format("2 Jan 2006, 15:04"), nil
+		return v.In(c.loc).Format(c.timeLayout(lang)), nil
 	case string:
 		return v, nil
 	default:
 		return strings.TrimSpace(fmt.Sprint(v)), nil
 	}
+}
+
+// timeLayout is how lang writes a date and time: the Go layout its file
+// gives as time_layout.
+func (c *Catalog) timeLayout(lang dialog.Lang) string {
+	if l, ok := c.fixed[lang]["time_layout"]; ok {
+		return l
+	}
+	return c.fixed[Langs[0]]["time_layout"]
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ func codeIDs(t *testing.T) (exact map[string]bool, prefixes []string, literals m
 	exact, literals = map[string]bool{}, map[string]bool{}
 	takesID := map[string]int{"say": 0, "btn": 0, "Msg": 0, "text": 1, "render": 1, "Render": 1, "MustRender": 1}
 	fset := token.NewFileSet()
-	for _, dir := range []string{"../dialog", "../bot", "../channels"} {
+	for _, dir := range []string{"../dialog", "../bot", "../channels", "."} {
 		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
@@ -228,5 +229,38 @@ func TestRenderFormatsData(t *testing.T) {
 	}
 	if _, err := c.Render(dialog.EN, "no_such_message", nil); err == nil {
 		t.Error("an unknown ID rendered without an error")
+	}
+}
+
+// Langs is the list of message files, the default first: adding a
+// language's words is adding a file, and every list of languages follows.
+func TestLangsAreTheFiles(t *testing.T) {
+	files, err := filepath.Glob("*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, f := range files {
+		want = append(want, strings.TrimSuffix(f, ".toml"))
+	}
+	var got []string
+	for _, l := range locales.Langs {
+		got = append(got, string(l))
+	}
+	sort.Strings(want)
+	sorted := slices.Sorted(slices.Values(got))
+	if !slices.Equal(sorted, want) || got[0] != string(dialog.ZH) {
+		t.Fatalf("Langs = %v; want the files %v, %s first", got, want, dialog.ZH)
+	}
+}
+
+// A conversation can only be in a language the engine reads (it detects
+// and switches between them): a file for another one would be offered but
+// never spoken. Teach dialog (ParseLang, DetectLang) the language first.
+func TestEveryLanguageIsOneTheEngineReads(t *testing.T) {
+	for _, l := range locales.Langs {
+		if got, ok := dialog.ParseLang(string(l)); !ok || got != l {
+			t.Errorf("%s.toml: dialog.ParseLang(%q) = %q, %v; the engine does not read this language", l, l, got, ok)
+		}
 	}
 }

@@ -12,12 +12,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
@@ -251,28 +252,17 @@ func (a *MemberAPI) call(ctx context.Context, method, path, key string, limit in
 	if !a.breaker.allow() {
 		return 0, fmt.Errorf("%w: member API: circuit open after repeated failures", dialog.ErrUnavailable)
 	}
-	var err error
-	var status int
-	backoff := a.cfg.Backoff
-	for attempt := 1; attempt <= a.cfg.Attempts; attempt++ {
-		if attempt > 1 {
-			wait := backoff/2 + rand.N(backoff) // jitter: 0.5–1.5 × backoff
-			backoff *= 2
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				a.breaker.abandon()
-				return 0, fmt.Errorf("%w: member API: %w", dialog.ErrUnavailable, ctx.Err())
-			case <-t.C:
-			}
+	b := &backoff.ExponentialBackOff{InitialInterval: a.cfg.Backoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: time.Hour}
+	attempt := 0
+	status, err := backoff.Retry(ctx, func() (int, error) {
+		attempt++
+		status, err := a.once(ctx, method, path, key, limit, out)
+		if errors.Is(err, errRetry) {
+			a.cfg.Log.Warn("member API", "method", method, "path", redact(path), "attempt", attempt, "err", err)
+			return 0, err
 		}
-		status, err = a.once(ctx, method, path, key, limit, out)
-		if !errors.Is(err, errRetry) {
-			break
-		}
-		a.cfg.Log.Warn("member API", "method", method, "path", redact(path), "attempt", attempt, "err", err)
-	}
+		return status, backoff.Permanent(err)
+	}, backoff.WithBackOff(b), backoff.WithMaxTries(uint(a.cfg.Attempts)), backoff.WithMaxElapsedTime(0))
 	if err != nil && ctx.Err() != nil {
 		// The caller gave up (the member left, kefu stops): that says
 		// nothing about the platform.

@@ -82,6 +82,9 @@ func TestMemberAPIApplyIsIdempotent(t *testing.T) {
 	if _, err := api.Apply(ctx, "m-annual", dialog.KindCancelNow, "conv/flow/1/cancel_now", clock.Now()); !errors.Is(err, dialog.ErrUnavailable) || fake.Actions("m-annual") != 0 {
 		t.Fatalf("a key reused for another member: %v, %d actions", err, fake.Actions("m-annual"))
 	}
+	if n := fake.KeyRequests("conv/flow/1/cancel_now"); n != 4 {
+		t.Fatalf("%d requests with the key, want 4: a refused key (422) is not retried", n)
+	}
 	if _, err := api.Apply(ctx, "m-demo", dialog.KindNoRenew, "conv/flow/2/no_renew", clock.Now()); !errors.Is(err, bot.ErrNotActive) {
 		t.Fatalf("action on a cancelled member: %v, want ErrNotActive", err)
 	}

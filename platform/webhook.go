@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -156,16 +158,22 @@ func (nt *Notifier) Notify(ctx context.Context, n bot.Notice) error {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, nt.cfg.Timeout)
 	defer cancel()
-	attempts, backoff := 1, nt.cfg.CodeBackoff
+	attempts := uint(1)
 	if n.Kind == bot.NoticeCode {
-		attempts = nt.cfg.CodeAttempts
+		attempts = uint(nt.cfg.CodeAttempts)
 	}
-	for try := 1; ; try++ {
-		err = nt.post(ctx, body.ID, b)
-		if err == nil || try == attempts || !errors.Is(err, errNotifyRetry) || !notifyWait(ctx, backoff) {
-			break
+	// No jitter: these are one member's few tries, not a crowd's.
+	pause := &backoff.ExponentialBackOff{InitialInterval: nt.cfg.CodeBackoff, Multiplier: 2, MaxInterval: nt.cfg.Timeout}
+	var last error
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		last = nt.post(ctx, body.ID, b)
+		if errors.Is(last, errNotifyRetry) {
+			return struct{}{}, last
 		}
-		backoff *= 2
+		return struct{}{}, backoff.Permanent(last)
+	}, backoff.WithBackOff(pause), backoff.WithMaxTries(attempts), backoff.WithMaxElapsedTime(0))
+	if err != nil {
+		err = last // the service's answer, not the deadline that cut the wait after it
 	}
 	nt.count(err, parent)
 	if err != nil {
@@ -196,18 +204,6 @@ func (nt *Notifier) Health() bot.PartHealth {
 		return bot.Degraded(fmt.Sprintf("SMS/email service: the last %d notices were not accepted", nt.failed))
 	}
 	return bot.OK
-}
-
-// notifyWait waits d, or less when ctx ends first (then it returns false).
-func notifyWait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // errNotifyRetry marks a failure that another try may not meet: no answer,

@@ -70,7 +70,8 @@ type Config struct {
 	// KeepAlive is how often an idle event stream gets a comment, so
 	// proxies keep it open; default 20 s.
 	KeepAlive time.Duration
-	// Now is the clock of the failed-login limit; nil: time.Now.
+	// Now is the clock of the failed-login limit and of reports' default
+	// range; nil: time.Now.
 	Now func() time.Time
 }
 
@@ -80,6 +81,7 @@ type Console struct {
 	rt        Runtime
 	ho        *bot.Handoffs // rt.Handoffs()
 	agents    []credential  // sorted by name, so a shared token always names the same agent
+	now       func() time.Time
 	loc       *time.Location
 	log       *slog.Logger
 	logins    *loginGuard
@@ -120,6 +122,7 @@ func New(cfg Config) *Console {
 		keepAlive: cfg.KeepAlive,
 		proxies:   cfg.TrustedProxies,
 		streams:   newStreams(),
+		now:       cfg.Now,
 	}
 	for name, token := range cfg.Agents {
 		c.agents = append(c.agents, credential{name: name, sum: sha256.Sum256([]byte(token))})
@@ -155,6 +158,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /agent/api/events", c.authenticated(c.serveEvents, true))
 	mux.Handle("PUT /agent/api/events/{stream}", c.authorized(c.openConversations))
 	mux.Handle("GET /agent/api/backup", c.authorized(c.backup))
+	mux.Handle("GET /agent/api/reports", c.authorized(c.reports))
 	mux.HandleFunc("/agent/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -232,16 +232,17 @@ func (c *Console) reply(w http.ResponseWriter, r *http.Request, agent string) {
 		return
 	}
 	text := strings.TrimSpace(b.Text)
-	switch n := utf8.RuneCountInString(text); {
-	case n == 0:
+	if text == "" {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, `text is required: {"text":"…"}`)
-		return
-	case n > dialog.DefaultMaxLen:
-		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("text is %d characters; at most %d fit in one message", n, dialog.DefaultMaxLen))
 		return
 	}
 	id := r.PathValue("id")
 	conv, err := c.ho.AgentMessage(r.Context(), id, agent, b.Version, text)
+	var long *bot.TooLongError
+	if errors.As(err, &long) {
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("text is %d characters; at most %d fit in one message", utf8.RuneCountInString(text), long.Max))
+		return
+	}
 	c.answer(w, agent, id, conv, err)
 }
 

@@ -120,10 +120,6 @@ func (c *Console) genuineReceipt(lang dialog.Lang, rc bot.Receipt, sig string) r
 		Title:   title + " " + rc.Number,
 		Heading: title,
 		Message: cat.MustRender(lang, "receiptpage_genuine", nil),
-		Langs: []langLink{
-			{Lang: dialog.ZH, Label: cat.MustRender(dialog.ZH, "btn_lang_zh", nil)},
-			{Lang: dialog.EN, Label: cat.MustRender(dialog.EN, "btn_lang_en", nil)},
-		},
 		Fields: []receiptField{
 			{cat.MustRender(lang, "receiptpage_number", nil), rc.Number, "number"},
 			{cat.MustRender(lang, "receiptpage_kind", nil), kind, ""},
@@ -145,10 +141,12 @@ func (c *Console) genuineReceipt(lang dialog.Lang, rc bot.Receipt, sig string) r
 			receiptField{cat.MustRender(lang, "receiptpage_auto_renew", nil), value("AutoRenew"), ""},
 		)
 	}
-	for i := range v.Langs {
-		l := &v.Langs[i]
-		l.Href = bot.ReceiptPath(rc.Number, sig) + "&lang=" + string(l.Lang)
-		l.Current = l.Lang == lang
+	for _, l := range locales.Langs {
+		id, _ := dialog.ButtonLabel(dialog.LangValue(l)) // each language named in its own words
+		v.Langs = append(v.Langs, langLink{
+			Lang: l, Label: cat.MustRender(l, id, nil), Current: l == lang,
+			Href: bot.ReceiptPath(rc.Number, sig) + "&lang=" + string(l),
+		})
 	}
 	return v
 }

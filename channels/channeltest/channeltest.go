@@ -9,19 +9,23 @@
 //	}
 //
 // The harness must give every call a fresh runtime opened with
-// bot.Config{Demo: true} on its own data directory: the journeys cancel the
-// demo member 13800138000's membership, and verification limits count per
-// account.
+// bot.Config{Demo: true, Answers: channeltest.DemoArticles()} on its own
+// data directory: the journeys cancel the demo member 13800138000's
+// membership, verification limits count per account, and one journey asks
+// the help center.
 package channeltest
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/kb"
 )
 
 // Harness starts a fresh kefu behind the adapter under test.
@@ -99,6 +103,43 @@ func Run(t *testing.T, h Harness) {
 	t.Run("StartCancel", func(t *testing.T) { TestStartCancel(t, h(t)) })
 	t.Run("Resume", func(t *testing.T) { TestResume(t, h(t)) })
 	t.Run("Language", func(t *testing.T) { TestLanguage(t, h(t)) })
+	t.Run("HelpCenter", func(t *testing.T) { TestHelpCenter(t, h(t)) })
+}
+
+// DemoArticles is the demo help center the harness's runtime answers from.
+func DemoArticles() *kb.Library {
+	b, problems := kb.Demo(bot.DemoArticleFacts())
+	if len(problems) > 0 {
+		panic(fmt.Sprint("demo articles: ", problems))
+	}
+	return kb.NewLibrary(b)
+}
+
+// TestHelpCenter asks a question that is no flow: the help center's
+// article answers it with its link and asks whether it helped, a verdict is
+// thanked; a question no article answers gets a plain "I don't know" with
+// the menu and a person, never an invented answer.
+func TestHelpCenter(t *testing.T, d Driver) {
+	s := d.Open(t, dialog.ZH, "")
+	Next(t, s) // the welcome
+	s.Send("验证码一直收不到怎么办")
+	m := WithButton(t, s, "kb:up:")
+	InLang(t, dialog.ZH, m.Text)
+	if !strings.Contains(m.Text, "/help/code-not-received") || !m.HasButton("kb:down:code-not-received") || !m.HasButton("intent:human_agent") {
+		t.Fatalf("the answer %q %v, want the code-not-received article's link, 有帮助 / 没帮助 and a person", m.Text, m.Buttons)
+	}
+	up, _ := m.Button("kb:up:")
+	s.Press(up)
+	thanks := Until(t, s, "the thanks", func(m Message) bool { return m.From == "bot" })
+	InLang(t, dialog.ZH, thanks.Text)
+	if thanks.HasButton("kb:") {
+		t.Fatalf("the thanks %q asks again: %v", thanks.Text, thanks.Buttons)
+	}
+	s.Send("这只股票明天会涨吗")
+	none := Until(t, s, "the answer to an unknown question", func(m Message) bool { return m.From == "bot" })
+	if none.HasButton("kb:") || !none.HasButton("intent:human_agent") || !none.HasButton("intent:cancel_membership") {
+		t.Fatalf("an unknown question: %q %v, want I-don't-know with the menu and a person", none.Text, none.Buttons)
+	}
 }
 
 // Until returns the first message for which ok holds, skipping others, and

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,14 +104,10 @@ func BenchmarkOutboundBurst1000Chats(b *testing.B) {
 	}
 }
 
-// maxInWindowSorted is maxInWindow for many timestamps.
+// maxInWindowSorted is the most timestamps of ts within any span of w.
 func maxInWindowSorted(ts []time.Time, w time.Duration) int {
-	sorted := append([]time.Time(nil), ts...)
-	for i := 1; i < len(sorted); i++ {
-		for j := i; j > 0 && sorted[j].Before(sorted[j-1]); j-- {
-			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
-		}
-	}
+	sorted := slices.Clone(ts)
+	slices.SortFunc(sorted, time.Time.Compare)
 	best, lo := 0, 0
 	for hi := range sorted {
 		for sorted[hi].Sub(sorted[lo]) >= w {

@@ -36,7 +36,7 @@ func (a *Adapter) Connect(ctx context.Context) error {
 	if err := a.begin(); err != nil {
 		return err
 	}
-	first, cancel := context.WithTimeout(ctx, FirstTry)
+	first, cancel := context.WithTimeout(ctx, a.firstTry)
 	err := a.tryConnect(first)
 	cancel()
 	switch {

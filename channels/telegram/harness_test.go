@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/channels/channeltest"
 	"github.com/kefu-dev/kefu/channels/telegram/telegramtest"
 	"github.com/kefu-dev/kefu/dialog"
 )
@@ -32,16 +34,49 @@ type env struct {
 	rt  *bot.Runtime
 	a   *Adapter
 	cfg Config // template for each adapter; Runtime filled in
+	// editRuntime, when not nil, adjusts the runtime's configuration.
+	editRuntime func(*bot.Config)
 
 	beforeHandle func(*models.Update)
 	handled      atomic.Int64 // updates finished by every adapter so far
+	paces        paceLog      // when the limiters let each send go
+}
+
+// paceLog records the times the outbound limiters gave each send, by chat.
+type paceLog struct {
+	mu     sync.Mutex
+	byChat map[int64][]pace
+}
+
+type pace struct{ chatAt, globalAt time.Time }
+
+func (l *paceLog) record(chat int64, chatAt, globalAt time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byChat == nil {
+		l.byChat = map[int64][]pace{}
+	}
+	l.byChat[chat] = append(l.byChat[chat], pace{chatAt, globalAt})
+}
+
+func (l *paceLog) of(chat int64) []pace {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]pace(nil), l.byChat[chat]...)
 }
 
 // newEnv opens a demo runtime and starts an adapter polling a fresh fake
 // Bot API, without outbound limits unless mod sets them.
 func newEnv(t testing.TB, mod ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), api: telegramtest.NewServer()}
+	return newEnvWith(t, nil, mod...)
+}
+
+// newEnvWith is newEnv with the runtime's configuration adjusted by
+// editRuntime.
+func newEnvWith(t testing.TB, editRuntime func(*bot.Config), mod ...func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), api: telegramtest.NewServer(), editRuntime: editRuntime}
 	e.cfg = Config{
 		Token:       telegramtest.Token,
 		APIURL:      e.api.URL,
@@ -67,7 +102,11 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	rt, err := bot.Open(bot.Config{DataDir: e.dir, Demo: true, Location: loc, Log: quietLog})
+	cfg := bot.Config{DataDir: e.dir, Demo: true, Location: loc, Log: quietLog, Answers: channeltest.DemoArticles()}
+	if e.editRuntime != nil {
+		e.editRuntime(&cfg)
+	}
+	rt, err := bot.Open(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -90,6 +129,7 @@ func (e *env) startAdapter() {
 		}
 	}
 	a.afterHandle = func(*models.Update) { e.handled.Add(1) }
+	a.paced = e.paces.record
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := a.Start(ctx); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/locales"
 )
 
 // inbound is an update waiting for its chat's worker.
@@ -219,10 +221,19 @@ func (a *Adapter) handle(c *chat, u *models.Update) {
 		err = a.onCallback(c, u.CallbackQuery)
 	}
 	var refused *bot.Refusal
-	if errors.As(err, &refused) { // nothing was stored: the member is told to try again
+	var limited *bot.RateLimitError
+	switch {
+	case errors.As(err, &refused): // nothing was stored: the member is told to try again
 		a.log.Warn("update refused", "update", u.ID, "chat", c.id, "err", err)
 		c.enqueue(a, job{text: refused.Text})
 		return
+	case errors.As(err, &limited): // dropped; told once per flood, not once per message
+		if limited.First {
+			c.enqueue(a, job{text: a.rt.Catalog().MustRender(a.langFor(c, u), "slow_down", nil)})
+		}
+		return
+	case errors.Is(err, bot.ErrTooLong):
+		return // the bot's reply in the conversation asked for a shorter one
 	}
 	if err != nil {
 		a.log.Error("handle update", "update", u.ID, "chat", c.id, "err", err)
@@ -239,6 +250,12 @@ func (a *Adapter) apologize(c *chat, u *models.Update) {
 			a.log.Error("panic apologizing", "chat", c.id, "panic", p)
 		}
 	}()
+	c.enqueue(a, job{text: a.rt.Catalog().MustRender(a.langFor(c, u), "unavailable", nil)})
+}
+
+// langFor is the language to answer an update in outside a turn: the
+// conversation's, else the sender's client's, else the default.
+func (a *Adapter) langFor(c *chat, u *models.Update) dialog.Lang {
 	lang := dialog.ZH
 	if from := sender(u); from != nil {
 		if l, ok := dialog.ParseLang(from.LanguageCode); ok {
@@ -250,7 +267,7 @@ func (a *Adapter) apologize(c *chat, u *models.Update) {
 			lang = cv.Lang()
 		}
 	}
-	c.enqueue(a, job{text: a.rt.Catalog().MustRender(lang, "unavailable", nil)})
+	return lang
 }
 
 func sender(u *models.Update) *models.User {
@@ -305,20 +322,18 @@ func (a *Adapter) onMessage(c *chat, m *models.Message) error {
 	case "start":
 		return a.rt.Start(ctx, conv, hint, arg)
 	case "help":
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "intent:"+string(dialog.IntentHelp), hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.IntentValue(dialog.IntentHelp), hint)
 	case "cancel":
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "abort", hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.ValueAbort, hint)
 	case "agent":
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "intent:"+string(dialog.IntentHumanAgent), hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.IntentValue(dialog.IntentHumanAgent), hint)
 	case "lang":
 		to, ok := dialog.ParseLang(arg)
-		if !ok {
-			to = dialog.EN
-			if a.langOf(conv, hint) == dialog.EN {
-				to = dialog.ZH
-			}
+		if !ok { // the next language, in the order of the files
+			i := slices.Index(locales.Langs, a.langOf(conv, hint))
+			to = locales.Langs[(i+1)%len(locales.Langs)]
 		}
-		return a.rt.Handle(ctx, conv, dialog.InputButton, "lang:"+string(to), hint)
+		return a.rt.Handle(ctx, conv, dialog.InputButton, dialog.LangValue(to), hint)
 	}
 	return a.rt.Handle(ctx, conv, dialog.InputText, text, hint)
 }

@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"golang.org/x/time/rate"
 
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -17,7 +19,8 @@ import (
 // chat is one Telegram chat: its inbox of updates and its outbox of
 // messages. One worker at a time drains each.
 type chat struct {
-	id int64
+	id    int64
+	limit *rate.Limiter // paces sends to this chat
 
 	inMu    sync.Mutex
 	inbox   []*inbound
@@ -53,7 +56,7 @@ func (a *Adapter) chat(id int64) *chat {
 func (a *Adapter) chatLocked(id int64) *chat {
 	c, ok := a.chats[id]
 	if !ok {
-		c = &chat{id: id, pending: map[uint64]bot.Message{}}
+		c = &chat{id: id, limit: rate.NewLimiter(a.chatRate, a.chatBurst), pending: map[uint64]bot.Message{}}
 		a.chats[id] = c
 	}
 	return c
@@ -346,53 +349,52 @@ func (e *refusedError) Unwrap() error { return e.err }
 
 // call makes one Bot API call for chat c (nil: not a chat message) within
 // the outbound limits, retrying until it succeeds: after retry_after on a
-// 429, with backoff on network errors and 5xx. It gives up with errStopped
-// when the adapter stops, errBlocked on 403, a *refusedError on 400.
+// 429, with backoff on network errors and 5xx (200 ms doubling to
+// maxBackoff). It gives up with errStopped when the adapter stops,
+// errBlocked on 403, a *refusedError on 400.
 func (a *Adapter) call(c *chat, fn func(ctx context.Context) error) error {
-	backoff := 200 * time.Millisecond
-	for {
-		select {
-		case <-a.quit:
-			return errStopped
-		default:
+	pause := &backoff.ExponentialBackOff{InitialInterval: firstBackoff, Multiplier: 2, MaxInterval: maxBackoff}
+	_, err := backoff.Retry(a.stopping, func() (struct{}, error) {
+		if a.stopping.Err() != nil {
+			return struct{}{}, backoff.Permanent(errStopped)
 		}
 		if c != nil {
-			if err := a.waitToken(a.chatLimit, strconv.FormatInt(c.id, 10), a.chatGap); err != nil {
-				return err
-			}
-			if err := a.waitGlobal(); err != nil {
-				return err
+			if err := a.pace(c); err != nil {
+				return struct{}{}, backoff.Permanent(err)
 			}
 		}
 		ctx, cancel := context.WithTimeout(a.ctx, sendTimeout)
 		err := fn(ctx)
 		cancel()
 		if err == nil {
-			return nil
+			return struct{}{}, nil
 		}
 		if a.ctx.Err() != nil {
-			return errStopped
+			return struct{}{}, backoff.Permanent(errStopped)
 		}
 		var tooMany *tgbot.TooManyRequestsError
 		var migrate *tgbot.MigrateError
-		wait := backoff
 		switch {
 		case errors.As(err, &tooMany):
-			wait = time.Duration(max(1, tooMany.RetryAfter)) * time.Second
+			wait := time.Duration(max(1, tooMany.RetryAfter)) * time.Second
 			a.rt.Metrics().Errors.WithLabelValues("telegram_429").Inc()
 			a.log.Warn("Telegram asks to slow down", "chat", chatID(c), "retry_after", wait)
+			return struct{}{}, &backoff.RetryAfterError{Duration: wait}
 		case errors.Is(err, tgbot.ErrorForbidden):
-			return errBlocked
+			return struct{}{}, backoff.Permanent(errBlocked)
 		case errors.Is(err, tgbot.ErrorBadRequest), errors.As(err, &migrate):
-			return &refusedError{err}
-		default:
-			backoff = min(2*backoff, maxBackoff)
-			a.log.Warn("Bot API call failed, retrying", "chat", chatID(c), "err", err, "in", wait)
+			return struct{}{}, backoff.Permanent(&refusedError{err})
 		}
-		if !a.sleep(wait) {
-			return errStopped
+		return struct{}{}, err
+	}, backoff.WithBackOff(pause), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, next time.Duration) {
+		if slowDown := (*backoff.RetryAfterError)(nil); !errors.As(err, &slowDown) {
+			a.log.Warn("Bot API call failed, retrying", "chat", chatID(c), "err", err, "in", next)
 		}
+	}))
+	if err != nil && a.stopping.Err() != nil {
+		return errStopped
 	}
+	return err
 }
 
 func chatID(c *chat) int64 {
@@ -402,47 +404,52 @@ func chatID(c *chat) int64 {
 	return c.id
 }
 
-// waitGlobal waits for a token of the limit over all chats. Chats queue
-// for it in turn (a channel's senders are served first come, first
-// served), so a burst to a thousand chats has one goroutine polling the
-// limiter, not a thousand.
-func (a *Adapter) waitGlobal() error {
-	if a.globalGap == 0 {
-		return nil
+// pace waits until a message may go to chat c: its chat's limiter lets it
+// go, then the limiter over all chats. Senders wait for the latter in turn,
+// each reserving its token when its turn comes: a sender woken late then
+// delays the next one, where reservations made in advance would let the
+// two go together, over the rate.
+func (a *Adapter) pace(c *chat) error {
+	chatAt, err := a.await(c.limit)
+	if err != nil {
+		return err
 	}
-	select {
-	case a.globalTurn <- struct{}{}:
-	case <-a.quit:
-		return errStopped
-	}
-	defer func() { <-a.globalTurn }()
-	select {
-	case <-a.quit:
-		return errStopped
-	default:
-	}
-	return a.waitToken(a.globalLimit, "", a.globalGap)
-}
-
-// waitToken waits for a token of limiter l's bucket key, asking again every
-// gap.
-func (a *Adapter) waitToken(l *bot.Limiter, key string, gap time.Duration) error {
-	for !l.Allow(key) {
-		if !a.sleep(gap) {
+	globalAt := chatAt
+	if a.globalLimit.Limit() != rate.Inf {
+		select {
+		case a.globalTurn <- struct{}{}:
+		case <-a.quit:
 			return errStopped
 		}
+		globalAt, err = a.await(a.globalLimit)
+		<-a.globalTurn
+		if err != nil {
+			return err
+		}
+	}
+	if a.paced != nil {
+		a.paced(c.id, chatAt, globalAt)
 	}
 	return nil
 }
 
-// sleep waits d; false when the adapter stops first.
-func (a *Adapter) sleep(d time.Duration) bool {
+// await takes a token of l and waits until the time l gives it for, which
+// it returns (what l.Wait does, telling when); errStopped when the adapter
+// stops first. One caller at a time per limiter: reservations made out of
+// time order let rate.Limiter count time twice and exceed its rate.
+func (a *Adapter) await(l *rate.Limiter) (time.Time, error) {
+	now := time.Now()
+	r := l.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if d == 0 {
+		return now, nil
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return now.Add(d), nil
 	case <-a.quit:
-		return false
+		return time.Time{}, errStopped
 	}
 }

@@ -36,9 +36,12 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"golang.org/x/text/language"
+	"golang.org/x/time/rate"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/locales"
 )
 
 // ChannelName is the runtime's name for this channel.
@@ -58,8 +61,9 @@ const (
 	maxInFlight    = 1024           // updates received but not yet handled
 	maxChatBacklog = 100            // of which one chat may hold
 	sendTimeout    = 20 * time.Second
-	maxBackoff     = 30 * time.Second
-	webhookWait    = 10 * time.Second // a webhook request waits this long for its update to be handled
+	firstBackoff   = 200 * time.Millisecond // of a failed send, doubling…
+	maxBackoff     = 30 * time.Second       // …up to this
+	webhookWait    = 10 * time.Second       // a webhook request waits this long for its update to be handled
 	maxUpdateBytes = 1 << 20
 )
 
@@ -99,16 +103,20 @@ type Adapter struct {
 	secret      string // the webhook's secret token
 	botKey      string // the bot's ID, from the token: keys its update_ids and offset
 
-	globalLimit *bot.Limiter
-	chatLimit   *bot.Limiter
+	// Sends are paced by their chat's limiter (chat.limit, of chatRate and
+	// chatBurst) and then by globalLimit, which one sender at a time, the
+	// holder of globalTurn, waits on.
+	globalLimit *rate.Limiter
+	globalTurn  chan struct{}
+	chatRate    rate.Limit
+	chatBurst   int
 	groupLimit  *bot.Limiter // deep-link replies in groups
-	globalGap   time.Duration
-	globalTurn  chan struct{} // held by the one sender waiting for a global token
-	chatGap     time.Duration
 
-	ctx    context.Context // work in progress; cancelled last by Shutdown
-	cancel context.CancelFunc
-	quit   chan struct{} // closed by Shutdown: senders stop
+	ctx         context.Context // work in progress; cancelled last by Shutdown
+	cancel      context.CancelFunc
+	stopping    context.Context // cancelled by Shutdown: senders stop…
+	stopSenders context.CancelFunc
+	quit        <-chan struct{} // …and this, its Done channel, is closed
 
 	mu          sync.Mutex
 	me          *models.User
@@ -137,6 +145,8 @@ type Adapter struct {
 	// Test hooks, set before Start.
 	beforeHandle func(*models.Update)
 	afterHandle  func(*models.Update)
+	paced        func(chat int64, chatAt, globalAt time.Time) // when each limiter let a send go
+	firstTry     time.Duration                                // Connect's wait for the API: FirstTry
 }
 
 // New returns an adapter for cfg; Start connects it.
@@ -174,13 +184,12 @@ func New(cfg Config) (*Adapter, error) {
 		log:         cfg.Log.With("channel", ChannelName),
 		apiURL:      strings.TrimRight(cfg.APIURL, "/"),
 		webhookURL:  cfg.WebhookURL,
-		globalLimit: bot.NewLimiter(cfg.GlobalRate, max(1, int(cfg.GlobalRate/10)), nil),
-		chatLimit:   bot.NewLimiter(cfg.ChatRate, cfg.ChatBurst, nil),
-		groupLimit:  bot.NewLimiter(0.1, 2, nil),
-		globalGap:   gap(cfg.GlobalRate),
+		globalLimit: rate.NewLimiter(limitOf(cfg.GlobalRate), max(1, int(cfg.GlobalRate/10))),
 		globalTurn:  make(chan struct{}, 1),
-		chatGap:     gap(cfg.ChatRate),
-		quit:        make(chan struct{}),
+		chatRate:    limitOf(cfg.ChatRate),
+		chatBurst:   cfg.ChatBurst,
+		groupLimit:  bot.NewLimiter(0.1, 2, nil),
+		firstTry:    FirstTry,
 		chats:       map[int64]*chat{},
 		slots:       make(chan struct{}, maxInFlight),
 		offDone:     map[int64]bool{},
@@ -210,6 +219,8 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	a.offLast, a.offSaved = offset, offset
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.stopping, a.stopSenders = context.WithCancel(context.Background())
+	a.quit = a.stopping.Done()
 	// The client's own timeout stays above the poll's (NOTES-libs); other
 	// calls have a context deadline of sendTimeout.
 	// Every call goes to one host: keep a connection per busy sender.
@@ -273,17 +284,17 @@ func rateOr(r, def float64) float64 {
 	case r == 0:
 		return def
 	case r < 0:
-		return 0 // bot.Limiter: a zero rate allows everything
+		return 0 // off: see limitOf
 	}
 	return r
 }
 
-// gap is how long a sender waits before asking a limiter of rate again.
-func gap(rate float64) time.Duration {
-	if rate <= 0 {
-		return 0
+// limitOf is the rate.Limit of r messages a second; 0 is no limit.
+func limitOf(r float64) rate.Limit {
+	if r <= 0 {
+		return rate.Inf
 	}
-	return max(time.Millisecond, time.Duration(float64(time.Second)/rate))
+	return rate.Limit(r)
 }
 
 func (a *Adapter) offsetKey() string { return "telegram/offset/" + a.botKey }
@@ -546,23 +557,30 @@ func (a *Adapter) getMeOnce(ctx context.Context) (*models.User, error) {
 	return nil, err
 }
 
-// setCommands registers the commands in both languages: Chinese for
-// clients set to Chinese, English for everyone else.
+// commandsFallback is the language of the command list for clients set to
+// a language without a message file.
+const commandsFallback = dialog.EN
+
+// setCommands registers the commands in every language with a message
+// file, for clients set to it; commandsFallback's list is every other
+// client's too.
 func (a *Adapter) setCommands() {
-	for _, l := range []struct {
-		lang dialog.Lang
-		code string
-	}{{dialog.EN, ""}, {dialog.ZH, "zh"}} {
+	for _, lang := range locales.Langs {
+		code := "" // Telegram's language_code: ISO 639-1, "" for every client without a list
+		if lang != commandsFallback {
+			base, _ := language.Make(string(lang)).Base()
+			code = base.String()
+		}
 		var cmds []models.BotCommand
 		for _, c := range []string{"start", "help", "cancel", "agent", "lang"} {
-			cmds = append(cmds, models.BotCommand{Command: c, Description: a.text(l.lang, "telegram_cmd_"+c, nil)})
+			cmds = append(cmds, models.BotCommand{Command: c, Description: a.text(lang, "telegram_cmd_"+c, nil)})
 		}
 		err := a.call(nil, func(ctx context.Context) error {
-			_, err := a.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: l.code})
+			_, err := a.tg.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: code})
 			return err
 		})
 		if err != nil && !errors.Is(err, errStopped) {
-			a.log.Error("setMyCommands", "lang", l.lang, "err", err)
+			a.log.Error("setMyCommands", "lang", lang, "err", err)
 		}
 	}
 }
@@ -665,7 +683,7 @@ func (a *Adapter) Shutdown(ctx context.Context) error {
 	a.mu.Unlock()
 	// Senders stop before their next call; calls in flight may finish (until
 	// ctx ends), so what Telegram accepted is recorded as delivered.
-	close(a.quit)
+	a.stopSenders()
 	sent := make(chan struct{})
 	go func() {
 		a.senders.Wait()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/internal/wstest"
 )
 
@@ -48,7 +49,7 @@ func BenchmarkEchoBaseline(b *testing.B) {
 // echo and the bot's reply stored in Badger, then published); a round trip
 // ends with the bot's reply.
 func BenchmarkWebRoundTrip(b *testing.B) {
-	srv := newTestServer(b, func(c *Config) { c.MsgRate = 0 })
+	srv := newTestServerWith(b, func(c *bot.Config) { c.MsgRate = 0 }, nil)
 	conns := make([]*websocket.Conn, benchConns)
 	for i := range conns {
 		ws := benchDial(b, srv.wsURL())
@@ -138,7 +139,7 @@ func roundTrips(b *testing.B, conns []*websocket.Conn, trip func(*websocket.Conn
 func BenchmarkIdleConnection(b *testing.B) {
 	const idle = 5000
 	for range b.N {
-		srv := newTestServer(b, func(c *Config) { c.MsgRate = 0 })
+		srv := newTestServerWith(b, func(c *bot.Config) { c.MsgRate = 0 }, nil)
 		addr := strings.TrimPrefix(srv.URL, "http://")
 		before := heapAndStacks()
 		clients := make([]net.Conn, 0, idle)

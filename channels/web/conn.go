@@ -193,10 +193,11 @@ func (c *conn) greet(ctx context.Context, hello clientFrame) (unsubscribe func()
 		err = rt.Start(ctx, c.conv, c.hint, start)
 	case start != "":
 		// As if the member pressed the menu's button for it.
-		err = rt.Handle(ctx, c.conv, dialog.InputButton, "intent:"+start, c.hint)
+		err = rt.Handle(ctx, c.conv, dialog.InputButton, dialog.IntentValue(dialog.Intent(start)), c.hint)
 	}
 	var refused *bot.Refusal
-	if errors.As(err, &refused) {
+	limited := errors.Is(err, bot.ErrRateLimited)
+	if errors.As(err, &refused) || limited {
 		err = nil // the conversation is there; the member is told after its history
 	}
 	if err != nil {
@@ -221,6 +222,9 @@ func (c *conn) greet(ctx context.Context, hello clientFrame) (unsubscribe func()
 	}
 	if err == nil && refused != nil {
 		err = c.writeNow(tryLaterFrame(refused.Text))
+	}
+	if err == nil && limited {
+		err = c.writeNow(errorFrames[CodeRateLimited])
 	}
 	if ferr := c.net.flush(); err == nil {
 		err = ferr
@@ -274,7 +278,7 @@ func (c *conn) handle(ctx context.Context, data []byte) string {
 	default:
 		return CodeUnknownType
 	}
-	if !c.ch.convLimit.Allow(c.conv) || !c.ch.ipLimit.Allow(c.ip) {
+	if !c.ch.ipLimit.Allow(c.ip) {
 		return CodeRateLimited
 	}
 	// The turn runs on the reader: a hand-off to a worker and back cost
@@ -283,9 +287,18 @@ func (c *conn) handle(ctx context.Context, data []byte) string {
 	// connection idles.
 	err := c.ch.rt.Handle(ctx, c.conv, kind, text, c.hint)
 	var refused *bot.Refusal
-	if errors.As(err, &refused) {
+	switch {
+	case errors.As(err, &refused):
 		c.enqueue(outFrame{data: tryLaterFrame(refused.Text)})
 		return ""
+	case errors.Is(err, bot.ErrRateLimited):
+		// A message its conversation's rate refused does not count
+		// against the address: one flooding tab does not silence the
+		// member's others.
+		c.ch.ipLimit.Refund(c.ip)
+		return CodeRateLimited
+	case errors.Is(err, bot.ErrTooLong):
+		return "" // the bot's reply in the conversation asked for a shorter one
 	}
 	if err != nil {
 		c.ch.log.Error("turn", "conv", c.conv, "err", err)

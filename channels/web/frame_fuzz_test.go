@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kefu-dev/kefu/bot"
 )
 
 // fuzzConn is a plain synchronous websocket client for the fuzz target.
@@ -74,7 +76,7 @@ func FuzzWebSocketFrame(f *testing.F) {
 	f.Add(false, true, []byte(`{"type":"text","text":"binary"}`))
 	f.Add(true, true, []byte{0, 1, 2})
 
-	srv := newTestServer(f, func(c *Config) { c.MsgRate = 0 })
+	srv := newTestServerWith(f, func(c *bot.Config) { c.MsgRate = 0 }, nil)
 	known := map[string]bool{}
 	for code := range errorMessages {
 		known[code] = true

@@ -36,11 +36,24 @@ const testPublicURL = "https://help.example.com"
 // configuration. Everything stops when the test ends.
 func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 	t.Helper()
+	return newTestServerWith(t, nil, edit)
+}
+
+// newTestServerWith is newTestServer with the runtime's configuration
+// adjusted by editRuntime as well (its message rate is 5 unless it says
+// otherwise).
+func newTestServerWith(t testing.TB, editRuntime func(*bot.Config), edit func(*Config)) *testServer {
+	t.Helper()
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: loc, Log: quietLog, PublicURL: testPublicURL})
+	articles := channeltest.DemoArticles()
+	rcfg := bot.Config{DataDir: t.TempDir(), Demo: true, Location: loc, Log: quietLog, PublicURL: testPublicURL, MsgRate: 5, Answers: articles}
+	if editRuntime != nil {
+		editRuntime(&rcfg)
+	}
+	rt, err := bot.Open(rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +62,7 @@ func newTestServer(t testing.TB, edit func(*Config)) *testServer {
 			t.Errorf("runtime close: %v", err)
 		}
 	})
-	cfg := Config{Runtime: rt, Log: quietLog, MsgRate: 5, Demo: true}
+	cfg := Config{Runtime: rt, Log: quietLog, Demo: true, KB: articles}
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // Connections beyond MaxConns are refused with 503 and a sentence, before
@@ -34,18 +37,13 @@ func TestConnectionCap(t *testing.T) {
 	}
 
 	a.close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	kefutest.Eventually(t, 10*time.Second, "a place to free after a connection ended", func() bool {
 		ws, _, err := websocket.DefaultDialer.Dial(srv.wsURL(), nil)
 		if err == nil {
 			ws.Close()
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no place freed 10 s after a connection ended: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
-	}
+		return err == nil
+	})
 }
 
 // A flood of short sessions leaves no goroutine behind.
@@ -58,19 +56,11 @@ func TestSessionFloodLeavesNoGoroutines(t *testing.T) {
 		c.botReply()
 		c.close()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// Workers idle out after workerIdle; connections end at once.
+	// Workers idle out after workerIdle; connections end at once.
+	kefutest.Eventually(t, 10*time.Second, fmt.Sprintf("no connection tracked and fewer than %d goroutines", before+20), func() bool {
 		srv.ch.mu.Lock()
 		open := len(srv.ch.conns)
 		srv.ch.mu.Unlock()
-		n := runtime.NumGoroutine()
-		if open == 0 && n < before+20 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 200 sessions: %d connections tracked, %d goroutines (%d before)", open, n, before)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
-	}
+		return open == 0 && runtime.NumGoroutine() < before+20
+	})
 }

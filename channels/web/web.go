@@ -25,6 +25,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/internal/clientip"
+	"github.com/kefu-dev/kefu/kb"
 )
 
 // ChannelName is the runtime's name for this channel.
@@ -33,7 +34,6 @@ const ChannelName = "web"
 // Limits (DESIGN §2 and §5).
 const (
 	MaxFrameBytes = 8 << 10 // larger frames get error frame too_long
-	MsgBurst      = 20      // burst of the per-conversation message rate
 
 	// DefaultMaxConns is Config.MaxConns's default: at about 17 KiB an idle
 	// connection (BenchmarkIdleConnection), some 170 MiB.
@@ -52,17 +52,18 @@ type Config struct {
 	Runtime Runtime
 	Log     *slog.Logger // nil: slog.Default()
 	Demo    bool         // the help page tells visitors how to try the demo
+	// KB is the help center's articles: the help page's topics and FAQ,
+	// /help/{id} and /api/kb/search. nil: none.
+	KB *kb.Library
 
 	// AllowedOrigins are the origins ("https://shop.example.com") besides
 	// the server's own whose pages may open the websocket. Requests without
 	// an Origin header (not from a browser) are allowed.
 	AllowedOrigins []string
 
-	// MsgRate is member messages a second per conversation, with a burst of
-	// MsgBurst; 0 means no limit.
-	MsgRate float64
 	// IPRate is member messages a second per client address, with a burst
-	// of 4×MsgBurst; 0 means no limit. When it is not 0 the runtime's
+	// of 4×bot.MsgBurst; 0 means no limit. The per-conversation rate is the
+	// runtime's (bot.Config.MsgRate), the same on every channel. When it is not 0 the runtime's
 	// verification limits count per client address too (bot.WithSource).
 	IPRate float64
 	// ConnRate is new websocket connections a second per client address,
@@ -91,11 +92,11 @@ type Channel struct {
 	log      *slog.Logger
 	metrics  *bot.Metrics
 	demo     bool
+	kb       *kb.Library
 	upgrader websocket.Upgrader
 	origins  map[string]bool
 	proxies  []netip.Prefix
 
-	convLimit *bot.Limiter
 	ipLimit   *bot.Limiter
 	connLimit *bot.Limiter
 	bySource  bool // verification limits count per client address
@@ -135,10 +136,10 @@ func New(cfg Config) *Channel {
 		log:       cfg.Log.With("channel", ChannelName),
 		metrics:   cfg.Runtime.Metrics(),
 		demo:      cfg.Demo,
+		kb:        cfg.KB,
 		origins:   map[string]bool{},
 		proxies:   cfg.TrustedProxies,
-		convLimit: bot.NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
-		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*MsgBurst, cfg.Now),
+		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*bot.MsgBurst, cfg.Now),
 		connLimit: bot.NewLimiter(cfg.ConnRate, connBurst, cfg.Now),
 		bySource:  cfg.IPRate > 0,
 		workers:   newWorkers(),
@@ -175,6 +176,8 @@ func (ch *Channel) Register(mux *http.ServeMux) {
 		serveStatic(r.PathValue("name"))(w, r)
 	})
 	mux.HandleFunc("GET /ws", ch.serveWS)
+	mux.HandleFunc("GET /help/{id}", ch.serveArticle)
+	mux.HandleFunc("GET /api/kb/search", ch.serveSearch)
 }
 
 // Shutdown tells every connected member that the service is restarting

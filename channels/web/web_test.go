@@ -287,15 +287,21 @@ func TestOrigins(t *testing.T) {
 	}
 }
 
-// A flood beyond the burst is refused frame by frame; the conversation
-// carries on once the rate allows again.
+// A flood beyond the burst is refused frame by frame, in that conversation
+// only: another conversation from the same address carries on, since the
+// refused messages do not count against the address. The flooded
+// conversation carries on once the rate allows again.
 func TestMessageRateLimit(t *testing.T) {
 	clock := kefutest.NewClock(time.Now())
-	srv := newTestServer(t, func(c *Config) { c.MsgRate, c.Now = 5, clock.Now })
+	srv := newTestServerWith(t, func(c *bot.Config) { c.MsgRate, c.Now = 5, clock.Now },
+		func(c *Config) { c.IPRate, c.Now = ipBurstFactor*5, clock.Now }) // as kefu serve sets them
 	c := dial(t, srv.wsURL(), nil)
 	c.hello("", "zh-CN", "")
 	c.botReply()
-	const flood = MsgBurst + 5
+	other := dial(t, srv.wsURL(), nil)
+	other.hello("", "zh-CN", "")
+	other.botReply()
+	const flood = ipBurstFactor*bot.MsgBurst + 5 // more than the address's burst
 	for range flood {
 		c.text("你好")
 	}
@@ -311,9 +317,16 @@ func TestMessageRateLimit(t *testing.T) {
 			accepted++
 		}
 	}
-	if accepted != MsgBurst || refused != flood-MsgBurst {
-		t.Fatalf("accepted %d, refused %d; want %d and %d", accepted, refused, MsgBurst, flood-MsgBurst)
+	if accepted != bot.MsgBurst || refused != flood-bot.MsgBurst {
+		t.Fatalf("accepted %d, refused %d; want %d and %d", accepted, refused, bot.MsgBurst, flood-bot.MsgBurst)
 	}
+	other.text("我也在")
+	other.until("the other conversation's echo", func(f frame) bool {
+		if f.Type == "error" {
+			t.Fatalf("another conversation during the flood: error %s", f.Code)
+		}
+		return f.From == bot.FromMember && f.Text == "我也在"
+	})
 	clock.Advance(time.Second) // five more tokens
 	c.text("hello again")
 	c.until("the echo after the pause", func(f frame) bool {
@@ -328,7 +341,7 @@ func TestMessageRateLimit(t *testing.T) {
 // per-conversation one.
 func TestAddressRateLimit(t *testing.T) {
 	clock := kefutest.NewClock(time.Now())
-	srv := newTestServer(t, func(c *Config) { c.MsgRate, c.IPRate, c.Now = 0, 1, clock.Now })
+	srv := newTestServerWith(t, func(c *bot.Config) { c.MsgRate = 0 }, func(c *Config) { c.IPRate, c.Now = 1, clock.Now })
 	var tabs []*client
 	for range 2 {
 		c := dial(t, srv.wsURL(), nil)
@@ -336,7 +349,7 @@ func TestAddressRateLimit(t *testing.T) {
 		c.botReply()
 		tabs = append(tabs, c)
 	}
-	burst := ipBurstFactor * MsgBurst
+	burst := ipBurstFactor * bot.MsgBurst
 	for i := range burst {
 		tabs[i%2].button("intent:refund_policy")
 	}
@@ -416,7 +429,7 @@ func TestDeadClientsDropped(t *testing.T) {
 // A connection that answers pings is kept however long it stays silent:
 // the channel's pinger pings every idle connection.
 func TestIdleClientKeptByPings(t *testing.T) {
-	srv := newTestServer(t, func(c *Config) { c.PingInterval = 50 * time.Millisecond })
+	srv := newTestServer(t, func(c *Config) { c.PingInterval = 250 * time.Millisecond })
 	pings := make(chan struct{}, 100)
 	ended := silentClient(t, srv, func(ws *websocket.Conn, data string) error {
 		pings <- struct{}{}

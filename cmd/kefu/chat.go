@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -75,7 +76,7 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if created {
 		err = rt.Start(ctx, id, hint, "")
 	} else {
-		err = rt.Handle(ctx, id, dialog.InputButton, "continue", hint)
+		err = rt.Handle(ctx, id, dialog.InputButton, dialog.ValueContinue, hint)
 	}
 	if err != nil {
 		return err
@@ -105,7 +106,8 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			kind, text = dialog.InputButton, buttons[n-1].Value
 		}
 		mu.Unlock()
-		if err := rt.Handle(ctx, id, kind, text, hint); err != nil {
+		// A too-long line was answered in the conversation like any other.
+		if err := rt.Handle(ctx, id, kind, text, hint); err != nil && !errors.Is(err, bot.ErrTooLong) {
 			return err
 		}
 	}

@@ -46,6 +46,7 @@ type Config struct {
 	ReminderLead    time.Duration  // renewal reminders this long before; 0: none
 	Pprof           string         // listen address of net/http/pprof; empty: off
 	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
+	KB              string         // a directory of help-center articles; empty: the demo set
 	MinFreeDisk     uint64         // below this much free space in Data, new turns and work orders are refused; 0: not watched
 }
 
@@ -95,6 +96,7 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.MembersToken, "members-token", env("KEFU_MEMBERS_TOKEN", ""), "bearer token for --members-url (KEFU_MEMBERS_TOKEN)")
 	fs.StringVar(&c.NotifyURL, "notify-url", env("KEFU_NOTIFY_URL", ""), "where codes, receipts and reminders are POSTed (README); empty: logged only (KEFU_NOTIFY_URL)")
 	fs.StringVar(&c.NotifySecret, "notify-secret", env("KEFU_NOTIFY_SECRET", ""), "signs every notice (X-Kefu-Signature); required with --notify-url (KEFU_NOTIFY_SECRET)")
+	fs.StringVar(&c.KB, "kb", env("KEFU_KB", ""), "a directory of help-center articles (Markdown); empty: the built-in demo set (KEFU_KB)")
 	fs.StringVar(&c.PublicURL, "public-url", env("KEFU_PUBLIC_URL", ""), "kefu's public base URL, for receipt verification links (KEFU_PUBLIC_URL)")
 	fs.StringVar(&reminderLead, "reminder-lead", env("KEFU_REMINDER_LEAD", "5d"), "remind members this long before an auto-renewal; 0: no reminders (KEFU_REMINDER_LEAD)")
 	fs.StringVar(&minFree, "min-free-disk", env("KEFU_MIN_FREE_DISK", fmt.Sprintf("%dMiB", store.DefaultMinFree>>20)), "below this much free space in --data, new turns and work orders are refused politely until space returns, e.g. 1GiB; 0: not watched (KEFU_MIN_FREE_DISK)")
@@ -141,6 +143,11 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if c.DemoExtra < 0 {
 		return c, fmt.Errorf("--demo-extra must be ≥ 0")
+	}
+	if c.KB != "" {
+		if fi, err := os.Stat(c.KB); err != nil || !fi.IsDir() {
+			return c, fmt.Errorf("--kb %s is not a directory of articles", c.KB)
+		}
 	}
 	if c.Agents, err = parseAgents(agents); err != nil {
 		return c, err

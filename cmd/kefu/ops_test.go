@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/channels/telegram/telegramtest"
+	"github.com/kefu-dev/kefu/internal/kefutest"
 )
 
 // opsRaceEnabled tells whether the test binary has the race detector, so
@@ -161,14 +162,8 @@ func TestBadOperationsInput(t *testing.T) {
 // directory is held.
 func waitForLock(t *testing.T, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "state", "LOCK")); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first kefu never locked its data directory")
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
-	}
+	kefutest.Eventually(t, 20*time.Second, "the first kefu to lock its data directory", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "state", "LOCK"))
+		return err == nil
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-dev/kefu/channels/agent"
 	"github.com/kefu-dev/kefu/channels/telegram"
 	"github.com/kefu-dev/kefu/channels/web"
+	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/platform"
 	"github.com/kefu-dev/kefu/store"
 	"github.com/kefu-dev/kefu/store/pgstore"
@@ -38,6 +39,8 @@ type Main struct {
 	web      *web.Channel
 	agents   *agent.Console
 	telegram *telegram.Adapter
+	kb       *kb.Library // the help center's articles, reloaded on SIGHUP
+	stopHUP  func()
 
 	// Test hooks: the data directory's free space, and how often it is
 	// looked at (bot.DiskFloor).
@@ -67,7 +70,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		st = pg
 	}
+	m.kb = m.knowledgeBase()
 	rt, err := bot.Open(bot.Config{
+		Answers:   m.kb,
 		Store:     st,
 		DataDir:   m.Config.Data,
 		Demo:      m.Config.Demo,
@@ -81,6 +86,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Reminders: bot.Reminders{Lead: lead},
 		Disk:      bot.DiskFloor{Min: m.Config.MinFreeDisk, Every: m.diskEvery, Statfs: m.statfs},
 		PublicURL: m.publicURL(),
+		MsgRate:   m.Config.MsgRate, // every channel's per-conversation rate
 	})
 	if err != nil {
 		return err
@@ -110,6 +116,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	m.stopHUP = m.reloadArticlesOnHangup()
 	return nil
 }
 
@@ -171,6 +178,9 @@ func (m *Main) Serve(ctx context.Context) error {
 // restarting, lets turns in flight finish, stops the channels and closes
 // the runtime (releasing work-order sequences and flushing the store).
 func (m *Main) Close() error {
+	if m.stopHUP != nil {
+		m.stopHUP()
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := m.srv.Shutdown(shutCtx)

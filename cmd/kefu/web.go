@@ -10,18 +10,19 @@ import (
 const perAddressFactor = 4
 
 // webChannel is the web chat, the widget and the help-center page. The
-// per-address message and connection limits follow --msg-rate, so
-// --msg-rate 0 lifts them all.
+// per-conversation rate is the runtime's (serve.go); the per-address
+// message and connection limits follow --msg-rate too, so --msg-rate 0
+// lifts them all.
 func (m *Main) webChannel() *web.Channel {
 	return web.New(web.Config{
 		Runtime:        m.Runtime,
 		Log:            m.Log,
 		Demo:           m.Config.Demo,
 		AllowedOrigins: m.Config.AllowedOrigins,
-		MsgRate:        m.Config.MsgRate,
 		IPRate:         perAddressFactor * m.Config.MsgRate,
 		ConnRate:       m.Config.MsgRate,
 		TrustedProxies: m.Config.TrustedProxies,
+		KB:             m.kb,
 		// Observer: the channel's counts for /metrics (web.Observer).
 	})
 }

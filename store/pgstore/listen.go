@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kefu-dev/kefu/store"
@@ -70,23 +71,20 @@ func (l *listener) stopped() bool {
 	}
 }
 
-// run keeps a listening session until the store closes.
+// run keeps a listening session until the store closes, reconnecting
+// after a break with backoff: 50 ms doubling to 5 s.
 func (l *listener) run() {
 	defer l.s.wg.Done()
-	backoff := 50 * time.Millisecond
-	for !l.stopped() {
+	pause := &backoff.ExponentialBackOff{InitialInterval: 50 * time.Millisecond, Multiplier: 2, MaxInterval: 5 * time.Second}
+	_, _ = backoff.Retry(l.ctx, func() (struct{}, error) {
 		err := l.session()
 		if l.stopped() {
-			return
+			return struct{}{}, nil
 		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(pause), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, _ time.Duration) {
 		l.s.opts.Log.Warn("store bus: reconnecting", "err", err)
-		select {
-		case <-l.s.stop:
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+	}))
 }
 
 // session listens on one connection until it breaks or the store closes.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/internal/kefutest"
 	"github.com/kefu-dev/kefu/internal/postgrestest"
 	"github.com/kefu-dev/kefu/store"
 	"github.com/kefu-dev/kefu/store/pgstore"
@@ -76,19 +77,13 @@ func TestTwoInstances(t *testing.T) {
 	case <-time.After(storetest.Timeout):
 		t.Fatal("a was not told it lost the lock")
 	}
-	var took bool
-	for deadline := time.Now().Add(storetest.Timeout); !took && time.Now().Before(deadline); {
-		var r func()
-		r, _, took, err = b.TryLock(ctx, "telegram-poller")
+	kefutest.Eventually(t, storetest.Timeout, "b to take over the lock", func() bool {
+		r, _, took, _ := b.TryLock(ctx, "telegram-poller")
 		if took {
-			defer r()
-		} else {
-			time.Sleep(20 * time.Millisecond) // polling the lock with a deadline
+			t.Cleanup(r)
 		}
-	}
-	if !took {
-		t.Fatalf("b could not take over the lock: %v", err)
-	}
+		return took
+	})
 	// a's pool and bus come back after their connections were killed.
 	if err := a.Ledger().Update(ctx, func(txn store.Txn) error { return txn.Set([]byte("after"), []byte("kill")) }); err != nil {
 		t.Fatalf("a after its connections died: %v", err)

@@ -25,13 +25,13 @@
   var KEY_OPEN = 'kefu.open';
   var MAX_LEN = 2000;
   var WO = /WO\d{15}/g;             // work-order numbers, in any message
-  var WO_OR_RECEIPT = /https?:\/\/[^\s]+\/receipts\/WO\d{15}\?sig=[A-Za-z0-9_%-]+|WO\d{15}/g; // and receipt pages, in the bot's
+  // and, in the bot's messages, the pages it links: receipts and help articles
+  var WO_OR_LINK = /https?:\/\/[^\s]+\/(?:receipts\/WO\d{15}\?sig=[A-Za-z0-9_%-]+|help\/[a-z0-9-]+\?lang=[A-Za-z-]+)|WO\d{15}/g;
   var WO_OR_CODE = /WO\d{15}|\b\d{6}\b/g; // and demo codes, in system messages
 
   var TEXT = {
     'zh-CN': {
       launcher: '在线客服',
-      open: '打开在线客服',
       title: '会员服务助手',
       online: '在线 · 通常几秒内回复',
       connecting: '正在连接…',
@@ -46,6 +46,7 @@
       close: '收起对话',
       copy: '复制',
       receipt: '打开回执页面',
+      article: '查看完整说明',
       copied: '已复制',
       typing: '正在输入',
       member: '我',
@@ -65,7 +66,6 @@
     },
     en: {
       launcher: 'Chat with us',
-      open: 'Open the support chat',
       title: 'Membership assistant',
       online: 'Online · usually replies in seconds',
       connecting: 'Connecting…',
@@ -80,6 +80,7 @@
       close: 'Minimise chat',
       copy: 'Copy',
       receipt: 'Open the receipt page',
+      article: 'Read the whole article',
       copied: 'Copied',
       typing: 'Typing',
       member: 'You',
@@ -142,7 +143,7 @@
     '.badge{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 6px;border-radius:10px;background:#f54a45;color:#fff;font-size:12px;line-height:20px;text-align:center;box-shadow:0 0 0 2px #fff}',
     '.panel{width:380px;height:min(640px,calc(100vh - 48px));display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(31,35,41,.24),0 0 0 1px rgba(31,35,41,.06)}',
     '.panel[hidden]{display:none}',
-    'header{display:flex;align-items:center;gap:12px;padding:14px 12px 14px 16px;background:var(--accent);color:#fff}',
+    '.head{display:flex;align-items:center;gap:12px;padding:14px 12px 14px 16px;background:var(--accent);color:#fff}',
     '.avatar{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.2);display:grid;place-items:center;flex:none}',
     '.avatar svg{width:22px;height:22px}',
     '.who{flex:1;min-width:0}',
@@ -169,7 +170,7 @@
     '.buttons button{font:inherit;font-size:13px;padding:6px 12px;min-height:32px;border:1px solid var(--accent);border-radius:16px;background:#fff;color:var(--accent);cursor:pointer;text-align:left}',
     '.buttons button:hover:not(:disabled){background:var(--accent);color:#fff}',
     '.buttons button:disabled{border-color:var(--line);color:#a3a8b0;cursor:default}',
-    '.time{font-size:11px;color:#8f959e;margin:3px 4px 0}',
+    '.time{font-size:11px;color:var(--muted);margin:3px 4px 0}',
     '.notice{align-self:center;font-size:12px;color:#b3261e;background:#fdecea;border-radius:10px;padding:4px 10px}',
     '.typing{display:flex;gap:4px;align-self:flex-start;padding:12px 14px;background:#fff;border-radius:4px 14px 14px 14px}',
     '.typing[hidden]{display:none}',
@@ -185,7 +186,7 @@
     '.hint{margin:0;padding:0 14px 8px;background:#fff;font-size:12px;color:var(--muted)}',
     '.hint[hidden]{display:none}',
     'button:focus-visible,.log:focus-visible{outline:2px solid var(--accent);outline-offset:2px}',
-    'header button:focus-visible{outline-color:#fff}',
+    '.head button:focus-visible{outline-color:#fff}',
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
     '@media (max-width:520px){.w{right:12px;bottom:12px}.w.open{inset:0;right:0;bottom:0}.w.open .panel{width:100vw;height:100vh;height:100dvh;border-radius:0}}',
     '@media (prefers-reduced-motion:reduce){.typing i{animation:none}}'
@@ -203,16 +204,16 @@
   w.setAttribute('data-state', 'idle');
   w.innerHTML =
     '<section class="panel" id="kefu-panel" role="dialog" aria-labelledby="kefu-title" hidden>' +
-      '<header><div class="avatar">' + ICON_AGENT + '</div>' +
+      '<div class="head"><div class="avatar">' + ICON_AGENT + '</div>' +
         '<div class="who"><h2 id="kefu-title"></h2><p class="status"><span class="dot"></span><span class="status-text" role="status"></span></p></div>' +
-        '<button type="button" class="close">' + ICON_CLOSE + '</button></header>' +
+        '<button type="button" class="close">' + ICON_CLOSE + '</button></div>' +
       '<div class="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0"></div>' +
       '<p class="hint" hidden></p>' +
       '<form novalidate><textarea data-kefu="input" rows="1"></textarea>' +
         '<button type="submit" class="send" data-kefu="send">' + ICON_SEND + '</button></form>' +
     '</section>' +
     '<button type="button" class="launcher" data-kefu="launcher" aria-expanded="false" aria-controls="kefu-panel">' +
-      ICON_CHAT + '<span class="launcher-label"></span><span class="badge" hidden></span></button>';
+      ICON_CHAT + '<span class="launcher-label"></span><span class="unread sr"></span><span class="badge" aria-hidden="true" hidden></span></button>';
   root.appendChild(style);
   root.appendChild(w);
 
@@ -250,7 +251,6 @@
     t = TEXT[lang];
     $('h2').textContent = t.title;
     $('.launcher-label').textContent = t.launcher;
-    launcher.setAttribute('aria-label', t.open);
     $('.close').setAttribute('aria-label', t.close);
     $('.close').title = t.close;
     log.setAttribute('aria-label', t.log);
@@ -296,12 +296,12 @@
     var last = 0;
     text.replace(re, function (number, at) {
       el.appendChild(document.createTextNode(text.slice(last, at)));
-      if (/^https?:/.test(number)) { // a receipt page the bot linked: a link, named
+      if (/^https?:/.test(number)) { // a page the bot linked: a link, named
         var a = document.createElement('a');
         a.href = number;
         a.target = '_blank';
         a.rel = 'noopener noreferrer';
-        a.textContent = t.receipt;
+        a.textContent = /\/receipts\//.test(number) ? t.receipt : t.article;
         el.appendChild(a);
         last = at + number.length;
         return number;
@@ -365,7 +365,7 @@
     who.className = 'sr';
     who.textContent = t[from] + ': ';
     bubble.appendChild(who);
-    appendText(bubble, String(m.text || ''), from === 'system' ? WO_OR_CODE : from === 'bot' ? WO_OR_RECEIPT : WO);
+    appendText(bubble, String(m.text || ''), from === 'system' ? WO_OR_CODE : from === 'bot' ? WO_OR_LINK : WO);
     el.appendChild(bubble);
     if (m.buttons && m.buttons.length) {
       var group = document.createElement('div');
@@ -427,7 +427,7 @@
   function showBadge() {
     badge.hidden = unread === 0;
     badge.textContent = unread > 9 ? '9+' : String(unread);
-    launcher.setAttribute('aria-label', unread ? t.open + ' (' + unread + ' ' + t.unread + ')' : t.open);
+    $('.unread').textContent = unread ? ' (' + unread + ' ' + t.unread + ')' : '';
   }
 
   function clearLog() {
