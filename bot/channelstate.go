@@ -8,16 +8,23 @@ import (
 	"github.com/kefu-dev/kefu/store"
 )
 
-// Channel adapters keep a little state of their own in the store: which
-// inbound events they have handled (a repeated Telegram update is handled
-// once) and cursors (a polling offset, the last message delivered to a
-// member).
+// ChannelState is the little state channel adapters keep in the store, in
+// the State database: which inbound events they have handled (a repeated
+// Telegram update is handled once) and cursors (a polling offset, the last
+// message delivered to a member). Its methods are safe for concurrent use;
+// every call is one transaction.
+type ChannelState struct {
+	db store.DB
+}
+
+// NewChannelState keeps channel state in db.
+func NewChannelState(db store.DB) *ChannelState { return &ChannelState{db: db} }
 
 // FirstTime records key in channel's set of handled events and reports
 // whether it was not there yet. Records expire after ttl.
-func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool, err error) {
-	k := []byte("seen/" + channel + "/" + key)
-	err = update(r.state, func(txn store.Txn) error {
+func (s *ChannelState) FirstTime(channel, key string, ttl time.Duration) (first bool, err error) {
+	k := []byte(seenPrefix + channel + "/" + key)
+	err = update(s.db, func(txn store.Txn) error {
 		_, err := txn.Get(k)
 		switch {
 		case err == nil:
@@ -33,10 +40,10 @@ func (r *Runtime) FirstTime(channel, key string, ttl time.Duration) (first bool,
 }
 
 // Cursor returns a named cursor; 0 when never set.
-func (r *Runtime) Cursor(name string) (int64, error) {
+func (s *ChannelState) Cursor(name string) (int64, error) {
 	var v int64
-	err := view(r.state, func(txn store.Txn) error {
-		b, err := txn.Get([]byte("cursor/" + name))
+	err := view(s.db, func(txn store.Txn) error {
+		b, err := txn.Get([]byte(cursorPrefix + name))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -49,8 +56,8 @@ func (r *Runtime) Cursor(name string) (int64, error) {
 }
 
 // SetCursor stores a named cursor.
-func (r *Runtime) SetCursor(name string, v int64) error {
-	return update(r.state, func(txn store.Txn) error {
-		return txn.Set([]byte("cursor/"+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
+func (s *ChannelState) SetCursor(name string, v int64) error {
+	return update(s.db, func(txn store.Txn) error {
+		return txn.Set([]byte(cursorPrefix+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
 	})
 }

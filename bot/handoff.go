@@ -3,9 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -22,17 +20,19 @@ import (
 // console cannot act; an agent whose consoles are all gone for longer than
 // the grace period loses their conversations back to the queue.
 
-// Errors of agent actions; channels map them to HTTP statuses.
-var (
-	ErrHeld        = errors.New("conversation is held by another agent")      // 409
-	ErrStale       = errors.New("conversation changed: reload it")            // 409
-	ErrNotHeld     = errors.New("claim the conversation first")               // 409
-	ErrNotVerified = errors.New("the member has not verified their identity") // 409
-)
+// Handoffs is the runtime's side of people: the queue of members waiting
+// for one, agents' claims on conversations and the leases they hold them
+// by, agents' presence (shared with the other instances on a
+// store.Cluster), and what an agent does in a conversation they hold
+// (agent.go). Reach it with Runtime.Handoffs. Its methods are safe for
+// concurrent use; every change goes through the runtime's conversation
+// changes, so a member's turn and an agent's action take turns.
+type Handoffs struct {
+	rt      *Runtime
+	cfg     HandoffConfig
+	loc     *time.Location // of cfg.Hours
+	started time.Time      // leases left from before a restart count from here
 
-// Handoffs is the state the runtime keeps of people: agents' presence and
-// the queue. It is part of Runtime; its own mutex guards it.
-type handoffs struct {
 	mu       sync.Mutex
 	queue    []string // waiting conversation IDs, oldest first
 	online   map[string]*presence
@@ -71,8 +71,6 @@ func (h *ServiceHours) Contains(t time.Time) bool {
 	return d >= h.From || d < h.To
 }
 
-func handoffKey(id string) []byte { return []byte("handoff/" + id) }
-
 // handoffWrite keeps the handoff index (conversations waiting or held) in
 // step with a conversation whose status changed, so start-up and listings
 // read only those.
@@ -83,28 +81,28 @@ func handoffWrite(c Conversation) write {
 	return write{key: handoffKey(c.ID)}
 }
 
-// handoffIDs lists the conversations waiting or held, from the index.
-func (r *Runtime) handoffIDs() ([]string, error) {
+// ids lists the conversations waiting or held, from the index.
+func (h *Handoffs) ids() ([]string, error) {
 	var ids []string
-	err := view(r.state, func(txn store.Txn) error {
-		return txn.Scan([]byte("handoff/"), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-			ids = append(ids, string(k[len("handoff/"):]))
+	err := view(h.rt.state, func(txn store.Txn) error {
+		return txn.Scan([]byte(handoffPrefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			ids = append(ids, string(k[len(handoffPrefix):]))
 			return nil
 		})
 	})
 	return ids, err
 }
 
-// Handoffs returns the conversations waiting for or held by a person,
+// List returns the conversations waiting for or held by a person,
 // waiting ones first in queue order. It reads only the handoff index.
-func (r *Runtime) Handoffs(ctx context.Context) ([]Conversation, error) {
-	ids, err := r.handoffIDs()
+func (h *Handoffs) List(ctx context.Context) ([]Conversation, error) {
+	ids, err := h.ids()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Conversation, 0, len(ids))
 	for _, id := range ids {
-		c, err := r.Conversation(ctx, id)
+		c, err := h.rt.Conversation(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +110,7 @@ func (r *Runtime) Handoffs(ctx context.Context) ([]Conversation, error) {
 			out = append(out, c)
 		}
 	}
-	queue := r.queueSnapshot()
+	queue := h.queueSnapshot()
 	rank := func(c Conversation) int {
 		if i := slices.Index(queue, c.ID); i >= 0 {
 			return i
@@ -123,15 +121,15 @@ func (r *Runtime) Handoffs(ctx context.Context) ([]Conversation, error) {
 	return out, nil
 }
 
-// loadHandoffs rebuilds the queue from the index at start-up.
-func (r *Runtime) loadHandoffs() error {
-	ids, err := r.handoffIDs()
+// load rebuilds the queue from the index at start-up.
+func (h *Handoffs) load() error {
+	ids, err := h.ids()
 	if err != nil {
 		return err
 	}
 	var waiting []Conversation
 	for _, id := range ids {
-		c, err := r.Conversation(context.Background(), id)
+		c, err := h.rt.Conversation(context.Background(), id)
 		if err != nil {
 			return err
 		}
@@ -140,136 +138,136 @@ func (r *Runtime) loadHandoffs() error {
 		}
 	}
 	slices.SortFunc(waiting, func(a, b Conversation) int { return a.WaitingSince.Compare(b.WaitingSince) })
-	r.ho.mu.Lock()
-	defer r.ho.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for _, c := range waiting {
-		r.ho.queue = append(r.ho.queue, c.ID)
+		h.queue = append(h.queue, c.ID)
 	}
 	return nil
 }
 
 // AgentOnline records that an agent's console is connected; call the
 // returned function when it disconnects.
-func (r *Runtime) AgentOnline(name string) (offline func()) {
-	r.ho.mu.Lock()
-	p := r.ho.online[name]
+func (h *Handoffs) AgentOnline(name string) (offline func()) {
+	h.mu.Lock()
+	p := h.online[name]
 	if p == nil {
 		p = &presence{}
-		r.ho.online[name] = p
+		h.online[name] = p
 	}
 	p.conns++
-	r.ho.mu.Unlock()
-	r.sharePresence()
+	h.mu.Unlock()
+	h.sharePresence()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			r.ho.mu.Lock()
+			h.mu.Lock()
 			p.conns--
-			p.since = r.now()
-			r.ho.mu.Unlock()
+			p.since = h.rt.now()
+			h.mu.Unlock()
 		})
 	}
 }
 
 // AgentsAvailable reports whether a person can answer now: an agent's
 // console is connected, inside service hours.
-func (r *Runtime) AgentsAvailable() bool {
-	if !r.hoCfg.Hours.Contains(r.now().In(r.loc)) {
+func (h *Handoffs) AgentsAvailable() bool {
+	if !h.cfg.Hours.Contains(h.rt.now().In(h.loc)) {
 		return false
 	}
-	r.ho.mu.Lock()
-	for _, p := range r.ho.online {
+	h.mu.Lock()
+	for _, p := range h.online {
 		if p.conns > 0 {
-			r.ho.mu.Unlock()
+			h.mu.Unlock()
 			return true
 		}
 	}
-	r.ho.mu.Unlock()
-	return r.presentElsewhere("")
+	h.mu.Unlock()
+	return h.presentElsewhere("")
 }
 
 // Watch calls fn with a snapshot of every conversation whose handoff state
 // changes or that gets a message while waiting or held, until the returned
 // function is called. fn must not block.
-func (r *Runtime) Watch(fn func(Conversation)) (unwatch func()) {
-	r.ho.mu.Lock()
-	n := r.ho.nextW
-	r.ho.nextW++
-	r.ho.watchers[n] = fn
-	r.ho.mu.Unlock()
+func (h *Handoffs) Watch(fn func(Conversation)) (unwatch func()) {
+	h.mu.Lock()
+	n := h.nextW
+	h.nextW++
+	h.watchers[n] = fn
+	h.mu.Unlock()
 	return func() {
-		r.ho.mu.Lock()
-		delete(r.ho.watchers, n)
-		r.ho.mu.Unlock()
+		h.mu.Lock()
+		delete(h.watchers, n)
+		h.mu.Unlock()
 	}
 }
 
-// handoffChanged updates the queue after a conversation was stored and
+// changed updates the queue after a conversation was stored and
 // tells watchers. It runs after the conversation's lock is released by
 // nobody else's hand: queue notices to other members go out afterwards.
-func (r *Runtime) handoffChanged(c Conversation, before string) {
-	r.ho.mu.Lock()
-	i := slices.Index(r.ho.queue, c.ID)
+func (h *Handoffs) changed(c Conversation, before string) {
+	h.mu.Lock()
+	i := slices.Index(h.queue, c.ID)
 	moved := false
 	switch {
 	case c.Status == StatusWaiting && i < 0:
-		r.ho.queue = append(r.ho.queue, c.ID)
+		h.queue = append(h.queue, c.ID)
 	case c.Status != StatusWaiting && i >= 0:
-		r.ho.queue = slices.Delete(r.ho.queue, i, i+1)
-		delete(r.ho.told, c.ID)
+		h.queue = slices.Delete(h.queue, i, i+1)
+		delete(h.told, c.ID)
 		moved = true
 	}
-	watchers := make([]func(Conversation), 0, len(r.ho.watchers))
-	for _, fn := range r.ho.watchers {
+	watchers := make([]func(Conversation), 0, len(h.watchers))
+	for _, fn := range h.watchers {
 		watchers = append(watchers, fn)
 	}
-	r.ho.mu.Unlock()
+	h.mu.Unlock()
 	for _, fn := range watchers {
 		fn(c)
 	}
 	if moved {
-		go r.announceQueue()
+		go h.announceQueue()
 	}
 }
 
 // QueuePosition is a waiting conversation's place in the queue (1 = next);
 // 0 when it is not waiting.
-func (r *Runtime) QueuePosition(id string) int {
-	r.ho.mu.Lock()
-	defer r.ho.mu.Unlock()
-	return slices.Index(r.ho.queue, id) + 1
+func (h *Handoffs) QueuePosition(id string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Index(h.queue, id) + 1
 }
 
-func (r *Runtime) waitMinutes(pos int) int {
-	return int((time.Duration(pos)*r.hoCfg.HandleTime + time.Minute - 1) / time.Minute)
+func (h *Handoffs) waitMinutes(pos int) int {
+	return int((time.Duration(pos)*h.cfg.HandleTime + time.Minute - 1) / time.Minute)
 }
 
 // announceQueue tells each waiting member whose place improved their new
 // place.
-func (r *Runtime) announceQueue() {
-	r.ho.mu.Lock()
+func (h *Handoffs) announceQueue() {
+	h.mu.Lock()
 	type notice struct {
 		id  string
 		pos int
 	}
 	var notices []notice
-	for i, id := range r.ho.queue {
-		if told, ok := r.ho.told[id]; ok && told > i+1 {
-			r.ho.told[id] = i + 1
+	for i, id := range h.queue {
+		if told, ok := h.told[id]; ok && told > i+1 {
+			h.told[id] = i + 1
 			notices = append(notices, notice{id, i + 1})
 		}
 	}
-	r.ho.mu.Unlock()
+	h.mu.Unlock()
 	for _, n := range notices {
-		_, err := r.change(n.id, func(e *edit) error {
+		_, err := h.rt.change(n.id, func(e *edit) error {
 			if e.c.Status != StatusWaiting {
 				return errUnchanged
 			}
-			e.add(FromSystem, r.render(e.c.Lang(), "queue_position", map[string]any{"Position": n.pos, "Minutes": r.waitMinutes(n.pos)}), nil)
+			e.add(FromSystem, h.rt.render(e.c.Lang(), "queue_position", map[string]any{"Position": n.pos, "Minutes": h.waitMinutes(n.pos)}), nil)
 			return nil
 		})
 		if err != nil && !errors.Is(err, errUnchanged) {
-			r.log.Error("queue notice", "conv", n.id, "err", err)
+			h.rt.log.Error("queue notice", "conv", n.id, "err", err)
 		}
 	}
 }
@@ -277,10 +275,10 @@ func (r *Runtime) announceQueue() {
 // errUnchanged makes change store nothing.
 var errUnchanged = errors.New("unchanged")
 
-// handoff queues the member for a person and tells them their place; when
-// nobody can answer now, it also records a callback work order so the
-// request is not lost. Asking again repeats the same answer.
-func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
+// queueMember queues the member for a person and tells them their place;
+// when nobody can answer now, it also records a callback work order so
+// the request is not lost. Asking again repeats the same answer.
+func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 	c := &e.c
 	if c.Status == StatusActive {
 		return
@@ -289,16 +287,16 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 		c.Status, c.WaitingSince = StatusWaiting, e.now
 		c.Version++
 	}
-	back := r.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
-	if r.AgentsAvailable() {
-		r.ho.mu.Lock()
-		pos := slices.Index(r.ho.queue, c.ID) + 1
+	back := h.rt.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
+	if h.AgentsAvailable() {
+		h.mu.Lock()
+		pos := slices.Index(h.queue, c.ID) + 1
 		if pos == 0 {
-			pos = len(r.ho.queue) + 1
+			pos = len(h.queue) + 1
 		}
-		r.ho.told[c.ID] = pos
-		r.ho.mu.Unlock()
-		e.add(FromBot, r.render(c.Lang(), "handoff_queued", map[string]any{"Position": pos, "Minutes": r.waitMinutes(pos)}), back)
+		h.told[c.ID] = pos
+		h.mu.Unlock()
+		e.add(FromBot, h.rt.render(c.Lang(), "handoff_queued", map[string]any{"Position": pos, "Minutes": h.waitMinutes(pos)}), back)
 		return
 	}
 	// Nobody can answer now: no queue place to promise, a callback instead,
@@ -307,12 +305,12 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 		c.Callback = "" // closed since by an order of the member's
 	}
 	if c.Callback == "" && c.State.Callback != "" {
-		if o, found, err := r.orders.Get(ctx, c.State.Callback); err == nil && found && o.Status == "open" {
+		if o, found, err := h.rt.orders.Get(ctx, c.State.Callback); err == nil && found && o.Status == "open" {
 			c.Callback = o.Number
 		}
 	}
 	if c.Callback == "" {
-		o, err := r.orders.Execute(ctx, dialog.OrderRequest{
+		o, err := h.rt.orders.Execute(ctx, dialog.OrderRequest{
 			Key:      c.ID + "/callback/" + c.WaitingSince.Format(time.RFC3339Nano),
 			Kind:     dialog.KindCallback,
 			MemberID: c.State.Verified,
@@ -324,256 +322,127 @@ func (r *Runtime) handoff(ctx context.Context, e *edit, reason string) {
 			At:       e.now,
 		})
 		if err != nil {
-			r.metrics.Errors.WithLabelValues("handoff").Inc()
-			r.log.Error("callback order", "conv", c.ID, "err", err)
-			e.add(FromBot, r.render(c.Lang(), "unavailable", nil), nil)
+			h.rt.metrics.Errors.WithLabelValues("handoff").Inc()
+			h.rt.log.Error("callback order", "conv", c.ID, "err", err)
+			e.add(FromBot, h.rt.render(c.Lang(), "unavailable", nil), nil)
 			return
 		}
 		c.Callback = o.Number
 		c.State.Callback = o.Number
-		for _, m := range r.takeNotes(c.ID) {
+		for _, m := range h.rt.takeNotes(c.ID) {
 			e.add(m.From, m.Text, nil)
 		}
 	}
-	e.add(FromBot, r.render(c.Lang(), "handoff_callback", map[string]any{"Number": c.Callback}), back)
+	e.add(FromBot, h.rt.render(c.Lang(), "handoff_callback", map[string]any{"Number": c.Callback}), back)
 }
 
 // withdraw takes a waiting member out of the queue.
-func (r *Runtime) withdraw(e *edit) {
+func (h *Handoffs) withdraw(e *edit) {
 	if e.c.Status != StatusWaiting {
 		return
 	}
 	e.c.Status, e.c.WaitingSince = StatusBot, time.Time{}
 	e.c.Version++
-	e.add(FromBot, r.render(e.c.Lang(), "handoff_withdrawn", nil), nil)
-}
-
-// agentChange runs fn for an agent on a conversation they must hold at the
-// given version (0: any version, for callers that do not track it).
-func (r *Runtime) agentChange(id, agent string, version int64, fn func(e *edit) error) (Conversation, error) {
-	return r.change(id, func(e *edit) error {
-		c := &e.c
-		switch {
-		case c.Status != StatusActive || c.Agent == "":
-			return ErrNotHeld
-		case c.Agent != agent:
-			return ErrHeld
-		case version != 0 && version != c.Version:
-			return ErrStale
-		}
-		return fn(e)
-	})
-}
-
-// Claim gives the conversation to agent. Claiming one the agent already
-// holds returns it unchanged; one another agent holds is ErrHeld; a version
-// other than the current one (when not 0) is ErrStale.
-func (r *Runtime) Claim(ctx context.Context, id, agent string, version int64) (Conversation, error) {
-	var waited time.Duration
-	c, err := r.change(id, func(e *edit) error {
-		c := &e.c
-		switch {
-		case c.Status == StatusActive && c.Agent == agent:
-			return errUnchanged
-		case c.Status == StatusActive:
-			return ErrHeld
-		case version != 0 && version != c.Version:
-			return ErrStale
-		}
-		if c.Status == StatusWaiting {
-			waited = e.now.Sub(c.WaitingSince)
-		}
-		c.Status, c.Agent, c.WaitingSince = StatusActive, agent, time.Time{}
-		c.Version++
-		e.add(FromSystem, r.render(c.Lang(), "agent_joined", map[string]any{"Agent": agent}), nil)
-		return nil
-	})
-	if errors.Is(err, errUnchanged) {
-		return c, nil
-	}
-	if err == nil {
-		r.metrics.Claims.WithLabelValues(agent).Inc()
-		r.metrics.TimeToClaim.Observe(waited.Seconds())
-	}
-	return c, err
-}
-
-// AgentMessage adds an agent's message to a conversation they hold; one
-// longer than MaxLen is refused (*TooLongError).
-func (r *Runtime) AgentMessage(ctx context.Context, id, agent string, version int64, text string) (Conversation, error) {
-	if err := r.checkLen(text); err != nil {
-		return Conversation{}, err
-	}
-	return r.agentChange(id, agent, version, func(e *edit) error {
-		e.add(FromAgent, text, nil)
-		return nil
-	})
-}
-
-// Release hands a held conversation back to the bot, which continues the
-// flow where it was.
-func (r *Runtime) Release(ctx context.Context, id, agent string, version int64) (Conversation, error) {
-	return r.agentChange(id, agent, version, func(e *edit) error {
-		c := &e.c
-		c.Status, c.Agent = StatusBot, ""
-		c.Version++
-		e.add(FromSystem, r.render(c.Lang(), "agent_released", nil), nil)
-		st, replies, _ := r.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Chan: c.Channel})
-		c.State = st
-		for _, rep := range replies {
-			e.reply(r, rep)
-		}
-		return nil
-	})
-}
-
-// CloseConversation ends a held conversation; the member's next message
-// starts afresh with the bot.
-func (r *Runtime) CloseConversation(ctx context.Context, id, agent string, version int64) (Conversation, error) {
-	return r.agentChange(id, agent, version, func(e *edit) error {
-		c := &e.c
-		c.Status, c.Agent = StatusClosed, ""
-		c.Version++
-		c.State.Reset()
-		e.add(FromSystem, r.render(c.Lang(), "agent_closed", nil), nil)
-		return nil
-	})
-}
-
-// AgentAct executes cancel_now or no_renew for the verified member of a
-// conversation the agent holds, as an agent_action work order; the member
-// gets the same receipt as from the bot. Repeating it within one claim
-// yields the same order.
-func (r *Runtime) AgentAct(ctx context.Context, id, agent string, version int64, action dialog.OrderKind) (dialog.WorkOrder, error) {
-	if action != dialog.KindCancelNow && action != dialog.KindNoRenew {
-		return dialog.WorkOrder{}, fmt.Errorf("unknown action %q", action)
-	}
-	var order dialog.WorkOrder
-	_, err := r.agentChange(id, agent, version, func(e *edit) error {
-		c := &e.c
-		member, ok := c.State.VerifiedMember(e.now, r.engine.VerifiedFor)
-		if !ok {
-			return ErrNotVerified
-		}
-		o, err := r.orders.Execute(ctx, dialog.OrderRequest{
-			Key:      c.ID + "/agent/" + strconv.FormatInt(c.Version, 10) + "/" + string(action),
-			Kind:     dialog.KindAgentAction,
-			Action:   action,
-			MemberID: member,
-			Chan:     c.Channel,
-			Conv:     c.ID,
-			Executor: agent,
-			Lang:     c.Lang(),
-			At:       e.now,
-		})
-		if err != nil {
-			return err
-		}
-		order = o
-		c.State.Executed(o)
-		rep := dialog.Receipt(o)
-		rep.Data["Link"] = r.engine.ReceiptLink(o)
-		e.add(FromAgent, r.render(c.Lang(), rep.ID, rep.Data), r.buttons(c.Lang(), rep.Buttons))
-		for _, m := range r.takeNotes(c.ID) {
-			e.add(m.From, m.Text, nil)
-		}
-		return nil
-	})
-	if err == nil {
-		r.metrics.WorkOrders.WithLabelValues(string(dialog.KindAgentAction)).Inc()
-	}
-	return order, err
+	e.add(FromBot, h.rt.render(e.c.Lang(), "handoff_withdrawn", nil), nil)
 }
 
 // ExpireLeases returns to the queue the conversations of agents whose
 // consoles have all been gone for longer than the grace period (leases left
 // from before a restart count from the start), telling their members. The
 // runtime calls it periodically; tests call it directly.
-func (r *Runtime) ExpireLeases(ctx context.Context) {
-	now := r.now()
+func (h *Handoffs) ExpireLeases(ctx context.Context) {
+	now := h.rt.now()
 	gone := func(agent string) bool {
-		r.ho.mu.Lock()
-		p, ok := r.ho.online[agent]
-		goneHere := !ok && now.Sub(r.started) > r.hoCfg.Grace || ok && p.conns == 0 && now.Sub(p.since) > r.hoCfg.Grace
-		r.ho.mu.Unlock()
-		return goneHere && !r.presentElsewhere(agent)
+		h.mu.Lock()
+		p, ok := h.online[agent]
+		goneHere := !ok && now.Sub(h.started) > h.cfg.Grace || ok && p.conns == 0 && now.Sub(p.since) > h.cfg.Grace
+		h.mu.Unlock()
+		return goneHere && !h.presentElsewhere(agent)
 	}
-	ids, err := r.handoffIDs()
+	ids, err := h.ids()
 	if err != nil {
-		r.log.Error("expire leases", "err", err)
+		h.rt.log.Error("expire leases", "err", err)
 		return
 	}
 	for _, id := range ids {
-		_, err := r.change(id, func(e *edit) error {
+		_, err := h.rt.change(id, func(e *edit) error {
 			c := &e.c
 			if c.Status != StatusActive || !gone(c.Agent) {
 				return errUnchanged
 			}
 			c.Status, c.Agent, c.WaitingSince = StatusWaiting, "", e.now
 			c.Version++
-			pos := len(r.queueSnapshot()) + 1
-			e.add(FromSystem, r.render(c.Lang(), "agent_lost", map[string]any{"Position": pos, "Minutes": r.waitMinutes(pos)}), nil)
+			pos := len(h.queueSnapshot()) + 1
+			e.add(FromSystem, h.rt.render(c.Lang(), "agent_lost", map[string]any{"Position": pos, "Minutes": h.waitMinutes(pos)}), nil)
 			return nil
 		})
 		if err != nil && !errors.Is(err, errUnchanged) {
-			r.log.Error("expire lease", "conv", id, "err", err)
+			h.rt.log.Error("expire lease", "conv", id, "err", err)
 		}
 	}
 }
 
-func (r *Runtime) queueSnapshot() []string {
-	r.ho.mu.Lock()
-	defer r.ho.mu.Unlock()
-	return slices.Clone(r.ho.queue)
+func (h *Handoffs) queueSnapshot() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.queue)
 }
 
-// MemberSummary is what an agent sees of a conversation's member: whether
-// they verified, and their membership, with phone and email masked.
-type MemberSummary struct {
-	Verified      bool      `json:"verified"`
-	VerifiedUntil time.Time `json:"verified_until,omitzero"`
-	Account       string    `json:"account,omitempty"` // masked, as the member gave it
-	Phone         string    `json:"phone,omitempty"`   // masked
-	Email         string    `json:"email,omitempty"`   // masked
-	Plan          string    `json:"plan,omitempty"`    // rendered in the conversation's language
-	Status        string    `json:"status,omitempty"`  // active, expired, cancelled
-	PeriodEnd     time.Time `json:"period_end,omitzero"`
-	AutoRenew     bool      `json:"auto_renew"`
+// presenceKey records in the State that an agent has a console open on
+// this instance; it lapses after the handoff grace unless refreshed.
+func (h *Handoffs) presenceKey(agent string) []byte {
+	return []byte(presencePrefix + agent + "/" + h.rt.cluster.instance)
 }
 
-// MemberSummary returns the member summary of a conversation; membership
-// details only once the member has verified.
-func (r *Runtime) MemberSummary(ctx context.Context, id string) (MemberSummary, error) {
-	c, err := r.Conversation(ctx, id)
+// sharePresence writes the presence of this instance's online agents.
+func (h *Handoffs) sharePresence() {
+	if !h.rt.cluster.shared() {
+		return
+	}
+	h.mu.Lock()
+	var online []string
+	for name, p := range h.online {
+		if p.conns > 0 {
+			online = append(online, name)
+		}
+	}
+	h.mu.Unlock()
+	if len(online) == 0 {
+		return
+	}
+	err := update(h.rt.state, func(txn store.Txn) error {
+		for _, name := range online {
+			if err := txn.SetTTL(h.presenceKey(name), nil, h.cfg.Grace); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return MemberSummary{}, err
+		h.rt.log.Warn("share agents' presence", "err", err)
 	}
-	var s MemberSummary
-	if c.State.Account != "" {
-		s.Account = dialog.MaskAccount(c.State.Account)
-	}
-	member, ok := c.State.VerifiedMember(r.now(), r.engine.VerifiedFor)
-	if !ok {
-		return s, nil
-	}
-	m, found, err := r.engine.Members.Lookup(ctx, c.State.Account)
-	if err != nil {
-		return s, err
-	}
-	if !found || m.ID != member {
-		return s, nil
-	}
-	s.Verified = true
-	s.VerifiedUntil = c.State.VerifiedAt.Add(orDuration(r.engine.VerifiedFor, dialog.DefaultVerifiedFor))
-	s.Phone, s.Email = dialog.MaskPhone(m.Phone), dialog.MaskEmail(m.Email)
-	s.Plan = r.render(c.Lang(), "plan_"+m.Plan.Code, nil)
-	s.Status, s.PeriodEnd, s.AutoRenew = string(m.StatusAt(r.now())), m.PeriodEnd, m.AutoRenew
-	return s, nil
 }
 
-func orDuration(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
+// presentElsewhere reports whether agent ("" for any agent) has a console
+// on another instance.
+func (h *Handoffs) presentElsewhere(agent string) bool {
+	if !h.rt.cluster.shared() {
+		return false
 	}
-	return def
+	prefix := presencePrefix
+	if agent != "" {
+		prefix += agent + "/"
+	}
+	mine := "/" + h.rt.cluster.instance
+	found := false
+	_ = view(h.rt.state, func(txn store.Txn) error {
+		return txn.Scan([]byte(prefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+			if len(k) < len(mine) || string(k[len(k)-len(mine):]) != mine {
+				found = true
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	return found
 }

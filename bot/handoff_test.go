@@ -15,7 +15,7 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
 	ctx := context.Background()
-	offline := e.rt.AgentOnline("alice")
+	offline := e.rt.Handoffs().AgentOnline("alice")
 	defer offline()
 
 	a, _, _ := e.rt.Resolve(ctx, "test", "member-a")
@@ -28,7 +28,7 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 	if got := texts(e.send(b, dialog.InputText, "人工客服")); !strings.Contains(got, "第 2 位") {
 		t.Fatalf("second member: %q", got)
 	}
-	if p := e.rt.QueuePosition(b); p != 2 {
+	if p := e.rt.Handoffs().QueuePosition(b); p != 2 {
 		t.Fatalf("position of b: %d", p)
 	}
 
@@ -36,7 +36,7 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 	heard := make(chan bot.Message, 8)
 	unsub, _ := e.rt.Subscribe(b, func(m bot.Message) { heard <- m })
 	defer unsub()
-	c, err := e.rt.Claim(ctx, a, "alice", 0)
+	c, err := e.rt.Handoffs().Claim(ctx, a, "alice", 0)
 	if err != nil || c.Status != bot.StatusActive || c.Agent != "alice" {
 		t.Fatalf("claim: %+v %v", c, err)
 	}
@@ -49,23 +49,23 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 		t.Fatal("b was not told its new place")
 	}
 
-	if _, err := e.rt.Claim(ctx, a, "bob", 0); !errors.Is(err, bot.ErrHeld) {
+	if _, err := e.rt.Handoffs().Claim(ctx, a, "bob", 0); !errors.Is(err, bot.ErrHeld) {
 		t.Fatalf("second claim: %v, want ErrHeld", err)
 	}
-	if _, err := e.rt.AgentMessage(ctx, a, "alice", c.Version+1, "hi"); !errors.Is(err, bot.ErrStale) {
+	if _, err := e.rt.Handoffs().AgentMessage(ctx, a, "alice", c.Version+1, "hi"); !errors.Is(err, bot.ErrStale) {
 		t.Fatalf("stale version: %v, want ErrStale", err)
 	}
-	if _, err := e.rt.AgentMessage(ctx, a, "bob", 0, "hi"); !errors.Is(err, bot.ErrHeld) {
+	if _, err := e.rt.Handoffs().AgentMessage(ctx, a, "bob", 0, "hi"); !errors.Is(err, bot.ErrHeld) {
 		t.Fatalf("message from another agent: %v, want ErrHeld", err)
 	}
-	if _, err := e.rt.AgentMessage(ctx, a, "alice", c.Version, "您好，我是客服 Alice"); err != nil {
+	if _, err := e.rt.Handoffs().AgentMessage(ctx, a, "alice", c.Version, "您好，我是客服 Alice"); err != nil {
 		t.Fatal(err)
 	}
 	// While held, the bot is silent: the member's message gets no reply.
 	if got := e.send(a, dialog.InputText, "我想取消会员"); len(got) != 0 {
 		t.Fatalf("the bot spoke in a held conversation: %+v", got)
 	}
-	c, err = e.rt.Release(ctx, a, "alice", c.Version)
+	c, err = e.rt.Handoffs().Release(ctx, a, "alice", c.Version)
 	if err != nil || c.Status != bot.StatusBot {
 		t.Fatalf("release: %+v %v", c, err)
 	}
@@ -108,27 +108,27 @@ func TestAgentActExecutesForVerifiedMemberOnly(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
 	ctx := context.Background()
-	defer e.rt.AgentOnline("alice")()
+	defer e.rt.Handoffs().AgentOnline("alice")()
 	id, _, _ := e.rt.Resolve(ctx, "test", "m")
 	e.send(id, dialog.InputText, "转人工")
-	c, _ := e.rt.Claim(ctx, id, "alice", 0)
-	if _, err := e.rt.AgentAct(ctx, id, "alice", c.Version, dialog.KindCancelNow); !errors.Is(err, bot.ErrNotVerified) {
+	c, _ := e.rt.Handoffs().Claim(ctx, id, "alice", 0)
+	if _, err := e.rt.Handoffs().AgentAct(ctx, id, "alice", c.Version, dialog.KindCancelNow); !errors.Is(err, bot.ErrNotVerified) {
 		t.Fatalf("acting for an unverified member: %v", err)
 	}
-	c, _ = e.rt.Release(ctx, id, "alice", c.Version)
+	c, _ = e.rt.Handoffs().Release(ctx, id, "alice", c.Version)
 	e.send(id, dialog.InputText, "取消会员")
 	e.send(id, dialog.InputText, "13800138000")
 	e.send(id, dialog.InputText, e.codes.get("13800138000"))
 	e.send(id, dialog.InputText, "转人工")
-	c, err := e.rt.Claim(ctx, id, "alice", 0)
+	c, err := e.rt.Handoffs().Claim(ctx, id, "alice", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := e.rt.AgentAct(ctx, id, "alice", c.Version, dialog.KindNoRenew)
+	o, err := e.rt.Handoffs().AgentAct(ctx, id, "alice", c.Version, dialog.KindNoRenew)
 	if err != nil || o.Kind != dialog.KindAgentAction || o.Action != dialog.KindNoRenew || o.Executor != "alice" {
 		t.Fatalf("agent action: %+v %v", o, err)
 	}
-	again, err := e.rt.AgentAct(ctx, id, "alice", c.Version, dialog.KindNoRenew)
+	again, err := e.rt.Handoffs().AgentAct(ctx, id, "alice", c.Version, dialog.KindNoRenew)
 	if err != nil || again.Number != o.Number {
 		t.Fatalf("repeated action gave %q, want %q (%v)", again.Number, o.Number, err)
 	}
@@ -148,24 +148,24 @@ func TestLeaseExpiresWithoutConsole(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
 	ctx := context.Background()
-	offline := e.rt.AgentOnline("alice")
+	offline := e.rt.Handoffs().AgentOnline("alice")
 	id, _, _ := e.rt.Resolve(ctx, "test", "m")
 	e.send(id, dialog.InputText, "转人工")
-	if _, err := e.rt.Claim(ctx, id, "alice", 0); err != nil {
+	if _, err := e.rt.Handoffs().Claim(ctx, id, "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	offline()
-	e.rt.ExpireLeases(ctx) // within the grace period: kept
+	e.rt.Handoffs().ExpireLeases(ctx) // within the grace period: kept
 	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.StatusActive {
 		t.Fatalf("lease expired within the grace period: %q", c.Status)
 	}
 	e.advance(3 * time.Minute)
-	e.rt.ExpireLeases(ctx)
+	e.rt.Handoffs().ExpireLeases(ctx)
 	c, _ := e.rt.Conversation(ctx, id)
 	if c.Status != bot.StatusWaiting || c.Agent != "" {
 		t.Fatalf("after the grace period: %q held by %q", c.Status, c.Agent)
 	}
-	if e.rt.QueuePosition(id) != 1 {
+	if e.rt.Handoffs().QueuePosition(id) != 1 {
 		t.Fatalf("not back in the queue")
 	}
 }
@@ -174,14 +174,14 @@ func TestCloseThenMemberStartsAfresh(t *testing.T) {
 	e := openEnv(t, t.TempDir())
 	defer e.close()
 	ctx := context.Background()
-	defer e.rt.AgentOnline("alice")()
+	defer e.rt.Handoffs().AgentOnline("alice")()
 	id, _, _ := e.rt.Resolve(ctx, "test", "m")
 	e.send(id, dialog.InputText, "转人工")
-	c, _ := e.rt.Claim(ctx, id, "alice", 0)
-	if c, err := e.rt.CloseConversation(ctx, id, "alice", c.Version); err != nil || c.Status != bot.StatusClosed {
+	c, _ := e.rt.Handoffs().Claim(ctx, id, "alice", 0)
+	if c, err := e.rt.Handoffs().CloseConversation(ctx, id, "alice", c.Version); err != nil || c.Status != bot.StatusClosed {
 		t.Fatalf("close: %+v %v", c, err)
 	}
-	if _, err := e.rt.AgentMessage(ctx, id, "alice", 0, "late"); !errors.Is(err, bot.ErrNotHeld) {
+	if _, err := e.rt.Handoffs().AgentMessage(ctx, id, "alice", 0, "late"); !errors.Is(err, bot.ErrNotHeld) {
 		t.Fatalf("message after close: %v", err)
 	}
 	if got := e.send(id, dialog.InputText, "你好"); len(got) == 0 {
@@ -203,7 +203,7 @@ func TestQueueSurvivesRestart(t *testing.T) {
 	e.close()
 	e.open()
 	defer e.close()
-	if pa, pb := e.rt.QueuePosition(a), e.rt.QueuePosition(b); pa != 1 || pb != 2 {
+	if pa, pb := e.rt.Handoffs().QueuePosition(a), e.rt.Handoffs().QueuePosition(b); pa != 1 || pb != 2 {
 		t.Fatalf("positions after restart: %d, %d", pa, pb)
 	}
 }

@@ -22,7 +22,7 @@ const (
 	PartOff      = "off"
 )
 
-// Parts the runtime reports on itself; channels add theirs (SetPart).
+// Parts the runtime reports on itself; channels add theirs (Health.Set).
 const (
 	PartStore    = "store"
 	PartMembers  = "members_api"
@@ -84,8 +84,12 @@ type DiskFloor struct {
 	Statfs func(dir string) (free uint64, err error)
 }
 
-// health holds the runtime's part reporters and its disk watch.
-type health struct {
+// Health is the state of kefu's parts, as /healthz and the
+// kefu_part_degraded gauge show it: the runtime's own (the store with its
+// disk floor, the member system, the notifier) and those channels add
+// (Set). Reach it with Runtime.Health. Safe for concurrent use.
+type Health struct {
+	st    store.Store
 	mu    sync.Mutex
 	parts map[string]HealthReporter
 	disk  *store.DiskWatch // nil: not watched
@@ -94,17 +98,19 @@ type health struct {
 // startHealth registers the runtime's own parts and their gauge, and
 // starts watching the data directory's free space when asked.
 func (r *Runtime) startHealth(cfg Config, members MemberStore, notifier Notifier) {
-	r.health.parts = map[string]HealthReporter{
-		PartStore:    HealthFunc(r.storeHealth),
+	h := &Health{st: r.store}
+	r.health = h
+	h.parts = map[string]HealthReporter{
+		PartStore:    HealthFunc(h.storeHealth),
 		PartMembers:  reporterOf(members),
 		PartNotifier: reporterOf(notifier),
 	}
-	r.metrics.Registry.MustRegister(partsCollector{r})
+	r.metrics.Registry.MustRegister(partsCollector{h})
 	if cfg.Store != nil || cfg.Disk.Min == 0 {
 		return
 	}
 	floor := cfg.Disk.Min
-	r.health.disk = store.WatchDisk(store.DiskWatchConfig{
+	h.disk = store.WatchDisk(store.DiskWatchConfig{
 		Dir: cfg.DataDir, Floor: floor, Every: cfg.Disk.Every, Statfs: cfg.Disk.Statfs,
 		Change: func(low bool, free uint64, err error) {
 			switch {
@@ -118,18 +124,21 @@ func (r *Runtime) startHealth(cfg Config, members MemberStore, notifier Notifier
 			}
 		},
 	})
-	r.orders.Full = r.health.disk.Low
+	r.orders.Full = h.disk.Low
 	r.metrics.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "kefu_data_free_bytes", Help: "Free space in the embedded store's data directory."},
-		func() float64 { return float64(r.health.disk.Free()) }))
+		func() float64 { return float64(h.disk.Free()) }))
 }
 
-// stopHealth stops the disk watch.
-func (r *Runtime) stopHealth() {
-	if r.health.disk != nil {
-		r.health.disk.Stop()
+// stop stops the disk watch.
+func (h *Health) stop() {
+	if h.disk != nil {
+		h.disk.Stop()
 	}
 }
+
+// diskLow reports whether the data directory is below its floor.
+func (h *Health) diskLow() bool { return h.disk != nil && h.disk.Low() }
 
 func reporterOf(part any) HealthReporter {
 	if h, ok := part.(HealthReporter); ok {
@@ -138,34 +147,34 @@ func reporterOf(part any) HealthReporter {
 	return HealthFunc(func() PartHealth { return OK }) // embedded: the demo members, the log notifier
 }
 
-// storeHealth is the disk floor's side of the store's health; Health adds
+// storeHealth is the disk floor's side of the store's health; Parts adds
 // whether the store answers.
-func (r *Runtime) storeHealth() PartHealth {
-	if r.health.disk != nil && r.health.disk.Low() {
+func (h *Health) storeHealth() PartHealth {
+	if h.diskLow() {
 		return Degraded("data directory below its free-space floor: new turns and work orders refused")
 	}
 	return OK
 }
 
-// SetPart makes h report the named part's health (replacing any before),
-// for Health and the kefu_part_degraded gauge.
-func (r *Runtime) SetPart(name string, h HealthReporter) {
-	r.health.mu.Lock()
-	defer r.health.mu.Unlock()
-	r.health.parts[name] = h
+// Set makes rep report the named part's health (replacing any before),
+// for Parts and the kefu_part_degraded gauge.
+func (h *Health) Set(name string, rep HealthReporter) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.parts[name] = rep
 }
 
-// Health is every part's state; err is not nil when the store cannot
+// Parts is every part's state; err is not nil when the store cannot
 // serve at all.
-func (r *Runtime) Health() (parts map[string]PartHealth, err error) {
-	r.health.mu.Lock()
-	reporters := maps.Clone(r.health.parts)
-	r.health.mu.Unlock()
+func (h *Health) Parts() (parts map[string]PartHealth, err error) {
+	h.mu.Lock()
+	reporters := maps.Clone(h.parts)
+	h.mu.Unlock()
 	parts = make(map[string]PartHealth, len(reporters))
-	for name, h := range reporters {
-		parts[name] = h.Health()
+	for name, rep := range reporters {
+		parts[name] = rep.Health()
 	}
-	if err = r.store.Healthy(); err != nil {
+	if err = h.st.Healthy(); err != nil {
 		parts[PartStore] = Degraded("the store does not answer")
 	}
 	return parts, err
@@ -173,7 +182,7 @@ func (r *Runtime) Health() (parts map[string]PartHealth, err error) {
 
 // admit refuses a turn while the data directory is below its floor.
 func (r *Runtime) admit(ctx context.Context, id string, hint dialog.Lang) error {
-	if r.health.disk == nil || !r.health.disk.Low() {
+	if !r.health.diskLow() {
 		return nil
 	}
 	r.metrics.Errors.WithLabelValues("store_full").Inc()
@@ -189,7 +198,7 @@ func (r *Runtime) admit(ctx context.Context, id string, hint dialog.Lang) error 
 
 // partsCollector is the kefu_part_degraded gauge: 1 for each part that is
 // degraded, 0 for the others.
-type partsCollector struct{ r *Runtime }
+type partsCollector struct{ h *Health }
 
 var partDegradedDesc = prometheus.NewDesc("kefu_part_degraded",
 	"1 while a part (store, telegram, members_api, notifier) is degraded, else 0.", []string{"part"}, nil)
@@ -197,7 +206,7 @@ var partDegradedDesc = prometheus.NewDesc("kefu_part_degraded",
 func (c partsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- partDegradedDesc }
 
 func (c partsCollector) Collect(ch chan<- prometheus.Metric) {
-	parts, _ := c.r.Health()
+	parts, _ := c.h.Parts()
 	for name, h := range parts {
 		v := 0.0
 		if h.State == PartDegraded {

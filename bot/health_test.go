@@ -110,7 +110,7 @@ func TestHealthWithoutFloor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	parts, err := rt.Health()
+	parts, err := rt.Health().Parts()
 	if err != nil || rt.health.disk != nil {
 		t.Fatalf("Health: %v; disk watched: %v", err, rt.health.disk != nil)
 	}
@@ -123,7 +123,7 @@ func TestHealthWithoutFloor(t *testing.T) {
 
 func storePart(t *testing.T, rt *Runtime) PartHealth {
 	t.Helper()
-	parts, err := rt.Health()
+	parts, err := rt.Health().Parts()
 	if err != nil {
 		t.Fatal(err)
 	}

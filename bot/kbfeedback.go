@@ -10,11 +10,6 @@ import (
 	"github.com/kefu-dev/kefu/store"
 )
 
-// kbFeedbackPrefix + article ID + "/" + Unix ms + "/" + random →
-// "up" or "down": one key per verdict, so verdicts never contend; nothing
-// in it names the member or the conversation.
-const kbFeedbackPrefix = "kb-feedback/"
-
 // recordFeedback stores a member's verdict on a help-center article.
 func (r *Runtime) recordFeedback(ctx context.Context, e *edit, f dialog.Feedback) {
 	if f.Article == "" || strings.Contains(f.Article, "/") {

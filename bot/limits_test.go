@@ -67,19 +67,19 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("answered %s %q; want the polite too-long reply", got.From, got.Text)
 	}
 
-	offline := rt.AgentOnline("alice")
+	offline := rt.Handoffs().AgentOnline("alice")
 	defer offline()
 	if err := rt.Handle(ctx, b, dialog.InputButton, dialog.IntentValue(dialog.IntentHumanAgent), dialog.EN); err != nil {
 		t.Fatal(err)
 	}
-	c, err := rt.Claim(ctx, b, "alice", 0)
+	c, err := rt.Handoffs().Claim(ctx, b, "alice", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rt.AgentMessage(ctx, b, "alice", c.Version, "eleven char"); !errors.As(err, &long) {
+	if _, err := rt.Handoffs().AgentMessage(ctx, b, "alice", c.Version, "eleven char"); !errors.As(err, &long) {
 		t.Fatalf("an agent's message over the configured limit: %v, want a TooLongError", err)
 	}
-	if _, err := rt.AgentMessage(ctx, b, "alice", c.Version, "ten chars!"); err != nil {
+	if _, err := rt.Handoffs().AgentMessage(ctx, b, "alice", c.Version, "ten chars!"); err != nil {
 		t.Fatalf("an agent's message at the limit: %v", err)
 	}
 }

@@ -34,15 +34,6 @@ var (
 	ErrNoMember  = errors.New("no such member")
 )
 
-// Key layout of the demo member store, in the Ledger database.
-const (
-	memberPrefix     = "member/"          // + id → dialog.Member (JSON)
-	memberPhonePref  = "member-by-phone/" // + phone → id
-	memberEmailPref  = "member-by-email/" // + email → id
-	memberAppliedPre = "member-applied/"  // + id + "/" + key → dialog.Outcome (JSON)
-	memberSeededKey  = "member-seeded"    // written last by Seed
-)
-
 // DemoMembers is the embedded demo member system (DESIGN §3), kept in the
 // synced Ledger database so a cancellation survives whatever its work order
 // survives. It is safe for concurrent use.

@@ -114,24 +114,21 @@ func Open(cfg Config) (*Runtime, error) {
 		cfg.Reminders.Every = time.Minute
 	}
 	r := &Runtime{
-		store:     st,
-		state:     st.State(),
-		ledger:    st.Ledger(),
-		catalog:   catalog,
-		log:       cfg.Log,
-		now:       cfg.Now,
-		maxLen:    cfg.MaxLen,
-		msgLimit:  NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
-		live:      map[string]*liveConv{},
-		notes:     map[string][]Message{},
-		loc:       cfg.Location,
-		hoCfg:     cfg.Handoff,
-		started:   cfg.Now(),
-		ho:        handoffs{online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}},
-		stop:      make(chan struct{}),
-		members:   members,
-		reminders: cfg.Reminders,
+		store:    st,
+		state:    st.State(),
+		ledger:   st.Ledger(),
+		catalog:  catalog,
+		log:      cfg.Log,
+		now:      cfg.Now,
+		maxLen:   cfg.MaxLen,
+		msgLimit: NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
+		live:     map[string]*liveConv{},
+		notes:    map[string][]Message{},
+		stop:     make(chan struct{}),
+		channels: NewChannelState(st.State()),
 	}
+	r.ho = &Handoffs{rt: r, cfg: cfg.Handoff, loc: cfg.Location, started: cfg.Now(),
+		online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}}
 	notifier := cfg.Notifier
 	if notifier == nil {
 		notifier = LogNotifier{Log: cfg.Log}
@@ -139,10 +136,9 @@ func Open(cfg Config) (*Runtime, error) {
 	if cfg.Demo {
 		notifier = demoNotifier{next: notifier, r: r}
 	}
-	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.queueSnapshot())) })
-	r.notifier = notifier
+	r.metrics = newMetrics(r.liveCount, func() float64 { return float64(len(r.ho.queueSnapshot())) })
 	r.orders = NewWorkOrderBook(st, members, notifier, cfg.Location)
-	r.outbox = newOutbox(st)
+	r.outbox = &Outbox{rt: r, pending: newDeliveries(st), orders: r.orders, members: members, notifier: notifier, reminders: cfg.Reminders}
 	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
 	r.startHealth(cfg, members, cfg.Notifier)
 	r.engine = &dialog.Engine{
@@ -156,16 +152,17 @@ func Open(cfg Config) (*Runtime, error) {
 			return receiptLink(cfg.PublicURL, o)
 		},
 	}
-	if st.Shared() {
-		r.startShared()
-	}
-	if err := r.loadHandoffs(); err != nil {
+	r.cluster.join(st, r.remoteChange)
+	if err := r.ho.load(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)
 	}
 	r.wg.Add(2)
 	go r.janitor()
-	go r.courier()
+	go func() {
+		defer r.wg.Done()
+		r.outbox.run(r.stop)
+	}()
 	r.keepFor(cfg.Retention)
 	return r, nil
 }
@@ -180,47 +177,9 @@ func (r *Runtime) janitor() {
 		case <-r.stop:
 			return
 		case <-t.C:
-			r.sharePresence()
-			r.ExpireLeases(context.Background())
+			r.ho.sharePresence()
+			r.ho.ExpireLeases(context.Background())
 			r.evictIdle()
-		}
-	}
-}
-
-// courier retries pending deliveries every second and looks for renewals
-// to remind of every Reminders.Every. With several instances on one store,
-// the one holding the "courier" lead does, so a delivery is not retried
-// by each of them.
-func (r *Runtime) courier() {
-	defer r.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-r.stop
-		cancel()
-	}()
-	retry := time.NewTicker(time.Second)
-	defer retry.Stop()
-	remind := time.NewTicker(r.reminders.Every)
-	defer remind.Stop()
-	lead := &leader{r: r, name: "courier"}
-	defer lead.stop()
-	for {
-		var err error
-		select {
-		case <-r.stop:
-			return
-		case <-retry.C:
-			if lead.held(ctx) {
-				err = r.DeliverNotices(ctx)
-			}
-		case <-remind.C:
-			if lead.held(ctx) {
-				err = r.RunReminders(ctx)
-			}
-		}
-		if err != nil && ctx.Err() == nil {
-			r.log.Warn("deliveries", "err", err)
 		}
 	}
 }
@@ -230,15 +189,26 @@ func (r *Runtime) courier() {
 func (r *Runtime) Close() error {
 	r.closeOnce.Do(func() { close(r.stop) })
 	r.wg.Wait()
-	r.stopHealth()
-	if r.unlisten != nil {
-		r.unlisten()
-	}
+	r.health.stop()
+	r.cluster.leave()
 	return errors.Join(r.orders.Close(), r.store.Close())
 }
 
 // Metrics are the runtime's Prometheus metrics; channels add theirs.
 func (r *Runtime) Metrics() *Metrics { return r.metrics }
+
+// Handoffs is the handoff queue and what agents do.
+func (r *Runtime) Handoffs() *Handoffs { return r.ho }
+
+// Outbox delivers receipts and renewal reminders.
+func (r *Runtime) Outbox() *Outbox { return r.outbox }
+
+// Health is the state of kefu's parts, for /healthz; channels add theirs.
+func (r *Runtime) Health() *Health { return r.health }
+
+// ChannelState is where channel adapters keep their cursors and handled
+// events.
+func (r *Runtime) ChannelState() *ChannelState { return r.channels }
 
 // Healthy reports whether the store works.
 func (r *Runtime) Healthy() error { return r.store.Healthy() }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/kefu-dev/kefu/store"
@@ -39,17 +38,6 @@ type Reminders struct {
 	Every time.Duration // how often to look for renewals; default 1 minute
 }
 
-const (
-	remindedPrefix   = "reminded/"    // Ledger: + member + "/" + period end (Unix s) → nothing
-	memberConvPrefix = "member-conv/" // State: + member ID → the conversation that last verified them
-)
-
-func remindedKey(member string, periodEnd int64) []byte {
-	return []byte(remindedPrefix + member + "/" + strconv.FormatInt(periodEnd, 10))
-}
-
-func memberConvKey(member string) []byte { return []byte(memberConvPrefix + member) }
-
 // DueForRenewal lists the demo members due for renewal in [from, to).
 func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]dialog.Member, error) {
 	var out []dialog.Member
@@ -74,10 +62,6 @@ func (d *DemoMembers) DueForRenewal(ctx context.Context, from, to time.Time) ([]
 // changed, inside the lead.
 const reminderSweep = time.Hour
 
-// reminderCursorKey (State) holds how far RunReminders has looked. Losing
-// it (the State is not synced) only costs a sweep.
-const reminderCursorKey = "reminders/cursor"
-
 // reminderCursor is how far RunReminders has looked.
 type reminderCursor struct {
 	To      int64 `json:"to"`       // Unix ms: every renewal before this was seen
@@ -90,14 +74,14 @@ type reminderCursor struct {
 // the member store only for the renewals that entered the lead since its
 // last look, so a large platform is not asked for days of renewals every
 // minute.
-func (r *Runtime) RunReminders(ctx context.Context) error {
-	lister, ok := r.members.(RenewalLister)
-	if !ok || r.reminders.Lead < 0 {
+func (o *Outbox) RunReminders(ctx context.Context) error {
+	lister, ok := o.members.(RenewalLister)
+	if !ok || o.reminders.Lead < 0 {
 		return nil
 	}
-	now := r.now()
-	to := now.Add(r.reminders.Lead)
-	cur := r.reminderCursor()
+	now := o.rt.now()
+	to := now.Add(o.reminders.Lead)
+	cur := o.reminderCursor()
 	from := now
 	if now.Sub(time.UnixMilli(cur.SweptAt)) < reminderSweep && cur.To > now.UnixMilli() {
 		from = time.UnixMilli(cur.To)
@@ -112,7 +96,7 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("renewals: %w", err)
 	}
-	due, err = r.notReminded(due, now)
+	due, err = o.notReminded(due, now)
 	if err != nil {
 		return fmt.Errorf("renewals: %w", err)
 	}
@@ -122,11 +106,11 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 		// leave the delivery alone for deliveryLease, then take it over if
 		// this process stopped.
 		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix(), NextAt: now.Add(deliveryLease).UnixMilli()}
-		if conv, ok := r.memberConversation(m.ID); ok {
+		if conv, ok := o.memberConversation(m.ID); ok {
 			d.Conv, d.Chan, d.Lang = conv.ID, conv.Channel, conv.Lang()
 		}
 		fresh := false
-		err := update(r.ledger, func(txn store.Txn) error {
+		err := update(o.rt.ledger, func(txn store.Txn) error {
 			fresh = false
 			key := remindedKey(m.ID, d.PeriodEnd)
 			if _, err := txn.Get(key); err == nil || !errors.Is(err, store.ErrNotFound) {
@@ -143,15 +127,15 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 			continue
 		}
 		if fresh {
-			r.metrics.Reminders.Inc()
-			r.deliverReminder(ctx, d, m)
+			o.rt.metrics.Reminders.Inc()
+			o.deliverReminder(ctx, d, m)
 		}
 	}
 	if len(errs) == 0 {
 		// Only a look without errors moves on: a failed record is looked
 		// for again.
 		cur.To = to.UnixMilli()
-		if err := update(r.state, func(txn store.Txn) error { return setJSON(txn, []byte(reminderCursorKey), cur) }); err != nil {
+		if err := update(o.rt.state, func(txn store.Txn) error { return setJSON(txn, []byte(reminderCursorKey), cur) }); err != nil {
 			errs = append(errs, fmt.Errorf("reminder cursor: %w", err))
 		}
 	}
@@ -159,9 +143,9 @@ func (r *Runtime) RunReminders(ctx context.Context) error {
 }
 
 // reminderCursor reads how far RunReminders has looked; zero when unknown.
-func (r *Runtime) reminderCursor() reminderCursor {
+func (o *Outbox) reminderCursor() reminderCursor {
 	var cur reminderCursor
-	if err := view(r.state, func(txn store.Txn) error {
+	if err := view(o.rt.state, func(txn store.Txn) error {
 		_, err := getJSON(txn, []byte(reminderCursorKey), &cur)
 		return err
 	}); err != nil {
@@ -173,9 +157,9 @@ func (r *Runtime) reminderCursor() reminderCursor {
 // notReminded keeps the members of due still to remind of their renewal
 // at now, in one read of the Ledger: most of a sweep's members were
 // reminded already.
-func (r *Runtime) notReminded(due []dialog.Member, now time.Time) ([]dialog.Member, error) {
+func (o *Outbox) notReminded(due []dialog.Member, now time.Time) ([]dialog.Member, error) {
 	out := due[:0:0]
-	err := view(r.ledger, func(txn store.Txn) error {
+	err := view(o.rt.ledger, func(txn store.Txn) error {
 		out = out[:0]
 		for _, m := range due {
 			if m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
@@ -195,9 +179,9 @@ func (r *Runtime) notReminded(due []dialog.Member, now time.Time) ([]dialog.Memb
 }
 
 // memberConversation is the conversation where the member last verified.
-func (r *Runtime) memberConversation(member string) (Conversation, bool) {
+func (o *Outbox) memberConversation(member string) (Conversation, bool) {
 	var id string
-	err := view(r.state, func(txn store.Txn) error {
+	err := view(o.rt.state, func(txn store.Txn) error {
 		b, err := txn.Get(memberConvKey(member))
 		id = string(b)
 		return err
@@ -205,33 +189,33 @@ func (r *Runtime) memberConversation(member string) (Conversation, bool) {
 	if err != nil {
 		return Conversation{}, false
 	}
-	c, err := r.Conversation(context.Background(), id)
+	c, err := o.rt.Conversation(context.Background(), id)
 	return c, err == nil
 }
 
 // deliverReminder posts the reminder in the member's conversation and
 // sends it to their phone and email, those not done yet, and records the
 // try.
-func (r *Runtime) deliverReminder(ctx context.Context, d delivery, m dialog.Member) {
-	err := r.tryReminder(ctx, &d, m)
-	if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
-		r.log.Error("record reminder delivery", "member", d.Member, "err", ferr)
+func (o *Outbox) deliverReminder(ctx context.Context, d delivery, m dialog.Member) {
+	err := o.tryReminder(ctx, &d, m)
+	if ferr := o.pending.finish(d, o.rt.now(), err); ferr != nil {
+		o.rt.log.Error("record reminder delivery", "member", d.Member, "err", ferr)
 	}
 }
 
-func (r *Runtime) tryReminder(ctx context.Context, d *delivery, m dialog.Member) error {
-	if now := r.now(); m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
+func (o *Outbox) tryReminder(ctx context.Context, d *delivery, m dialog.Member) error {
+	if now := o.rt.now(); m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
 		// Auto-renew went off (perhaps from this very reminder), the
 		// membership ended, or the renewal passed: nothing to remind of.
 		return nil
 	}
 	var errs []error
 	if d.Conv != "" && !slices.Contains(d.Done, "chat") {
-		_, err := r.change(d.Conv, func(e *edit) error {
+		_, err := o.rt.change(d.Conv, func(e *edit) error {
 			if e.c.Status == StatusActive {
 				return errAgentHolds // the bot is silent while an agent talks: later
 			}
-			e.reply(r, reminderReply(m))
+			e.reply(o.rt, reminderReply(m))
 			return nil
 		})
 		if err == nil {
@@ -240,14 +224,14 @@ func (r *Runtime) tryReminder(ctx context.Context, d *delivery, m dialog.Member)
 			// on their way does not post the reminder again. A stop between
 			// the message and this record does: a reminder is never
 			// skipped, and repeated only in that instant.
-			err = update(r.ledger, func(txn store.Txn) error { return addDelivery(txn, *d) })
+			err = update(o.rt.ledger, func(txn store.Txn) error { return addDelivery(txn, *d) })
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reminder in conversation %s: %w", d.Conv, err))
 		}
 	}
 	n := Notice{Kind: NoticeReminder, Renewal: &m, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
-	errs = append(errs, notifyEach(ctx, r.notifier, m, n, d, r.log))
+	errs = append(errs, notifyEach(ctx, o.notifier, m, n, d, o.rt.log))
 	return errors.Join(errs...)
 }
 

@@ -109,7 +109,7 @@ func (e *reminderEnv) lastCode() string {
 
 func (e *reminderEnv) run() {
 	e.t.Helper()
-	if err := e.rt.RunReminders(context.Background()); err != nil {
+	if err := e.rt.Outbox().RunReminders(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -208,7 +208,7 @@ func TestReminderOnceAcrossRestarts(t *testing.T) {
 		e.restart()
 		e.clock.Advance(time.Hour)
 		e.run()
-		if err := e.rt.DeliverNotices(context.Background()); err != nil {
+		if err := e.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -232,7 +232,7 @@ func (e *reminderEnv) turnOffFromReminder(conv string) {
 			e.say(conv, dialog.InputButton, b.Value)
 		}
 	}
-	if m, _, err := e.rt.members.Get(context.Background(), "m-demo"); err != nil || m.AutoRenew {
+	if m, _, err := e.rt.outbox.members.Get(context.Background(), "m-demo"); err != nil || m.AutoRenew {
 		e.t.Fatalf("auto-renew still on (%v); the flow ended with %q", err, e.history(conv)[len(e.history(conv))-1].Text)
 	}
 }
@@ -286,14 +286,14 @@ func TestReminderRetryStopsWhenAutoRenewIsOff(t *testing.T) {
 	e.turnOffFromReminder(conv)
 	tried := e.triedCount()
 	e.clock.Advance(time.Hour)
-	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+	if err := e.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if e.triedCount() != tried {
 		t.Fatalf("the reminder was retried after auto-renew went off: %d notices", len(e.reminders()))
 	}
 	e.clock.Advance(time.Hour)
-	pending, err := e.rt.outbox.due(e.clock.Now())
+	pending, err := e.rt.outbox.pending.due(e.clock.Now())
 	if err != nil || len(pending) != 0 {
 		t.Fatalf("still pending: %+v %v", pending, err)
 	}
@@ -334,7 +334,7 @@ func TestReminderWaitsForTheAgent(t *testing.T) {
 	e := newReminderEnv(t, nil)
 	conv := e.verified("d", "13800138000")
 	ctx := context.Background()
-	if _, err := e.rt.Claim(ctx, conv, "alice", 0); err != nil {
+	if _, err := e.rt.Handoffs().Claim(ctx, conv, "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(16 * day)
@@ -342,11 +342,11 @@ func TestReminderWaitsForTheAgent(t *testing.T) {
 	if n, _ := e.reminderMessages(conv); n != 0 || len(e.reminders()) != 2 {
 		t.Fatalf("agent holding: %d in the conversation, %d notices", n, len(e.reminders()))
 	}
-	if _, err := e.rt.Release(ctx, conv, "alice", 0); err != nil {
+	if _, err := e.rt.Handoffs().Release(ctx, conv, "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Hour)
-	if err := e.rt.DeliverNotices(ctx); err != nil {
+	if err := e.rt.Outbox().DeliverNotices(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := e.reminderMessages(conv); n != 1 || len(e.reminders()) != 2 {
@@ -402,30 +402,30 @@ func TestReminderWindows(t *testing.T) {
 			t.Fatalf("%s: asked for [%v, %v), want [%v, %v)", what, got[0], got[1], from, to)
 		}
 	}
-	if err := rt.RunReminders(ctx); err != nil {
+	if err := rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want("first look", testNow, testNow.Add(lead))
 	clock.Advance(time.Minute)
-	if err := rt.RunReminders(ctx); err != nil {
+	if err := rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want("a minute later", testNow.Add(lead), testNow.Add(lead+time.Minute))
 
 	w.setFail(true)
 	clock.Advance(time.Minute)
-	if err := rt.RunReminders(ctx); !errors.Is(err, dialog.ErrUnavailable) {
+	if err := rt.Outbox().RunReminders(ctx); !errors.Is(err, dialog.ErrUnavailable) {
 		t.Fatalf("failed look: %v", err)
 	}
 	w.setFail(false)
 	clock.Advance(time.Minute)
-	if err := rt.RunReminders(ctx); err != nil {
+	if err := rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want("after a failed look", testNow.Add(lead+time.Minute), testNow.Add(lead+3*time.Minute))
 
 	clock.Advance(reminderSweep)
-	if err := rt.RunReminders(ctx); err != nil {
+	if err := rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	want("an hour later", clock.Now(), clock.Now().Add(lead))
@@ -442,7 +442,7 @@ func TestReminderFirstTryIsNotTriedAlongside(t *testing.T) {
 			return
 		}
 		nested = true
-		if err := e.rt.DeliverNotices(context.Background()); err != nil {
+		if err := e.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 			t.Error(err)
 		}
 	}

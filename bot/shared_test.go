@@ -95,13 +95,13 @@ func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
 	rts, _ := openShared(t, 2)
 	a, b := rts[0], rts[1]
 	ctx := context.Background()
-	offline := b.AgentOnline("alice")
+	offline := b.Handoffs().AgentOnline("alice")
 	defer offline()
-	if !a.AgentsAvailable() {
+	if !a.Handoffs().AgentsAvailable() {
 		t.Fatal("instance A does not see the agent online on B")
 	}
 	queued := make(chan bot.Conversation, 10)
-	defer b.Watch(func(c bot.Conversation) { queued <- c })()
+	defer b.Handoffs().Watch(func(c bot.Conversation) { queued <- c })()
 
 	id, _, _ := a.Resolve(ctx, "test", "member")
 	member := subscribe(t, a, id)
@@ -116,18 +116,18 @@ func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
 			t.Fatal("B's console never saw the member waiting")
 		}
 	}
-	if pos := b.QueuePosition(id); pos != 1 {
+	if pos := b.Handoffs().QueuePosition(id); pos != 1 {
 		t.Fatalf("B's queue position %d", pos)
 	}
 	agent := subscribe(t, b, id)
-	c, err := b.Claim(ctx, id, "alice", c.Version)
+	c, err := b.Handoffs().Claim(ctx, id, "alice", c.Version)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Claim(ctx, id, "bob", c.Version-1); err == nil {
+	if _, err := a.Handoffs().Claim(ctx, id, "bob", c.Version-1); err == nil {
 		t.Fatal("a stale claim on A succeeded")
 	}
-	if _, err := b.AgentMessage(ctx, id, "alice", c.Version, "您好，我是客服小李"); err != nil {
+	if _, err := b.Handoffs().AgentMessage(ctx, id, "alice", c.Version, "您好，我是客服小李"); err != nil {
 		t.Fatal(err)
 	}
 	member.await(t, "the agent's reply on A", func(m bot.Message) bool { return m.From == bot.FromAgent && strings.Contains(m.Text, "小李") })
@@ -143,7 +143,7 @@ func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
 		}
 	}
 	member.mu.Unlock()
-	if _, err := b.Release(ctx, id, "alice", c.Version); err != nil {
+	if _, err := b.Handoffs().Release(ctx, id, "alice", c.Version); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := a.Conversation(ctx, id); got.Status != bot.StatusBot {

@@ -51,7 +51,7 @@ func setJSON(txn store.Txn, key []byte, v any) error {
 // secret returns the named random 32-byte secret, creating and persisting
 // it on first use (in the ledger, so it survives what orders survive).
 func secret(db store.DB, name string) ([]byte, error) {
-	key := []byte("secret/" + name)
+	key := []byte(secretPrefix + name)
 	var out []byte
 	err := update(db, func(txn store.Txn) error {
 		b, err := txn.Get(key)

@@ -66,9 +66,6 @@ func SourceOf(ctx context.Context) string {
 	return s
 }
 
-// verifyPrefix + account key → verifyRecord (JSON), in the State database.
-const verifyPrefix = "verify/"
-
 // Verification is kefu's dialog.Verifier: one-time codes by SMS or email and
 // security questions, with tries, locks and send limits counted per account
 // (the member, whichever of their phone or email was given; or the

@@ -14,16 +14,6 @@ import (
 	"github.com/kefu-dev/kefu/dialog"
 )
 
-// Key layout of work orders, in the Ledger database.
-const (
-	orderPrefix       = "wo/"        // + number → orderRecord (JSON)
-	orderKeyPrefix    = "wo-key/"    // + idempotency key → number
-	orderMemberPrefix = "wo-member/" // + member ID + "/" + number → nothing
-	orderTimePrefix   = "wo-time/"   // + creation time (UTC, sortable) + "/" + number → nothing
-	orderSeqName      = "wo/"        // + YYYYMMDD: the day's store sequence
-	orderTimeLayout   = "20060102T150405.000000000"
-)
-
 // ErrBookClosed is returned by Execute after Close.
 var ErrBookClosed = errors.New("work-order book closed")
 
@@ -44,7 +34,7 @@ type WorkOrderBook struct {
 	Full func() bool
 
 	db       store.DB
-	outbox   outbox
+	pending  deliveries
 	members  MemberStore
 	notifier Notifier
 	loc      *time.Location
@@ -69,7 +59,7 @@ func NewWorkOrderBook(st store.Store, members MemberStore, notifier Notifier, lo
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &WorkOrderBook{db: st.Ledger(), outbox: newOutbox(st), members: members, notifier: notifier, loc: loc}
+	return &WorkOrderBook{db: st.Ledger(), pending: newDeliveries(st), members: members, notifier: notifier, loc: loc}
 }
 
 // Execute carries out req and returns its work order. The same req.Key
@@ -80,7 +70,7 @@ func NewWorkOrderBook(st store.Store, members MemberStore, notifier Notifier, lo
 // goes to the member's phone and email once the order is durable, in the
 // background, so the member's confirmation does not wait for the SMS or
 // email service; one not accepted is logged and retried by the runtime's
-// courier (DeliverNotices) until it is.
+// courier (Outbox.DeliverNotices) until it is.
 func (b *WorkOrderBook) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.WorkOrder, error) {
 	if err := ctx.Err(); err != nil {
 		return dialog.WorkOrder{}, err
@@ -391,7 +381,7 @@ func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialo
 		b.log().Error("receipt dropped", "order", d.Number, "tries", d.Attempts+1, "err", err)
 		err = nil
 	}
-	if ferr := b.outbox.finish(d, now, err); ferr != nil {
+	if ferr := b.pending.finish(d, now, err); ferr != nil {
 		b.log().Error("record receipt delivery", "order", d.Number, "err", ferr)
 	}
 }

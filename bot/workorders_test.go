@@ -145,6 +145,7 @@ func TestExecuteSameKeyConcurrent(t *testing.T) {
 	if err != nil || len(orders) != 1 {
 		t.Errorf("Since = %d orders, %v; want 1", len(orders), err)
 	}
+	book.WaitReceipts()
 	if got := len(sent.list()); got != 2 {
 		t.Errorf("%d notices; want 2", got)
 	}

@@ -273,14 +273,14 @@ func TestReceiptRetriedAcrossRestart(t *testing.T) {
 	}
 	k.restart()
 	k.receiver.Fail(0)
-	if err := k.rt.DeliverNotices(context.Background()); err != nil {
+	if err := k.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(k.receipts(number)); n != 0 {
 		t.Fatalf("retried before its backoff: %d receipts", n)
 	}
 	k.clock.Advance(time.Minute)
-	if err := k.rt.DeliverNotices(context.Background()); err != nil {
+	if err := k.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(k.receipts(number)); n != 2 {
@@ -288,7 +288,7 @@ func TestReceiptRetriedAcrossRestart(t *testing.T) {
 	}
 	tries := k.receiver.Tries("receipt/" + number + "/sms")
 	k.clock.Advance(time.Hour)
-	if err := k.rt.DeliverNotices(context.Background()); err != nil {
+	if err := k.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if k.receiver.Tries("receipt/"+number+"/sms") != tries {
@@ -311,7 +311,7 @@ func TestRenewalReminderOnceAcrossRestarts(t *testing.T) {
 	}
 	m.say("算了")
 	ctx := context.Background()
-	if err := k.rt.RunReminders(ctx); err != nil {
+	if err := k.rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	reminders := func() (n int) {
@@ -327,7 +327,7 @@ func TestRenewalReminderOnceAcrossRestarts(t *testing.T) {
 	}
 	k.clock.Advance(16 * 24 * time.Hour) // 4 days before
 	k.receiver.Fail(1)                   // the SMS fails once: retried
-	if err := k.rt.RunReminders(ctx); err != nil {
+	if err := k.rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := m.last(); !strings.Contains(got.Text, "自动续费") || button(t, got, "intent:turn_off_autorenew") == "" {
@@ -337,11 +337,11 @@ func TestRenewalReminderOnceAcrossRestarts(t *testing.T) {
 		t.Fatalf("%d reminder notices, want email only so far", reminders())
 	}
 	k.restart()
-	if err := k.rt.RunReminders(ctx); err != nil {
+	if err := k.rt.Outbox().RunReminders(ctx); err != nil {
 		t.Fatal(err)
 	}
 	k.clock.Advance(time.Minute)
-	if err := k.rt.DeliverNotices(ctx); err != nil {
+	if err := k.rt.Outbox().DeliverNotices(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if reminders() != 2 {

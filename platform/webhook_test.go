@@ -340,18 +340,18 @@ func TestReceiptDuplicateDeliveries(t *testing.T) {
 	}
 	svc.answer(answerHang) // the retry meets a silent service
 	clock.Advance(time.Minute)
-	if err := rt.DeliverNotices(ctx); err != nil {
+	if err := rt.Outbox().DeliverNotices(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if tries(sms) != 2 || tries(email) != 1 {
 		t.Fatalf("second try: sms %d, email %d requests; want the SMS only", tries(sms), tries(email))
 	}
 	clock.Advance(time.Minute)
-	if err := rt.DeliverNotices(ctx); err != nil {
+	if err := rt.Outbox().DeliverNotices(ctx); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Hour)
-	if err := rt.DeliverNotices(ctx); err != nil {
+	if err := rt.Outbox().DeliverNotices(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if tries(sms) != 3 || tries(email) != 1 {

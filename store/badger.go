@@ -18,7 +18,7 @@ import (
 )
 
 // Badger is the embedded store: two Badger databases under one data
-// directory, for one process. The Ledger is opened with synced writes; the
+// directory, for one process (it is no Cluster). The Ledger is opened with synced writes; the
 // State is not synced: a process crash keeps it, a power loss may lose its
 // last moments. Both commit concurrent Updates together: on the Ledger one
 // fsync serves a batch (Badger v4 syncs once per transaction, not per group
@@ -27,9 +27,6 @@ import (
 type Badger struct {
 	ledger *badgerDB
 	state  *badgerDB
-
-	bus   localBus
-	locks localLocks
 }
 
 var _ Store = (*Badger)(nil)
@@ -49,8 +46,6 @@ func OpenBadger(dir string, log *slog.Logger) (*Badger, error) {
 		return nil, err
 	}
 	s := &Badger{ledger: newBadgerDB(ledger), state: newBadgerDB(state)}
-	s.bus.topics = map[string]map[int]*Sequencer{}
-	s.locks.held = map[string]chan struct{}{}
 	return s, nil
 }
 
@@ -105,9 +100,6 @@ func (s *Badger) Ledger() DB { return s.ledger }
 // State is the conversation database.
 func (s *Badger) State() DB { return s.state }
 
-// Shared is false: one process owns the data directory.
-func (s *Badger) Shared() bool { return false }
-
 // DBs are the Ledger and the State as Badger databases, for backups and
 // tools.
 func (s *Badger) DBs() (ledger, state *badger.DB) { return s.ledger.db, s.state.db }
@@ -123,26 +115,6 @@ func (s *Badger) Healthy() error {
 		return errors.New("store closed")
 	}
 	return nil
-}
-
-// Publish delivers payload to this process's listeners.
-func (s *Badger) Publish(ctx context.Context, topic string, payload []byte) error {
-	s.bus.publish(topic, payload)
-	return nil
-}
-
-// Listen subscribes fn to topic in this process.
-func (s *Badger) Listen(topic string, fn func([]byte)) (stop func()) { return s.bus.listen(topic, fn) }
-
-// Lock takes a lock of this process.
-func (s *Badger) Lock(ctx context.Context, name string) (func(), error) {
-	return s.locks.lock(ctx, name)
-}
-
-// TryLock takes a lock of this process if it is free; it is never lost.
-func (s *Badger) TryLock(ctx context.Context, name string) (func(), <-chan struct{}, bool, error) {
-	release, ok := s.locks.tryLock(name)
-	return release, nil, ok, nil
 }
 
 // badgerDB is one Badger database as a DB.

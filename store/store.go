@@ -1,11 +1,12 @@
 // Package store is kefu's storage port: two transactional key-value
 // databases, a durable Ledger (work orders, members, pending notices,
 // secrets) and a State that survives a process crash but may lose its last
-// moments on a power loss (conversations, transcripts, counters), plus what
-// several kefu processes sharing one store need from it: sequences, a
-// message bus and locks. OpenBadger is the embedded default (one process);
-// pgstore.Open runs it on PostgreSQL for several instances. The
-// conformance suite in storetest holds both to the same behaviour.
+// moments on a power loss (conversations, transcripts, counters), each with
+// sequences. A store that several kefu processes share also offers
+// Cluster: a message bus and locks among them. OpenBadger is the embedded
+// default (one process, no Cluster); pgstore.Open runs on PostgreSQL for
+// several instances (a Cluster). The conformance suite in storetest holds
+// both to the same behaviour.
 package store
 
 import (
@@ -65,13 +66,23 @@ type ScanOptions struct {
 	From     []byte // the first key to visit (inclusive), in the scan's direction
 }
 
-// Store is what kefu runs on.
+// Store is what kefu runs on. Its methods are safe for concurrent use.
 type Store interface {
 	Ledger() DB
 	State() DB
-	// Shared reports whether other processes use the store too: then
-	// nothing read from it may be cached across a change.
-	Shared() bool
+	// Healthy returns an error when the store cannot serve at all.
+	Healthy() error
+	Close() error
+}
+
+// Cluster is the optional ability of a Store that several kefu processes
+// share (PostgreSQL): a message bus and locks among them. A Store without
+// it (Badger) belongs to one process, which then need not coordinate with
+// anyone. Callers discover it with a type assertion, st.(store.Cluster);
+// anything read from a Cluster's databases may be changed by another
+// process at any time, so it must not be cached across a change.
+type Cluster interface {
+	Store
 	// Publish sends payload (≤ 5 000 bytes) to the topic's listeners in
 	// every process sharing the store, this one included; delivery is
 	// best effort (a process that is down misses it).
@@ -87,8 +98,6 @@ type Store interface {
 	// caller wants it (leadership); lost is closed if it is lost without
 	// release being called (the connection to the store broke).
 	TryLock(ctx context.Context, name string) (release func(), lost <-chan struct{}, ok bool, err error)
-	Healthy() error
-	Close() error
 }
 
 // PrefixEnd is the smallest key greater than every key with prefix; nil

@@ -58,7 +58,7 @@ const (
 
 // Config configures a Console.
 type Config struct {
-	Runtime  *bot.Runtime
+	Runtime  Runtime
 	Agents   map[string]string // name → token
 	Location *time.Location    // time zone of times shown and in CSV exports; nil: UTC
 	Log      *slog.Logger      // nil: slog.Default()
@@ -78,8 +78,9 @@ type Config struct {
 // Console serves the agents' console and API. It is safe for concurrent
 // use.
 type Console struct {
-	rt        *bot.Runtime
-	agents    []credential // sorted by name, so a shared token always names the same agent
+	rt        Runtime
+	ho        *bot.Handoffs // rt.Handoffs()
+	agents    []credential  // sorted by name, so a shared token always names the same agent
 	now       func() time.Time
 	loc       *time.Location
 	log       *slog.Logger
@@ -113,6 +114,7 @@ func New(cfg Config) *Console {
 	}
 	c := &Console{
 		rt:        cfg.Runtime,
+		ho:        cfg.Runtime.Handoffs(),
 		loc:       cfg.Location,
 		log:       cfg.Log.With("surface", "agent"),
 		logins:    newLoginGuard(cfg.Now),
@@ -148,10 +150,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /agent/api/me", c.authorized(c.me))
 	mux.Handle("GET /agent/api/conversations", c.authorized(c.list))
 	mux.Handle("GET /agent/api/conversations/{id}", c.authorized(c.detail))
-	mux.Handle("POST /agent/api/conversations/{id}/claim", c.authorized(c.ownerChange(c.rt.Claim)))
+	mux.Handle("POST /agent/api/conversations/{id}/claim", c.authorized(c.ownerChange(c.ho.Claim)))
 	mux.Handle("POST /agent/api/conversations/{id}/messages", c.authorized(c.reply))
-	mux.Handle("POST /agent/api/conversations/{id}/release", c.authorized(c.ownerChange(c.rt.Release)))
-	mux.Handle("POST /agent/api/conversations/{id}/close", c.authorized(c.ownerChange(c.rt.CloseConversation)))
+	mux.Handle("POST /agent/api/conversations/{id}/release", c.authorized(c.ownerChange(c.ho.Release)))
+	mux.Handle("POST /agent/api/conversations/{id}/close", c.authorized(c.ownerChange(c.ho.CloseConversation)))
 	mux.Handle("POST /agent/api/conversations/{id}/actions", c.authorized(c.act))
 	mux.Handle("GET /agent/api/events", c.authenticated(c.serveEvents, true))
 	mux.Handle("PUT /agent/api/events/{stream}", c.authorized(c.openConversations))

@@ -76,7 +76,7 @@ func summary(c bot.Conversation, position int) Summary {
 func (c *Console) summary(conv bot.Conversation) Summary {
 	pos := 0
 	if conv.Status == bot.StatusWaiting {
-		pos = c.rt.QueuePosition(conv.ID)
+		pos = c.ho.QueuePosition(conv.ID)
 	}
 	return summary(conv, pos)
 }
@@ -102,7 +102,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, agent string) {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("status %q: want waiting, active or all", status))
 		return
 	}
-	list := c.rt.Handoffs // waiting and active ones: the index, not every conversation
+	list := c.ho.List // waiting and active ones: the index, not every conversation
 	if status == "all" {
 		list = func(ctx context.Context) ([]bot.Conversation, error) { return c.rt.Conversations(ctx, "") }
 	}
@@ -146,7 +146,7 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, agent string) {
 		c.agentError(w, agent, id, conv, err)
 		return
 	}
-	member, err := c.rt.MemberSummary(r.Context(), id)
+	member, err := c.ho.MemberSummary(r.Context(), id)
 	if err != nil {
 		c.internal(w, "member summary", agent, err)
 		return
@@ -237,7 +237,7 @@ func (c *Console) reply(w http.ResponseWriter, r *http.Request, agent string) {
 		return
 	}
 	id := r.PathValue("id")
-	conv, err := c.rt.AgentMessage(r.Context(), id, agent, b.Version, text)
+	conv, err := c.ho.AgentMessage(r.Context(), id, agent, b.Version, text)
 	var long *bot.TooLongError
 	if errors.As(err, &long) {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("text is %d characters; at most %d fit in one message", utf8.RuneCountInString(text), long.Max))
@@ -260,7 +260,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, agent string) {
 		return
 	}
 	id := r.PathValue("id")
-	o, err := c.rt.AgentAct(r.Context(), id, agent, b.Version, action)
+	o, err := c.ho.AgentAct(r.Context(), id, agent, b.Version, action)
 	if err != nil {
 		conv, _ := c.rt.Conversation(r.Context(), id)
 		c.agentError(w, agent, id, conv, err)

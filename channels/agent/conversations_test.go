@@ -120,7 +120,7 @@ func TestWithdrawLeavesTheQueue(t *testing.T) {
 	if got := e.list("?status=waiting"); len(got) != 0 {
 		t.Fatalf("still waiting after 算了: %+v", got)
 	}
-	if p := e.rt.QueuePosition(m.id); p != 0 {
+	if p := e.rt.Handoffs().QueuePosition(m.id); p != 0 {
 		t.Fatalf("queue position %d after withdrawing", p)
 	}
 }

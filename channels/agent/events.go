@@ -18,7 +18,7 @@ import (
 
 // The event stream, GET /agent/api/events, is a console's live view
 // (Server-Sent Events). While it is open its agent counts as online
-// (bot.Runtime.AgentOnline). It sends, in order:
+// (bot.Handoffs.AgentOnline). It sends, in order:
 //
 //	event: ready         {"agent":"alice","stream":"<id>"}  once, first
 //	event: conversation  a Summary, whenever a conversation's handoff
@@ -90,7 +90,7 @@ func (s *stream) push(e event) {
 
 // follow makes the stream carry the messages of exactly the conversations
 // ids.
-func (s *stream) follow(rt *bot.Runtime, ids []string) error {
+func (s *stream) follow(rt Runtime, ids []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -202,9 +202,9 @@ func (c *Console) serveEvents(w http.ResponseWriter, r *http.Request, agent stri
 		return
 	}
 	defer c.untrack(s)
-	offline := c.rt.AgentOnline(agent)
+	offline := c.ho.AgentOnline(agent)
 	defer offline()
-	unwatch := c.rt.Watch(func(conv bot.Conversation) { s.push(event{conv: conv}) })
+	unwatch := c.ho.Watch(func(conv bot.Conversation) { s.push(event{conv: conv}) })
 	defer unwatch()
 
 	rc := http.NewResponseController(w)

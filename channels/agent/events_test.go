@@ -19,7 +19,7 @@ func TestEventsDeliverQueueAndMessages(t *testing.T) {
 	if ev.ready.Agent != "alice" {
 		t.Fatalf("ready %+v", ev.ready)
 	}
-	if !e.rt.AgentsAvailable() {
+	if !e.rt.Handoffs().AgentsAvailable() {
 		t.Fatal("an agent with the console open is not available")
 	}
 	m := e.member("web", "m")
@@ -91,16 +91,16 @@ func TestLeaseExpiresWhenTheConsoleCloses(t *testing.T) {
 
 	ev.close()
 	e.waitStreams(0)
-	if e.rt.AgentsAvailable() {
+	if e.rt.Handoffs().AgentsAvailable() {
 		t.Fatal("alice is still online with her console closed")
 	}
-	e.rt.ExpireLeases(context.Background())
+	e.rt.Handoffs().ExpireLeases(context.Background())
 	if d := e.detail(m.id); d.Status != "active" {
 		t.Fatalf("lease lost within the grace period: %+v", d.Summary)
 	}
 
 	e.clock.Advance(3 * time.Minute)
-	e.rt.ExpireLeases(context.Background())
+	e.rt.Handoffs().ExpireLeases(context.Background())
 	d := e.detail(m.id)
 	if d.Status != "waiting" || d.Agent != "" || d.Position != 1 {
 		t.Fatalf("after the grace period: %+v", d.Summary)
@@ -125,7 +125,7 @@ func TestOpenConsoleKeepsLeases(t *testing.T) {
 	m.say("转人工")
 	e.ok("POST", "/agent/api/conversations/"+m.id+"/claim", alice, "", nil)
 	e.clock.Advance(time.Hour)
-	e.rt.ExpireLeases(context.Background())
+	e.rt.Handoffs().ExpireLeases(context.Background())
 	if d := e.detail(m.id); d.Status != "active" || d.Agent != "alice" {
 		t.Fatalf("lease lost with the console open: %+v", d.Summary)
 	}
@@ -169,7 +169,7 @@ func TestServerShutdownEndsStreams(t *testing.T) {
 		t.Fatal("the stream is still open")
 	}
 	e.waitStreams(0)
-	if e.rt.AgentsAvailable() {
+	if e.rt.Handoffs().AgentsAvailable() {
 		t.Fatal("the agent is still online after shutdown")
 	}
 }

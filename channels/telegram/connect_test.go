@@ -132,7 +132,7 @@ func TestStoreFullTellsTheMember(t *testing.T) {
 
 	free.Store(1 << 20)
 	kefutest.Eventually(t, timeout, "the store to degrade", func() bool {
-		parts, _ := e.rt.Health()
+		parts, _ := e.rt.Health().Parts()
 		return parts[bot.PartStore].State == bot.PartDegraded
 	})
 	m.send("I want a person")
@@ -140,7 +140,7 @@ func TestStoreFullTellsTheMember(t *testing.T) {
 
 	free.Store(8 << 30)
 	kefutest.Eventually(t, timeout, "the store to recover", func() bool {
-		parts, _ := e.rt.Health()
+		parts, _ := e.rt.Health().Parts()
 		return parts[bot.PartStore] == bot.OK
 	})
 	m.send("/help")

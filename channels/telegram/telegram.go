@@ -69,7 +69,7 @@ const (
 
 // Config configures an Adapter.
 type Config struct {
-	Runtime *bot.Runtime
+	Runtime Runtime
 	Token   string
 	// APIURL is the Bot API base URL without /bot<token>; default
 	// DefaultAPIURL.
@@ -93,7 +93,7 @@ type Config struct {
 // webhook mode, and Shutdown before closing the runtime. Its methods are
 // safe for concurrent use.
 type Adapter struct {
-	rt          *bot.Runtime
+	rt          Runtime
 	log         *slog.Logger
 	tg          *tgbot.Bot
 	transport   *http.Transport
@@ -213,7 +213,7 @@ func New(cfg Config) (*Adapter, error) {
 		_, _ = rand.Read(b)
 		a.secret = hex.EncodeToString(b)
 	}
-	offset, err := a.rt.Cursor(a.offsetKey())
+	offset, err := a.rt.ChannelState().Cursor(a.offsetKey())
 	if err != nil {
 		return nil, fmt.Errorf("telegram: read polling offset: %w", err)
 	}
@@ -439,7 +439,7 @@ func (a *Adapter) lead(ctx context.Context) error {
 			a.log.Error("conversation with an unreadable chat id", "conv", c.ID)
 			continue
 		}
-		cursor, err := a.rt.Cursor(deliveredKey(c.ID))
+		cursor, err := a.rt.ChannelState().Cursor(deliveredKey(c.ID))
 		if err != nil {
 			return fmt.Errorf("telegram: resume conversation %s: %w", c.ID, err)
 		}

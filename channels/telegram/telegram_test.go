@@ -784,14 +784,14 @@ func TestAgentAndSystemMessagesReachTheMember(t *testing.T) {
 	if err != nil || created {
 		t.Fatalf("resolve: %v created=%v", err, created)
 	}
-	c, err := e.rt.Claim(ctx, conv, "alice", 0)
+	c, err := e.rt.Handoffs().Claim(ctx, conv, "alice", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.until("the agent-joined notice", func(s telegramtest.Sent) bool { return s.Italic && strings.Contains(s.Text, "alice") })
 	say := func(text string) {
 		t.Helper()
-		if _, err := e.rt.AgentMessage(ctx, conv, "alice", c.Version, text); err != nil {
+		if _, err := e.rt.Handoffs().AgentMessage(ctx, conv, "alice", c.Version, text); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -49,7 +49,7 @@ const (
 
 // Config configures a Channel.
 type Config struct {
-	Runtime *bot.Runtime
+	Runtime Runtime
 	Log     *slog.Logger // nil: slog.Default()
 	Demo    bool         // the help page tells visitors how to try the demo
 	// KB is the help center's articles: the help page's topics and FAQ,
@@ -88,7 +88,7 @@ type Config struct {
 
 // Channel serves the web chat. Its methods are safe for concurrent use.
 type Channel struct {
-	rt       *bot.Runtime
+	rt       Runtime
 	log      *slog.Logger
 	metrics  *bot.Metrics
 	demo     bool

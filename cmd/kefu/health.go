@@ -20,7 +20,7 @@ type healthBody struct {
 // healthz answers 200 while members can be served, degraded parts
 // included, and 503 when the store cannot serve at all.
 func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
-	parts, err := m.Runtime.Health()
+	parts, err := m.Runtime.Health().Parts()
 	state := func(name string) string {
 		h, ok := parts[name]
 		if !ok {

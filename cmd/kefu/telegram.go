@@ -21,7 +21,7 @@ const partTelegram = "telegram"
 // adapter down before closing rt.
 func startTelegram(ctx context.Context, cfg Config, rt *bot.Runtime, log *slog.Logger, mux *http.ServeMux) (*telegram.Adapter, error) {
 	if cfg.TelegramToken == "" {
-		rt.SetPart(partTelegram, bot.HealthFunc(func() bot.PartHealth { return bot.PartHealth{State: bot.PartOff} }))
+		rt.Health().Set(partTelegram, bot.HealthFunc(func() bot.PartHealth { return bot.PartHealth{State: bot.PartOff} }))
 		return nil, nil
 	}
 	a, err := telegram.New(telegram.Config{
@@ -41,6 +41,6 @@ func startTelegram(ctx context.Context, cfg Config, rt *bot.Runtime, log *slog.L
 		_ = a.Shutdown(context.Background())
 		return nil, err
 	}
-	rt.SetPart(partTelegram, a)
+	rt.Health().Set(partTelegram, a)
 	return a, nil
 }

@@ -50,7 +50,7 @@ type Store struct {
 	lockSlots chan struct{}
 }
 
-var _ store.Store = (*Store)(nil)
+var _ store.Cluster = (*Store)(nil)
 
 // Key spaces of the kv table.
 const (
@@ -149,9 +149,6 @@ func (s *Store) Ledger() store.DB { return s.ledger }
 
 // State is the conversation database.
 func (s *Store) State() store.DB { return s.state }
-
-// Shared is true: other instances use the database too.
-func (s *Store) Shared() bool { return true }
 
 // Healthy pings the database.
 func (s *Store) Healthy() error {

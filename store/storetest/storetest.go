@@ -1,5 +1,6 @@
 // Package storetest is the conformance suite of store.Store: every backend
-// (the embedded Badger store, PostgreSQL) runs the same tests.
+// (the embedded Badger store, PostgreSQL) runs the same tests, and those of
+// store.Cluster when the backend is one.
 package storetest
 
 import (
@@ -390,7 +391,18 @@ func Numbers(t *testing.T, db store.DB, name string, workers, each int) map[uint
 	return seen
 }
 
-func testBus(t *testing.T, s store.Store) {
+// cluster is s as a store.Cluster; the test is skipped when it is none.
+func cluster(t *testing.T, st store.Store) store.Cluster {
+	t.Helper()
+	s, ok := st.(store.Cluster)
+	if !ok {
+		t.Skip("not a store.Cluster")
+	}
+	return s
+}
+
+func testBus(t *testing.T, st store.Store) {
+	s := cluster(t, st)
 	got := make(chan string, 10)
 	stop := s.Listen("topic-a", func(p []byte) { got <- string(p) })
 	other := make(chan string, 10)
@@ -431,7 +443,8 @@ func testBus(t *testing.T, s store.Store) {
 	}
 }
 
-func testLocks(t *testing.T, s store.Store) {
+func testLocks(t *testing.T, st store.Store) {
+	s := cluster(t, st)
 	unlock, err := s.Lock(ctx(), "conv/1")
 	if err != nil {
 		t.Fatal(err)

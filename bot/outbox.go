@@ -23,7 +23,6 @@ import (
 // kefu stops between its answer and that record: notices carry an ID for
 // deduplication). Verification codes are never stored: they are sent
 // inline and die with their conversation's turn.
-const deliveryPrefix = "outbox/"
 
 // Kinds of deliveries.
 const (
@@ -87,25 +86,22 @@ func deliveryBackoff(n int) time.Duration {
 // after the lease.
 const deliveryLease = time.Minute
 
-// outbox keeps pending deliveries in the ledger. A delivery done is marked
+// deliveries keeps pending deliveries in the ledger. A delivery done is marked
 // in the state database, whose writes need no sync, rather than deleted
 // from the ledger at once (which would cost every order a second fsync);
 // done deliveries leave the ledger in batches (purge). A crash that loses a
 // mark only means one more try, which receivers deduplicate by ID.
-type outbox struct {
+type deliveries struct {
 	ledger, state store.DB
-	sending       *sync.Mutex // one DeliverNotices at a time
 }
 
-func newOutbox(st store.Store) outbox {
-	return outbox{ledger: st.Ledger(), state: st.State(), sending: new(sync.Mutex)}
+func newDeliveries(st store.Store) deliveries {
+	return deliveries{ledger: st.Ledger(), state: st.State()}
 }
-
-const deliveredPrefix = "delivered/" // state: + the delivery's ledger key
 
 // finish records a try of d: done when err is nil, otherwise its progress
 // and when to try again.
-func (o outbox) finish(d delivery, now time.Time, err error) error {
+func (o deliveries) finish(d delivery, now time.Time, err error) error {
 	if err == nil {
 		return update(o.state, func(txn store.Txn) error {
 			return txn.Set(append([]byte(deliveredPrefix), d.key()...), nil)
@@ -120,7 +116,7 @@ func (o outbox) finish(d delivery, now time.Time, err error) error {
 
 // due lists the deliveries due at now, oldest key first, and removes those
 // done from the ledger.
-func (o outbox) due(now time.Time) ([]delivery, error) {
+func (o deliveries) due(now time.Time) ([]delivery, error) {
 	var out []delivery
 	var done [][]byte
 	err := view(o.ledger, func(txn store.Txn) error {
@@ -152,7 +148,7 @@ func (o outbox) due(now time.Time) ([]delivery, error) {
 }
 
 // purge deletes done deliveries from the ledger, then their marks.
-func (o outbox) purge(keys [][]byte) error {
+func (o deliveries) purge(keys [][]byte) error {
 	del := func(prefix string) func(store.Txn) error {
 		return func(txn store.Txn) error {
 			for _, k := range keys {
@@ -167,6 +163,23 @@ func (o outbox) purge(keys [][]byte) error {
 		return err
 	}
 	return update(o.state, del(deliveredPrefix))
+}
+
+// Outbox delivers what must not be lost: the receipts of work orders and
+// renewal reminders (renewals.go). What it sends is recorded in the Ledger
+// before the first try, and retried with backoff until every destination
+// accepted it, across restarts. The runtime runs it in the background
+// (DeliverNotices every second, RunReminders every Reminders.Every) on the
+// instance holding the "courier" lead; tests call both with a controlled
+// clock. Reach it with Runtime.Outbox. Safe for concurrent use.
+type Outbox struct {
+	rt        *Runtime // posts reminders in conversations
+	pending   deliveries
+	sending   sync.Mutex // one DeliverNotices at a time
+	orders    *WorkOrderBook
+	members   MemberStore
+	notifier  Notifier
+	reminders Reminders
 }
 
 // notifyEach sends n to the member's phone and email, skipping the
@@ -194,35 +207,72 @@ func notifyEach(ctx context.Context, notifier Notifier, m dialog.Member, n Notic
 // DeliverNotices retries the receipts and reminders whose next try is due;
 // the runtime calls it every second, tests with a controlled clock. Calls
 // run one at a time.
-func (r *Runtime) DeliverNotices(ctx context.Context) error {
-	r.outbox.sending.Lock()
-	defer r.outbox.sending.Unlock()
-	due, err := r.outbox.due(r.now())
+func (o *Outbox) DeliverNotices(ctx context.Context) error {
+	o.sending.Lock()
+	defer o.sending.Unlock()
+	due, err := o.pending.due(o.rt.now())
 	if err != nil {
 		return err
 	}
 	for _, d := range due {
 		switch d.Kind {
 		case deliverReceipt:
-			r.orders.deliverReceipt(ctx, d, nil, nil, r.now())
+			o.orders.deliverReceipt(ctx, d, nil, nil, o.rt.now())
 		case deliverReminder:
-			m, found, err := r.members.Get(ctx, d.Member)
+			m, found, err := o.members.Get(ctx, d.Member)
 			if err == nil && !found {
 				err = fmt.Errorf("reminder: member %s: %w", d.Member, errDeliveryGone)
 				if givenUp(d, err) {
-					r.log.Error("reminder dropped", "member", d.Member, "tries", d.Attempts+1, "err", err)
+					o.rt.log.Error("reminder dropped", "member", d.Member, "tries", d.Attempts+1, "err", err)
 					err = nil
 				}
 			}
 			if err != nil || !found {
-				if ferr := r.outbox.finish(d, r.now(), err); ferr != nil {
+				if ferr := o.pending.finish(d, o.rt.now(), err); ferr != nil {
 					return ferr
 				}
 				continue
 			}
 			m.PeriodEnd = time.Unix(d.PeriodEnd, 0) // the renewal reminded of
-			r.deliverReminder(ctx, d, m)
+			o.deliverReminder(ctx, d, m)
 		}
 	}
 	return nil
+}
+
+// run retries pending deliveries every second and looks for renewals
+// to remind of every Reminders.Every. With several instances on one store,
+// the one holding the "courier" lead does, so a delivery is not retried
+// by each of them.
+func (o *Outbox) run(stop <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-stop
+		cancel()
+	}()
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	remind := time.NewTicker(o.reminders.Every)
+	defer remind.Stop()
+	lead := &leader{r: o.rt, name: "courier"}
+	defer lead.stop()
+	for {
+		var err error
+		select {
+		case <-stop:
+			return
+		case <-retry.C:
+			if lead.held(ctx) {
+				err = o.DeliverNotices(ctx)
+			}
+		case <-remind.C:
+			if lead.held(ctx) {
+				err = o.RunReminders(ctx)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			o.rt.log.Warn("deliveries", "err", err)
+		}
+	}
 }

@@ -3,19 +3,21 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/kefu-dev/kefu/store"
 )
 
-// Several instances on one store (PostgreSQL). Every change to a
-// conversation takes the store's lock for it and starts from the stored
-// copy, so instances take turns on a conversation and never act on a stale
-// one; after the change the instance announces it on the store's bus, and
-// the others hand the new messages to their own subscribers (a member's
-// websocket, an agent's console, the Telegram sender) and update their
-// handoff queue. Agents' presence is shared through the store, so an agent
-// on one instance counts as online, and keeps their leases, on all.
+// Several instances on one store (a store.Cluster: PostgreSQL). Every
+// change to a conversation takes the store's lock for it and starts from
+// the stored copy, so instances take turns on a conversation and never act
+// on a stale one; after the change the instance announces it on the
+// store's bus, and the others hand the new messages to their own
+// subscribers (a member's websocket, an agent's console, the Telegram
+// sender) and update their handoff queue. Agents' presence is shared
+// through the store, so an agent on one instance counts as online, and
+// keeps their leases, on all.
 
 // convTopic is the bus topic of conversation changes.
 const convTopic = "conv"
@@ -32,23 +34,92 @@ type convEvent struct {
 	Status   string `json:"s"`
 }
 
-// startShared joins the other instances on the store's bus.
-func (r *Runtime) startShared() {
-	r.shared, r.instance = true, newID()
-	r.unlisten = r.store.Listen(convTopic, r.remoteChange)
+// cluster is the runtime's place among the instances sharing its store:
+// the store's bus and locks when the store is a store.Cluster; when it is
+// not, the runtime is alone and needs neither (leads are then this
+// process's).
+type cluster struct {
+	bus      store.Cluster // nil: alone on the store
+	instance string        // this instance's ID on the bus
+	unlisten func()
+	solo     soloLeads // leads taken while alone
+}
+
+// join joins the other instances on st's bus when st is a store.Cluster,
+// calling fn with each change another instance announces.
+func (c *cluster) join(st store.Store, fn func(payload []byte)) {
+	bus, ok := st.(store.Cluster)
+	if !ok {
+		return
+	}
+	c.bus, c.instance = bus, newID()
+	c.unlisten = bus.Listen(convTopic, fn)
+}
+
+// shared reports whether other instances may use the store.
+func (c *cluster) shared() bool { return c.bus != nil }
+
+// leave stops listening to the bus.
+func (c *cluster) leave() {
+	if c.unlisten != nil {
+		c.unlisten()
+	}
+}
+
+// lockConv takes the conversation's lock among the instances; alone, the
+// conversation's own mutex suffices and lockConv is not called.
+func (c *cluster) lockConv(ctx context.Context, id string) (unlock func(), err error) {
+	return c.bus.Lock(ctx, convLockPrefix+id)
+}
+
+// lead takes the named lead among the instances, or in this process when
+// alone.
+func (c *cluster) lead(ctx context.Context, name string) (release func(), lost <-chan struct{}, ok bool, err error) {
+	if c.bus == nil {
+		release, ok := c.solo.take(name)
+		return release, nil, ok, nil
+	}
+	return c.bus.TryLock(ctx, leadPrefix+name)
+}
+
+// soloLeads are the leads of a runtime alone on its store: each held by
+// one caller at a time, never lost.
+type soloLeads struct {
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+func (s *soloLeads) take(name string) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held[name] {
+		return nil, false
+	}
+	if s.held == nil {
+		s.held = map[string]bool{}
+	}
+	s.held[name] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.held, name)
+			s.mu.Unlock()
+		})
+	}, true
 }
 
 // announce tells the other instances about a stored change.
 func (r *Runtime) announce(c Conversation, before string, msgs []Message) {
-	if !r.shared {
+	if !r.cluster.shared() {
 		return
 	}
-	ev := convEvent{Instance: r.instance, Conv: c.ID, Channel: c.Channel, User: c.User, Before: before, Status: c.Status}
+	ev := convEvent{Instance: r.cluster.instance, Conv: c.ID, Channel: c.Channel, User: c.User, Before: before, Status: c.Status}
 	if len(msgs) > 0 {
 		ev.From, ev.To = c.Seq-uint64(len(msgs))+1, c.Seq
 	}
 	b, _ := json.Marshal(ev)
-	if err := r.store.Publish(context.Background(), convTopic, b); err != nil {
+	if err := r.cluster.bus.Publish(context.Background(), convTopic, b); err != nil {
 		// The others miss it live; their members catch up from the history
 		// when they reconnect.
 		r.log.Warn("announce a change to other instances", "conv", c.ID, "err", err)
@@ -59,7 +130,7 @@ func (r *Runtime) announce(c Conversation, before string, msgs []Message) {
 // instance's subscribers, its status to the handoff queue.
 func (r *Runtime) remoteChange(payload []byte) {
 	var ev convEvent
-	if json.Unmarshal(payload, &ev) != nil || ev.Instance == r.instance {
+	if json.Unmarshal(payload, &ev) != nil || ev.Instance == r.cluster.instance {
 		return
 	}
 	r.mu.Lock()
@@ -78,87 +149,20 @@ func (r *Runtime) remoteChange(payload []byte) {
 			r.log.Error("read another instance's conversation", "conv", ev.Conv, "err", err)
 			return
 		}
-		r.handoffChanged(c, ev.Before)
+		r.ho.changed(c, ev.Before)
 	}
-}
-
-// messages reads messages from..to of a conversation.
-func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
-	var out []Message
-	err := view(r.state, func(txn store.Txn) error {
-		return messagesFrom(txn, id, from, to, func(m Message) { out = append(out, m) })
-	})
-	return out, err
-}
-
-// presenceKey records in the State that an agent has a console open on
-// this instance; it lapses after the handoff grace unless refreshed.
-func (r *Runtime) presenceKey(agent string) []byte {
-	return []byte("presence/" + agent + "/" + r.instance)
-}
-
-// sharePresence writes the presence of this instance's online agents.
-func (r *Runtime) sharePresence() {
-	if !r.shared {
-		return
-	}
-	r.ho.mu.Lock()
-	var online []string
-	for name, p := range r.ho.online {
-		if p.conns > 0 {
-			online = append(online, name)
-		}
-	}
-	r.ho.mu.Unlock()
-	if len(online) == 0 {
-		return
-	}
-	err := update(r.state, func(txn store.Txn) error {
-		for _, name := range online {
-			if err := txn.SetTTL(r.presenceKey(name), nil, r.hoCfg.Grace); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		r.log.Warn("share agents' presence", "err", err)
-	}
-}
-
-// presentElsewhere reports whether agent ("" for any agent) has a console
-// on another instance.
-func (r *Runtime) presentElsewhere(agent string) bool {
-	if !r.shared {
-		return false
-	}
-	prefix := "presence/"
-	if agent != "" {
-		prefix += agent + "/"
-	}
-	mine := "/" + r.instance
-	found := false
-	_ = view(r.state, func(txn store.Txn) error {
-		return txn.Scan([]byte(prefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-			if len(k) < len(mine) || string(k[len(k)-len(mine):]) != mine {
-				found = true
-				return store.ErrStop
-			}
-			return nil
-		})
-	})
-	return found
 }
 
 // Shared reports whether other instances share the runtime's store.
-func (r *Runtime) Shared() bool { return r.shared }
+func (r *Runtime) Shared() bool { return r.cluster.shared() }
 
 // Lead takes the named leadership among the instances sharing the store
 // (one Telegram poller, say) if nobody holds it; lost is closed if it is
 // lost without release (this instance's connection to the store broke).
-// On the embedded store it is always this instance's.
+// Alone on its store (Badger), the runtime leads whenever no other caller
+// in this process holds the name, and never loses the lead.
 func (r *Runtime) Lead(ctx context.Context, name string) (release func(), lost <-chan struct{}, ok bool, err error) {
-	return r.store.TryLock(ctx, "lead/"+name)
+	return r.cluster.lead(ctx, name)
 }
 
 // leader holds a named leadership (Lead) across calls, for work one

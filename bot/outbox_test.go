@@ -90,7 +90,7 @@ func TestFirstReceiptTryIsNotRepeatedAlongside(t *testing.T) {
 	})
 	done := e.execute(t)
 	<-inFlight
-	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+	if err := e.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -100,7 +100,7 @@ func TestFirstReceiptTryIsNotRepeatedAlongside(t *testing.T) {
 		t.Fatalf("receipt tries: sms %d, email %d; want 1 each", sms, email)
 	}
 	e.clock.Advance(time.Hour)
-	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+	if err := e.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if sms := e.tries(dialog.MethodSMS); sms != 1 {
@@ -135,13 +135,13 @@ func TestFirstReceiptTryIsBounded(t *testing.T) {
 	}
 	e.set(nil) // the service is back
 	e.clock.Advance(time.Minute)
-	if err := e.rt.DeliverNotices(context.Background()); err != nil {
+	if err := e.rt.Outbox().DeliverNotices(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if sms, email := e.tries(dialog.MethodSMS), e.tries(dialog.MethodEmail); sms != 2 || email < 1 {
 		t.Fatalf("after the retry: sms %d, email %d tries", sms, email)
 	}
-	pending, err := e.rt.outbox.due(e.clock.Now().Add(24 * time.Hour))
+	pending, err := e.rt.outbox.pending.due(e.clock.Now().Add(24 * time.Hour))
 	if err != nil || len(pending) != 0 {
 		t.Fatalf("still pending: %+v %v", pending, err)
 	}
@@ -172,7 +172,7 @@ func TestUndeliverableDeliveriesAreDropped(t *testing.T) {
 	}
 	pending := func() (keys []string) {
 		t.Helper()
-		due, err := e.rt.outbox.due(e.clock.Now().Add(24 * time.Hour))
+		due, err := e.rt.outbox.pending.due(e.clock.Now().Add(24 * time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestUndeliverableDeliveriesAreDropped(t *testing.T) {
 	}
 	for try, want := range []int{3, 1} {
 		e.clock.Advance(time.Hour)
-		if err := e.rt.DeliverNotices(ctx); err != nil {
+		if err := e.rt.Outbox().DeliverNotices(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if got := pending(); len(got) != want {
