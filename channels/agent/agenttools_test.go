@@ -75,7 +75,7 @@ func TestCheckReplies(t *testing.T) {
 		{[]Reply{{Shortcut: "refund", ZH: "a", EN: "b"}}, `reply "refund": the shortcut must be /`},
 		{[]Reply{{Shortcut: "/", ZH: "a", EN: "b"}}, `reply "/": the shortcut`},
 		{[]Reply{{Shortcut: "/re fund", ZH: "a", EN: "b"}}, `reply "/re fund": the shortcut`},
-		{[]Reply{{ZH: "a", EN: "b"}}, `reply "(no shortcut)"`},
+		{[]Reply{{Shortcut: "/a", ZH: "a", EN: "b"}, {ZH: "a", EN: "b"}}, "reply number 2 has no shortcut"},
 		{[]Reply{{Shortcut: "/x", ZH: " ", EN: "b"}}, "reply /x: zh is missing"},
 		{[]Reply{{Shortcut: "/x", ZH: "a"}}, "reply /x: en is missing"},
 		{[]Reply{{Shortcut: "/x", ZH: long, EN: "b"}}, "reply /x: zh has 2001 characters"},

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -48,22 +47,23 @@ func (r Reply) Check() error {
 }
 
 // CheckReplies checks each reply and that no two share a shortcut
-// (shortcuts are compared ignoring case).
+// (shortcuts are compared ignoring case); it returns the first problem.
 func CheckReplies(replies []Reply) error {
 	seen := map[string]bool{}
-	var errs []error
-	for _, r := range replies {
+	for i, r := range replies {
+		if r.Shortcut == "" {
+			return fmt.Errorf("reply number %d has no shortcut: give it one such as /refund", i+1)
+		}
 		if err := r.Check(); err != nil {
-			errs = append(errs, err)
-			continue
+			return err
 		}
 		key := strings.ToLower(r.Shortcut)
 		if seen[key] {
-			errs = append(errs, fmt.Errorf("reply %s is given twice: each shortcut names one reply", r.Shortcut))
+			return fmt.Errorf("reply %s is given twice: each shortcut names one reply", r.Shortcut)
 		}
 		seen[key] = true
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // DemoReplies are the canned replies of --demo, true to the demo platform's
