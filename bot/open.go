@@ -216,6 +216,10 @@ func (r *Runtime) Healthy() error { return r.store.Healthy() }
 // WorkOrders is the work-order book, for channels that show orders.
 func (r *Runtime) WorkOrders() *WorkOrderBook { return r.orders }
 
+// Members is the member system the runtime verifies and acts on, for
+// surfaces that find members (an agent's search).
+func (r *Runtime) Members() MemberStore { return r.orders.members }
+
 // Catalog is the message catalogue, for channels that render their own
 // words (a Telegram command list, say).
 func (r *Runtime) Catalog() *locales.Catalog { return r.catalog }

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -30,4 +31,24 @@ func MaskAccount(a string) string {
 		return MaskEmail(a)
 	}
 	return MaskPhone(a)
+}
+
+// Phones (a mainland mobile, 11 digits, spaces or dashes allowed between
+// groups) and emails inside free text.
+var (
+	phoneInText = regexp.MustCompile(`(^|[^0-9])((?:\+?86[ -]?)?1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})($|[^0-9])`)
+	emailInText = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+)
+
+// MaskText masks every phone and email in text a member typed, for places
+// that list conversations without opening them.
+func MaskText(text string) string {
+	text = emailInText.ReplaceAllStringFunc(text, MaskEmail)
+	for { // adjacent phones share a separator: repeat until none is left
+		masked := phoneInText.ReplaceAllString(text, "${1}${2}****${4}${5}")
+		if masked == text {
+			return text
+		}
+		text = masked
+	}
 }

@@ -185,7 +185,9 @@ type WorkOrder struct {
 	RefundCents int64     `json:"refund_cents"`
 	AutoRenew   bool      `json:"auto_renew"`
 	Executor    string    `json:"executor"`
-	Closes      string    `json:"closes,omitempty"` // the callback order this one closed
+	Closes      string    `json:"closes,omitempty"`     // the callback order this one closed
+	ClosedBy    string    `json:"closed_by,omitempty"`  // the agent who closed this callback by hand
+	CloseNote   string    `json:"close_note,omitempty"` // what that agent noted on closing it
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	Key         string    `json:"-"`

@@ -32,19 +32,21 @@ import (
 
 // Error codes of the API's error bodies.
 const (
-	CodeUnauthorized = "unauthorized" // 401: no token, or not an agent's
-	CodeRateLimited  = "rate_limited" // 429: too many wrong tokens from this address
-	CodeNotFound     = "not_found"    // 404: no such conversation, work order, event stream or endpoint
-	CodeBadJSON      = "bad_json"     // 400: the body is not the JSON object expected
-	CodeBadRequest   = "bad_request"  // 400: a parameter is missing or wrong
-	CodeBadNumber    = "bad_number"   // 400: not a work-order number
-	CodeCheckDigit   = "check_digit"  // 400: a work-order number whose check digit does not match
-	CodeHeld         = "held"         // 409: another agent holds the conversation
-	CodeStale        = "stale"        // 409: the version sent is not the conversation's
-	CodeNotHeld      = "not_held"     // 409: claim the conversation first
-	CodeNotVerified  = "not_verified" // 409: the member has not verified their identity
-	CodeUnavailable  = "unavailable"  // 503: the server is shutting down
-	CodeInternal     = "internal"     // 500: logged; try again
+	CodeUnauthorized = "unauthorized"   // 401: no token, or not an agent's
+	CodeRateLimited  = "rate_limited"   // 429: too many wrong tokens from this address
+	CodeNotFound     = "not_found"      // 404: no such conversation, work order, event stream or endpoint
+	CodeBadJSON      = "bad_json"       // 400: the body is not the JSON object expected
+	CodeBadRequest   = "bad_request"    // 400: a parameter is missing or wrong
+	CodeBadNumber    = "bad_number"     // 400: not a work-order number
+	CodeCheckDigit   = "check_digit"    // 400: a work-order number whose check digit does not match
+	CodeHeld         = "held"           // 409: another agent holds the conversation
+	CodeStale        = "stale"          // 409: the version sent is not the conversation's
+	CodeNotHeld      = "not_held"       // 409: claim the conversation first
+	CodeNotVerified  = "not_verified"   // 409: the member has not verified their identity
+	CodeNotCallback  = "not_callback"   // 409: the work order is not a callback
+	CodeClosed       = "already_closed" // 409: the callback is done already
+	CodeUnavailable  = "unavailable"    // 503: the server is shutting down
+	CodeInternal     = "internal"       // 500: logged; try again
 )
 
 // Failed logins: a client address may send loginBurst wrong tokens, then
@@ -70,6 +72,10 @@ type Config struct {
 	// KeepAlive is how often an idle event stream gets a comment, so
 	// proxies keep it open; default 20 s.
 	KeepAlive time.Duration
+	// Replies are the canned replies agents insert by shortcut; see
+	// CheckReplies.
+	Replies []Reply
+
 	// Now is the clock of the failed-login limit and of reports' default
 	// range; nil: time.Now.
 	Now func() time.Time
@@ -89,6 +95,8 @@ type Console struct {
 	keepAlive time.Duration
 	proxies   []netip.Prefix
 	streams   streams
+
+	cannedReplies []Reply
 }
 
 // credential is an agent's token as compared: its SHA-256, so every
@@ -123,6 +131,8 @@ func New(cfg Config) *Console {
 		proxies:   cfg.TrustedProxies,
 		streams:   newStreams(),
 		now:       cfg.Now,
+
+		cannedReplies: append([]Reply{}, cfg.Replies...),
 	}
 	for name, token := range cfg.Agents {
 		c.agents = append(c.agents, credential{name: name, sum: sha256.Sum256([]byte(token))})
@@ -159,6 +169,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("PUT /agent/api/events/{stream}", c.authorized(c.openConversations))
 	mux.Handle("GET /agent/api/backup", c.authorized(c.backup))
 	mux.Handle("GET /agent/api/reports", c.authorized(c.reports))
+	mux.Handle("GET /agent/api/replies", c.authorized(c.replies))
+	mux.Handle("GET /agent/api/callbacks", c.authorized(c.callbacks))
+	mux.Handle("POST /agent/api/workorders/{number}/close", c.authorized(c.closeCallback))
 	mux.HandleFunc("/agent/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})

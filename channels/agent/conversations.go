@@ -61,7 +61,7 @@ func summary(c bot.Conversation, position int) Summary {
 		Channel:   c.Channel,
 		Lang:      string(c.Lang()),
 		Agent:     c.Agent,
-		Preview:   c.Preview,
+		Preview:   dialog.MaskText(c.Preview), // the list is glanced at: no whole phone or email
 		Version:   c.Version,
 		UpdatedAt: c.UpdatedAt,
 		Callback:  c.Callback,
@@ -87,19 +87,25 @@ var statusRank = map[string]int{bot.StatusWaiting: 0, bot.StatusActive: 1, bot.S
 
 // list serves GET /agent/api/conversations?status=waiting|active|all:
 // without status, the waiting and the active ones. Waiting conversations
-// come in queue order, the others most recently changed first.
+// come in queue order, the others most recently changed first. With q, it
+// searches (search), among all conversations unless status is given.
 func (c *Console) list(w http.ResponseWriter, r *http.Request, agent string) {
 	status := r.URL.Query().Get("status")
+	searching := r.URL.Query().Has("q")
 	var keep func(s string) bool
 	switch status {
 	case "":
-		keep = func(s string) bool { return s == bot.StatusWaiting || s == bot.StatusActive }
+		keep = func(s string) bool { return searching || s == bot.StatusWaiting || s == bot.StatusActive }
 	case bot.StatusWaiting, bot.StatusActive:
 		keep = func(s string) bool { return s == status }
 	case "all":
 		keep = func(string) bool { return true }
 	default:
 		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("status %q: want waiting, active or all", status))
+		return
+	}
+	if searching {
+		c.search(w, r, agent, keep)
 		return
 	}
 	list := c.ho.List // waiting and active ones: the index, not every conversation
@@ -169,6 +175,7 @@ type actionBody struct {
 	Version int64  `json:"version"`
 	Text    string `json:"text"`
 	Action  string `json:"action"`
+	Note    string `json:"note"`
 }
 
 // readBody decodes the request's JSON object into b, whatever its
@@ -206,7 +213,7 @@ func jsonProblem(err error) string {
 	return "invalid JSON"
 }
 
-var fieldTypes = map[string]string{"version": "a whole number", "text": "a string", "action": "a string"}
+var fieldTypes = map[string]string{"version": "a whole number", "text": "a string", "action": "a string", "note": "a string"}
 
 // ownerChange serves the POSTs that change who holds a conversation, with
 // an optional body {"version":N}: …/claim (the agent takes it), …/release

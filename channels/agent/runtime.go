@@ -20,7 +20,11 @@ type Runtime interface {
 	History(ctx context.Context, id string) ([]bot.Message, error)
 	Subscribe(id string, fn func(bot.Message)) (unsubscribe func(), err error)
 
-	// Reports: work orders and members' verdicts on help-center articles.
+	// Search finds members by phone or email.
+	Members() bot.MemberStore
+
+	// Reports and callbacks: work orders, and members' verdicts on
+	// help-center articles.
 	WorkOrders() *bot.WorkOrderBook
 	KBFeedback(ctx context.Context) (map[string]bot.ArticleFeedback, error)
 

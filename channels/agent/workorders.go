@@ -20,11 +20,7 @@ func (c *Console) workOrder(w http.ResponseWriter, r *http.Request, agent string
 	raw := r.PathValue("number")
 	o, found, err := c.rt.WorkOrders().Get(r.Context(), raw)
 	switch {
-	case errors.Is(err, dialog.ErrCheckDigit):
-		writeError(w, http.StatusBadRequest, CodeCheckDigit, fmt.Sprintf("%q is not a valid work-order number: its check digit does not match, so a digit is probably mistyped", raw))
-		return
-	case errors.Is(err, dialog.ErrNumberFormat):
-		writeError(w, http.StatusBadRequest, CodeBadNumber, fmt.Sprintf("%q is not a work-order number: want WO followed by 15 digits, e.g. WO202611240000127", raw))
+	case badNumber(w, raw, err):
 		return
 	case err != nil:
 		c.log.Error("work order", "number", raw, "agent", agent, "err", err)
@@ -40,6 +36,21 @@ func (c *Console) workOrder(w http.ResponseWriter, r *http.Request, agent string
 		return
 	}
 	writeJSON(w, http.StatusOK, o)
+}
+
+// badNumber answers 400 when err says raw is not a work-order number
+// (dialog.ErrNumberFormat) or its check digit is wrong (dialog.ErrCheckDigit),
+// and reports whether it did.
+func badNumber(w http.ResponseWriter, raw string, err error) bool {
+	switch {
+	case errors.Is(err, dialog.ErrCheckDigit):
+		writeError(w, http.StatusBadRequest, CodeCheckDigit, fmt.Sprintf("%q is not a valid work-order number: its check digit does not match, so a digit is probably mistyped", raw))
+	case errors.Is(err, dialog.ErrNumberFormat):
+		writeError(w, http.StatusBadRequest, CodeBadNumber, fmt.Sprintf("%q is not a work-order number: want WO followed by 15 digits, e.g. WO202611240000127", raw))
+	default:
+		return false
+	}
+	return true
 }
 
 // workOrdersSince serves GET /api/workorders?since=RFC3339: the orders

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
@@ -253,4 +256,104 @@ func waitingConversation(t *testing.T, m *Main) string {
 		t.Fatalf("waiting web conversations %v, want one", ids)
 	}
 	return ids[0]
+}
+
+// The agent's tools in the console: a member who asked for a person while
+// nobody was online left a call-back; the demo agent finds them by the last
+// 4 digits of their phone, claims, inserts a canned reply by its shortcut
+// from the keyboard, sends it, and closes the call-back with a note.
+func TestBrowserAgentTools(t *testing.T) {
+	m := startMain(t)
+	base := "http://" + m.Addr()
+	ctx := context.Background()
+	conv, _, err := m.Runtime.Resolve(ctx, "web", "tools-member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"我要取消会员", channelDemoPhone, "转人工"} {
+		if err := m.Runtime.Handle(ctx, conv, dialog.InputText, text, dialog.ZH); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := m.Runtime.Conversation(ctx, conv)
+	if err != nil || c.Callback == "" {
+		t.Fatalf("no call-back for a member asking while nobody is online: %+v %v", c, err)
+	}
+	number := c.Callback
+
+	agent := newTab(t, "agent")
+	agent.do(chromedp.Navigate(base+"/agent/"), chromedp.WaitVisible(agent.sel("[data-kefu=agent-name]")))
+	agent.do(
+		chromedp.SendKeys(agent.sel("[data-kefu=agent-name]"), "demo"),
+		chromedp.SendKeys(agent.sel("[data-kefu=agent-token]"), "demo"),
+		chromedp.Click(agent.sel("[data-kefu=agent-login]")),
+	)
+	agent.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+
+	// Search by the last 4 digits; the list never shows the whole phone.
+	agent.do(chromedp.SendKeys(agent.sel("[data-kefu=search]"), channelDemoPhone[7:]+"\r"))
+	result := `[data-kefu=search-result][data-id=` + jsString(conv) + `]`
+	agent.waitJS("the search result", `document.querySelector('`+result+`')`)
+	if list := agent.eval(`document.querySelector('#results').textContent`); strings.Contains(list, channelDemoPhone) {
+		t.Fatalf("search results show the whole phone: %q", list)
+	}
+	browsertest.RequireAccessible(t, agent.ctx, "the search results")
+	agent.do(chromedp.Click(agent.sel(result)))
+	agent.waitMessage("member", "转人工")
+	agent.do(chromedp.Click(agent.sel("[data-kefu=claim]")))
+	agent.waitJS("the claim", `!document.querySelector('[data-kefu=input]').disabled`)
+
+	// "/ref" lists /refund; Enter inserts it in the conversation's language.
+	var refund string
+	for _, r := range m.Config.Replies {
+		if r.Shortcut == "/refund" {
+			refund = r.ZH
+		}
+	}
+	if refund == "" {
+		t.Fatalf("no demo reply /refund in %+v", m.Config.Replies)
+	}
+	agent.do(chromedp.Focus(agent.sel("[data-kefu=input]")), chromedp.SendKeys(agent.sel("[data-kefu=input]"), "/ref"))
+	agent.waitJS("the canned replies offered", `!document.querySelector('[data-kefu=replies]').hidden && document.querySelector('[data-kefu=reply][data-shortcut="/refund"][aria-selected=true]')`)
+	browsertest.RequireAccessible(t, agent.ctx, "the canned replies offered")
+	agent.do(pressEnter())
+	agent.waitJS("the reply inserted", `document.querySelector('[data-kefu=input]').value === `+jsString(refund)+` && document.querySelector('[data-kefu=replies]').hidden`)
+	agent.do(chromedp.Click(agent.sel("[data-kefu=send]")))
+	agent.waitMessage("agent", refund)
+
+	// The call-backs view lists the order; a note closes it.
+	agent.do(chromedp.Click(agent.sel("[data-kefu=callbacks-view]")))
+	item := `[data-kefu=callback][data-number=` + jsString(number) + `]`
+	agent.waitJS("the call-back listed", `document.querySelector('`+item+`') && !document.querySelector('#callbacks').hidden`)
+	browsertest.RequireAccessible(t, agent.ctx, "the call-backs view")
+	const note = "已回电，会员已在对话中处理。"
+	agent.do(
+		chromedp.SendKeys(agent.sel(item+" [data-kefu=callback-note]"), note),
+		chromedp.Click(agent.sel(item+" [data-kefu=callback-close]")),
+	)
+	agent.waitJS("the call-back closed", `!document.querySelector('`+item+`') && document.querySelector('#count-callbacks').textContent === '0'`)
+	o, found, err := m.Runtime.WorkOrders().Get(ctx, number)
+	if err != nil || !found || o.Status != "done" || o.ClosedBy != "demo" || o.CloseNote != note {
+		t.Fatalf("call-back %s after closing: %+v found=%v %v", number, o, found, err)
+	}
+}
+
+// pressEnter presses Enter as a keyboard does: a key down the page may
+// cancel, so the character it would type is not sent on its own (as
+// chromedp's key events send it, whatever the page did).
+func pressEnter() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, k := range kb.Encode('\r') {
+			if k.Type == kb.KeyChar {
+				continue
+			}
+			if k.Type == kb.KeyDown {
+				k.Text, k.UnmodifiedText = "\r", "\r" // typed unless the page cancels the key down
+			}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, *k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

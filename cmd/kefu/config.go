@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/channels/agent"
 	"github.com/kefu-dev/kefu/internal/clientip"
 	"github.com/kefu-dev/kefu/store"
 )
@@ -48,6 +49,7 @@ type Config struct {
 	TrustedProxies  []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
 	KB              string         // a directory of help-center articles; empty: the demo set
 	MinFreeDisk     uint64         // below this much free space in Data, new turns and work orders are refused; 0: not watched
+	Replies         []agent.Reply  // canned replies, from the config file only; --demo adds some when there are none
 }
 
 func env(name, def string) string {
@@ -108,10 +110,10 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := applyConfigFile(fs, configFile); err != nil {
+	var err error
+	if c.Replies, err = applyConfigFile(fs, configFile); err != nil {
 		return c, err
 	}
-	var err error
 	if strings.TrimSpace(reminderLead) == "0" {
 		c.ReminderLead = 0
 	} else if c.ReminderLead, err = parseDays("--reminder-lead", reminderLead); err != nil {
@@ -151,6 +153,9 @@ func parseServe(args []string, stderr io.Writer) (Config, error) {
 	}
 	if c.Agents, err = parseAgents(agents); err != nil {
 		return c, err
+	}
+	if c.Demo && len(c.Replies) == 0 {
+		c.Replies = agent.DemoReplies()
 	}
 	if c.Demo {
 		if _, ok := c.Agents["demo"]; !ok {
@@ -248,42 +253,68 @@ func parseSize(flag, s string) (uint64, error) {
 }
 
 // applyConfigFile sets, from a TOML file, the flags of fs not given on the
-// command line. Keys are flag names ("members-url = \"https://…\""); values
-// are strings, numbers or booleans. An unknown key is an error naming it.
-func applyConfigFile(fs *flag.FlagSet, path string) error {
+// command line, and returns the file's canned replies. Keys are flag names
+// ("members-url = \"https://…\""); values are strings, numbers or booleans.
+// Besides flags, replies is an array of tables with shortcut, zh and en
+// ([[replies]]). An unknown key or a bad reply is an error naming it.
+func applyConfigFile(fs *flag.FlagSet, path string) ([]agent.Reply, error) {
 	if path == "" {
-		return nil
+		return nil, nil
 	}
 	var values map[string]any
 	meta, err := toml.DecodeFile(path, &values)
 	var perr toml.ParseError
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("--config %s: no such file", path)
+		return nil, fmt.Errorf("--config %s: no such file", path)
 	case errors.As(err, &perr):
-		return fmt.Errorf("--config %s: %s", path, perr.Message)
+		return nil, fmt.Errorf("--config %s: %s", path, perr.Message)
 	case err != nil:
-		return fmt.Errorf("--config %s: %w", path, err)
+		return nil, fmt.Errorf("--config %s: %w", path, err)
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, key := range meta.Keys() {
+		if key[0] == "replies" {
+			continue // configReplies reads them
+		}
 		name := key.String()
 		if fs.Lookup(name) == nil || name == "config" {
-			return fmt.Errorf("--config %s: unknown setting %q (settings are the flags of kefu serve, without --)", path, name)
+			return nil, fmt.Errorf("--config %s: unknown setting %q (settings are the flags of kefu serve, without --, and replies)", path, name)
 		}
 		if given[name] {
 			continue
 		}
 		v, err := configValue(name, values[name])
 		if err != nil {
-			return fmt.Errorf("--config %s: %w", path, err)
+			return nil, fmt.Errorf("--config %s: %w", path, err)
 		}
 		if err := fs.Set(name, v); err != nil {
-			return fmt.Errorf("--config %s: %s: %w", path, name, err)
+			return nil, fmt.Errorf("--config %s: %s: %w", path, name, err)
 		}
 	}
-	return nil
+	replies, err := configReplies(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", path, err)
+	}
+	return replies, nil
+}
+
+// configReplies reads the config file's replies and checks them.
+func configReplies(path string) ([]agent.Reply, error) {
+	var file struct {
+		Replies []agent.Reply `toml:"replies"`
+	}
+	meta, err := toml.DecodeFile(path, &file)
+	if err != nil {
+		return nil, fmt.Errorf("replies must be tables with shortcut, zh and en, all text ([[replies]])")
+	}
+	for _, key := range meta.Undecoded() {
+		if key[0] == "replies" && len(key) > 1 {
+			return nil, fmt.Errorf("replies: unknown field %q (a reply has shortcut, zh and en)", key[len(key)-1])
+		}
+	}
+	return file.Replies, agent.CheckReplies(file.Replies)
 }
 
 // configLists are the flags that take comma-separated lists, which a

@@ -37,5 +37,6 @@ func (m *Main) agentConsole() *agent.Console {
 		Location:       m.Config.TZ,
 		Log:            m.Log,
 		TrustedProxies: m.Config.TrustedProxies,
+		Replies:        m.Config.Replies,
 	})
 }

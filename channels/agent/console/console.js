@@ -50,7 +50,14 @@
       wo: { number: '工单号', kind: '类型', action: '办理', status: '状态', channel: '渠道', executor: '执行人', effective: '生效时间', refund: '退款', autoRenew: '自动续费', created: '创建时间', reason: '原因', conversation: '对话' },
       woStatus: { done: '已完成', open: '待处理' }, openConversation: '打开对话', noRefund: '无',
       minutes: function (m) { return m < 1 ? '不到 1 分钟' : m < 60 ? m + ' 分钟' : Math.floor(m / 60) + ' 小时 ' + (m % 60) + ' 分'; },
-      justNow: '刚刚', failed: '操作失败：'
+      justNow: '刚刚', failed: '操作失败：',
+      searchLabel: '按手机号（或后 4 位）、邮箱或工单号搜索对话', searchPlaceholder: '手机号 / 后 4 位 / 邮箱 / 工单号',
+      results: '搜索结果', noResults: '没有找到对话', clearSearch: '清除搜索',
+      callbacks: '待回电', callbacksTitle: '待回电工单', callbacksSub: '会员请求人工时无人在线，请回电后结案。最新的在前。',
+      backToChat: '返回对话', noCallbacks: '没有待回电的工单', closeNote: '结案备注（会员看不到）', closeCallback: '结案',
+      noteNeeded: '请填写结案备注。', noReason: '（未填写原因）',
+      callbackClosed: function (n) { return '工单 ' + n + ' 已结案。'; },
+      replies: '常用语', repliesHint: '输入 / 插入常用语，↑↓ 选择，Enter 插入。'
     },
     en: {
       title: 'Agent console', loginSub: 'Sign in to help the members waiting', name: 'Agent name', token: 'Token', login: 'Sign in',
@@ -86,7 +93,14 @@
       wo: { number: 'Number', kind: 'Kind', action: 'Action', status: 'Status', channel: 'Channel', executor: 'Executed by', effective: 'Effective', refund: 'Refund', autoRenew: 'Auto-renew', created: 'Created', reason: 'Reason', conversation: 'Conversation' },
       woStatus: { done: 'done', open: 'open' }, openConversation: 'Open conversation', noRefund: 'none',
       minutes: function (m) { return m < 1 ? 'under 1 min' : m < 60 ? m + ' min' : Math.floor(m / 60) + ' h ' + (m % 60) + ' min'; },
-      justNow: 'just now', failed: 'Failed: '
+      justNow: 'just now', failed: 'Failed: ',
+      searchLabel: 'Search conversations by phone (or its last 4 digits), email or work-order number', searchPlaceholder: 'Phone, last 4 digits, email or WO…',
+      results: 'Search results', noResults: 'No conversations found', clearSearch: 'Clear search',
+      callbacks: 'Call-backs', callbacksTitle: 'Open call-backs', callbacksSub: 'Members who asked for a person while nobody was online: call them back, then close. Newest first.',
+      backToChat: 'Back to conversations', noCallbacks: 'No open call-backs', closeNote: 'Closing note (the member never sees it)', closeCallback: 'Close',
+      noteNeeded: 'Write a closing note.', noReason: '(no reason given)',
+      callbackClosed: function (n) { return 'Call-back ' + n + ' closed.'; },
+      replies: 'Canned replies', repliesHint: 'Type / for canned replies; ↑↓ to choose, Enter to insert.'
     }
   };
 
@@ -121,7 +135,12 @@
     backoff: 1000,
     retry: null,
     pending: null,        // action waiting for confirmation
-    refresh: null
+    refresh: null,
+    replies: [],          // canned replies
+    results: null,        // search results, null when not searching
+    searchError: '',
+    callbacks: [],        // open call-back orders, newest first
+    view: 'chat'          // or 'callbacks'
   };
 
   // ---- language --------------------------------------------------------
@@ -133,9 +152,11 @@
       b.textContent = lang === 'en' ? '中文' : 'English';
       b.setAttribute('lang', lang === 'en' ? 'zh-CN' : 'en');
     });
+    $('#search-q').placeholder = t.searchPlaceholder;
+    $('#reply-suggest').setAttribute('aria-label', t.replies);
     updateTitle();
     setConn($('#conn').getAttribute('data-state'));
-    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); }
+    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); renderResults(); renderCallbacks(); }
   }
 
   $all('[data-kefu=ui-lang]').forEach(function (b) {
@@ -247,6 +268,8 @@
     applyLang();
     connect();
     loadList();
+    loadReplies();
+    loadCallbacks();
   }
 
   function logout(message) {
@@ -263,6 +286,13 @@
     $('#placeholder').hidden = false;
     $('[data-kefu=workorder]').hidden = true;
     $('#action-result').hidden = true;
+    state.replies = [];
+    state.callbacks = [];
+    state.results = null;
+    $('#search-q').value = '';
+    renderResults();
+    renderCallbacks();
+    showView('chat');
     renderMember();
     $('#app').hidden = true;
     $('#login').hidden = false;
@@ -334,6 +364,7 @@
       state.backoff = 1000;
       setConn('online');
       loadList();
+      loadCallbacks();
       if (state.sel) follow().then(loadDetail);
     } else if (name === 'conversation') {
       if (v.id !== state.sel && (v.status === 'waiting' || v.status === 'active')) {
@@ -342,6 +373,7 @@
       }
       upsert(v);
       if (v.id === state.sel) scheduleRefresh();
+      if (v.callback && !state.callbacks.some(function (o) { return o.number === v.callback; })) loadCallbacks();
     } else if (name === 'message') {
       if (v.conversation === state.sel) addMessage(v.message);
     }
@@ -387,17 +419,18 @@
   }
   function shortID(id) { return '#' + String(id).slice(0, 6); }
 
-  function convItem(c, pos) {
+  function convItem(c, pos, hook) {
     var li = el('li');
     var b = el('button', 'conv');
     b.type = 'button';
-    b.setAttribute('data-kefu', 'conversation');
+    b.setAttribute('data-kefu', hook || 'conversation');
     b.setAttribute('data-id', c.id);
     b.setAttribute('data-status', c.status);
     b.setAttribute('data-mine', String(c.agent === state.name));
     if (c.id === state.sel) b.setAttribute('aria-current', 'true');
-    var p = el('span', 'pos', c.status === 'waiting' ? pos : (c.agent || '?').slice(0, 1).toUpperCase());
-    p.title = c.status === 'waiting' ? t.position(pos) : t.heldBy(c.agent);
+    var held = c.status === 'active';
+    var p = el('span', 'pos', c.status === 'waiting' ? pos : held ? (c.agent || '?').slice(0, 1).toUpperCase() : '·');
+    p.title = c.status === 'waiting' ? t.position(pos) : held ? t.heldBy(c.agent) : (t.status[c.status] || c.status);
     var title = el('span', 'title');
     title.appendChild(channelChip(c.channel));
     title.appendChild(el('span', '', shortID(c.id)));
@@ -410,10 +443,49 @@
     b.appendChild(title);
     b.appendChild(time);
     b.appendChild(preview);
-    b.addEventListener('click', function () { select(c.id); });
+    b.addEventListener('click', function () { showView('chat'); select(c.id); });
     li.appendChild(b);
     return li;
   }
+
+  // ---- search ----------------------------------------------------------
+
+  function renderResults() {
+    var box = $('#results');
+    box.hidden = state.results === null;
+    var ul = $('#list-results');
+    ul.textContent = '';
+    var list = state.results || [];
+    list.forEach(function (c, i) { ul.appendChild(convItem(c, i + 1, 'search-result')); });
+    $('#count-results').textContent = list.length;
+    $('#empty-results').hidden = list.length > 0 || !!state.searchError;
+    var err = $('#search-error');
+    err.textContent = state.searchError;
+    err.hidden = !state.searchError;
+  }
+
+  $('#search').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var q = $('#search-q').value.trim();
+    if (!q) { state.results = null; state.searchError = ''; renderResults(); return; }
+    api('GET', '/agent/api/conversations?q=' + encodeURIComponent(q)).then(function (d) {
+      state.results = d.conversations;
+      state.searchError = '';
+      renderResults();
+    }, function (err) {
+      if (err.status === 401) return;
+      state.results = [];
+      state.searchError = err.message;
+      renderResults();
+    });
+  });
+  $('#search-clear').addEventListener('click', function () {
+    state.results = null;
+    state.searchError = '';
+    $('#search-q').value = '';
+    renderResults();
+    $('#search-q').focus();
+  });
 
   function renderList() {
     var w = waitingSorted(), a = activeSorted();
@@ -512,7 +584,7 @@
     input.disabled = !held;
     $('[data-kefu=send]').disabled = !held;
     input.placeholder = held ? t.placeholderMine : other ? t.placeholderOther : t.placeholderClaim;
-    $('#composer-hint').textContent = held ? t.hintMine : '';
+    $('#composer-hint').textContent = held ? t.hintMine + (state.replies.length ? ' ' + t.repliesHint : '') : '';
     renderActions();
   }
 
@@ -643,11 +715,101 @@
       .then(function () { send.disabled = !mine(); input.focus(); });
   });
   input.addEventListener('keydown', function (e) {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+    if (e.isComposing || e.keyCode === 229) return;
+    if (suggesting()) {
+      var n = sugg.items.length;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        sugg.active = (sugg.active + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+        renderSuggest();
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        e.preventDefault();
+        insertReply(sugg.active);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        closeSuggest();
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       composer.requestSubmit();
     }
   });
+
+  // ---- canned replies --------------------------------------------------
+  // Typing "/" and a shortcut's start in the reply box lists the matching
+  // replies; the one chosen replaces the shortcut, in the conversation's
+  // language.
+
+  var suggest = $('#reply-suggest');
+  var sugg = { items: [], active: 0, token: null };
+
+  function loadReplies() {
+    return api('GET', '/agent/api/replies').then(function (d) { state.replies = d.replies || []; renderHead(); }, function () {});
+  }
+  function replyText(r) { return state.cur && /^en/i.test(state.cur.lang || '') ? r.en : r.zh; }
+  function suggesting() { return !suggest.hidden && sugg.items.length > 0; }
+
+  // slashToken is the "/word" just before the caret, at a word's start.
+  function slashToken() {
+    var v = input.value, end = input.selectionStart;
+    if (end !== input.selectionEnd) return null;
+    var start = v.lastIndexOf('/', end - 1);
+    if (start < 0 || (start > 0 && !/\s/.test(v.charAt(start - 1)))) return null;
+    var word = v.slice(start, end);
+    if (/\s/.test(word)) return null;
+    return { start: start, end: end, word: word.toLowerCase() };
+  }
+  function updateSuggest() {
+    var tok = mine() ? slashToken() : null;
+    sugg.token = tok;
+    sugg.items = tok ? state.replies.filter(function (r) { return r.shortcut.toLowerCase().indexOf(tok.word) === 0; }) : [];
+    sugg.active = 0;
+    renderSuggest();
+  }
+  function closeSuggest() { sugg.items = []; sugg.token = null; renderSuggest(); }
+  function renderSuggest() {
+    suggest.textContent = '';
+    if (!sugg.items.length) {
+      suggest.hidden = true;
+      input.removeAttribute('aria-activedescendant');
+      return;
+    }
+    sugg.items.forEach(function (r, i) {
+      var li = el('li');
+      li.id = 'reply-option-' + i;
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', String(i === sugg.active));
+      li.setAttribute('data-kefu', 'reply');
+      li.setAttribute('data-shortcut', r.shortcut);
+      li.appendChild(el('b', '', r.shortcut));
+      li.appendChild(el('span', '', replyText(r)));
+      li.addEventListener('mousedown', function (e) { e.preventDefault(); insertReply(i); });
+      suggest.appendChild(li);
+    });
+    suggest.hidden = false;
+    input.setAttribute('aria-activedescendant', 'reply-option-' + sugg.active);
+    var active = $('#reply-option-' + sugg.active);
+    if (active && active.scrollIntoView) active.scrollIntoView({ block: 'nearest' });
+  }
+  function insertReply(i) {
+    var r = sugg.items[i], tok = sugg.token;
+    if (!r || !tok) return;
+    var text = replyText(r);
+    input.value = input.value.slice(0, tok.start) + text + input.value.slice(tok.end);
+    var caret = tok.start + text.length;
+    input.setSelectionRange(caret, caret);
+    closeSuggest();
+    input.focus();
+  }
+  input.addEventListener('input', updateSuggest);
+  input.addEventListener('click', updateSuggest);
+  input.addEventListener('blur', closeSuggest);
 
   $all('[data-action]').forEach(function (b) {
     b.addEventListener('click', function () {
@@ -720,6 +882,105 @@
       errBox.hidden = false;
     });
   });
+
+  // ---- call-backs ------------------------------------------------------
+
+  function showView(view) {
+    state.view = view;
+    $('#callbacks').hidden = view !== 'callbacks';
+    $('#chat-view').hidden = view === 'callbacks';
+    $('[data-kefu=callbacks-view]').setAttribute('aria-pressed', String(view === 'callbacks'));
+  }
+
+  function loadCallbacks() {
+    return api('GET', '/agent/api/callbacks').then(function (d) {
+      state.callbacks = d.callbacks;
+      $('#callbacks-error').hidden = true;
+      renderCallbacks();
+    }, function (err) {
+      if (err.status === 401) return;
+      $('#callbacks-error').textContent = err.message;
+      $('#callbacks-error').hidden = false;
+    });
+  }
+
+  function callbackItem(o) {
+    var li = el('li', 'card cb');
+    li.setAttribute('data-kefu', 'callback');
+    li.setAttribute('data-number', o.number);
+    var head = el('div', 'cb-head');
+    head.appendChild(el('span', 'wo', o.number));
+    head.appendChild(channelChip(o.channel));
+    head.appendChild(el('span', 'time', fmtDateTime(o.created_at)));
+    li.appendChild(head);
+    li.appendChild(el('p', 'cb-reason', o.reason || t.noReason));
+    if (o.conversation) {
+      var open = el('button', 'link', t.openConversation + ' ' + shortID(o.conversation));
+      open.type = 'button';
+      open.setAttribute('data-kefu', 'callback-conversation');
+      open.addEventListener('click', function () { showView('chat'); select(o.conversation); });
+      li.appendChild(el('div')).appendChild(open);
+    }
+    var form = el('form', 'cb-close');
+    form.noValidate = true;
+    var id = 'note-' + o.number;
+    var label = el('label', '', t.closeNote);
+    label.htmlFor = id;
+    var note = el('textarea');
+    note.id = id;
+    note.rows = 2;
+    note.maxLength = 500;
+    note.setAttribute('data-kefu', 'callback-note');
+    var err = el('p', 'form-error');
+    err.setAttribute('role', 'alert');
+    err.hidden = true;
+    var btn = el('button', 'btn btn-primary', t.closeCallback);
+    btn.type = 'submit';
+    btn.setAttribute('data-kefu', 'callback-close');
+    [label, note, err, btn].forEach(function (x) { form.appendChild(x); });
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var text = note.value.trim();
+      if (!text) { err.textContent = t.noteNeeded; err.hidden = false; note.focus(); return; }
+      btn.disabled = true;
+      api('POST', '/agent/api/workorders/' + encodeURIComponent(o.number) + '/close', { note: text }).then(function () {
+        toast(t.callbackClosed(o.number));
+        state.callbacks = state.callbacks.filter(function (x) { return x.number !== o.number; });
+        renderCallbacks();
+        $('#callbacks-title').focus();
+      }, function (e2) {
+        btn.disabled = false;
+        if (e2.status === 401) return;
+        err.textContent = e2.message;
+        err.hidden = false;
+        if (e2.status === 409 || e2.status === 404) loadCallbacks();
+      });
+    });
+    li.appendChild(form);
+    return li;
+  }
+
+  function renderCallbacks() {
+    var ul = $('#callbacks-list');
+    var notes = {};
+    $all('[data-kefu=callback-note]', ul).forEach(function (x) { notes[x.id] = x.value; });
+    ul.textContent = '';
+    state.callbacks.forEach(function (o) { ul.appendChild(callbackItem(o)); });
+    $all('[data-kefu=callback-note]', ul).forEach(function (x) { if (notes[x.id]) x.value = notes[x.id]; });
+    $('#callbacks-empty').hidden = state.callbacks.length > 0;
+    var n = $('#count-callbacks');
+    n.textContent = state.callbacks.length;
+    n.setAttribute('data-n', state.callbacks.length);
+  }
+
+  $('#callbacks-title').tabIndex = -1;
+  $('[data-kefu=callbacks-view]').addEventListener('click', function () {
+    if (state.view === 'callbacks') { showView('chat'); return; }
+    showView('callbacks');
+    loadCallbacks();
+    $('#callbacks-title').focus();
+  });
+  $('#callbacks-back').addEventListener('click', function () { showView('chat'); });
 
   // Wait times and verification expiry move with the clock; nothing is
   // fetched for it.
