@@ -30,7 +30,7 @@ func (h *Handoffs) agentChange(id, agent string, version int64, fn func(e *edit)
 	return h.rt.change(id, func(e *edit) error {
 		c := &e.c
 		switch {
-		case c.Status != StatusActive || c.Agent == "":
+		case c.Status != ConvActive || c.Agent == "":
 			return ErrNotHeld
 		case c.Agent != agent:
 			return ErrHeld
@@ -49,17 +49,17 @@ func (h *Handoffs) Claim(ctx context.Context, id, agent string, version int64) (
 	c, err := h.rt.change(id, func(e *edit) error {
 		c := &e.c
 		switch {
-		case c.Status == StatusActive && c.Agent == agent:
+		case c.Status == ConvActive && c.Agent == agent:
 			return errUnchanged
-		case c.Status == StatusActive:
+		case c.Status == ConvActive:
 			return ErrHeld
 		case version != 0 && version != c.Version:
 			return ErrStale
 		}
-		if c.Status == StatusWaiting {
+		if c.Status == ConvWaiting {
 			waited = e.now.Sub(c.WaitingSince)
 		}
-		c.Status, c.Agent, c.WaitingSince = StatusActive, agent, time.Time{}
+		c.Status, c.Agent, c.WaitingSince = ConvActive, agent, time.Time{}
 		c.Version++
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_joined", map[string]any{"Agent": agent}), nil)
 		return nil
@@ -91,10 +91,10 @@ func (h *Handoffs) AgentMessage(ctx context.Context, id, agent string, version i
 func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	return h.agentChange(id, agent, version, func(e *edit) error {
 		c := &e.c
-		c.Status, c.Agent = StatusBot, ""
+		c.Status, c.Agent = ConvBot, ""
 		c.Version++
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_released", nil), nil)
-		st, replies, _ := h.rt.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Chan: c.Channel})
+		st, replies, _ := h.rt.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Channel: c.Channel})
 		c.State = st
 		for _, rep := range replies {
 			e.reply(h.rt, rep)
@@ -108,7 +108,7 @@ func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64)
 func (h *Handoffs) CloseConversation(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	return h.agentChange(id, agent, version, func(e *edit) error {
 		c := &e.c
-		c.Status, c.Agent = StatusClosed, ""
+		c.Status, c.Agent = ConvClosed, ""
 		c.Version++
 		c.State.Reset()
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_closed", nil), nil)
@@ -136,7 +136,7 @@ func (h *Handoffs) AgentAct(ctx context.Context, id, agent string, version int64
 			Kind:     dialog.KindAgentAction,
 			Action:   action,
 			MemberID: member,
-			Chan:     c.Channel,
+			Channel:  c.Channel,
 			Conv:     c.ID,
 			Executor: agent,
 			Lang:     c.Lang(),

@@ -18,7 +18,7 @@ func TestCloseCallback(t *testing.T) {
 	book, _, _ := newTestBook(t, 0)
 	callback := func(key string, at time.Time) dialog.WorkOrder {
 		t.Helper()
-		o, err := book.Execute(ctx, dialog.OrderRequest{Key: key, Kind: dialog.KindCallback, MemberID: "m-demo", Chan: "web", Conv: "c-" + key, At: at})
+		o, err := book.Execute(ctx, dialog.OrderRequest{Key: key, Kind: dialog.KindCallback, MemberID: "m-demo", Channel: "web", Conv: "c-" + key, At: at})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,11 +41,11 @@ func TestCloseCallback(t *testing.T) {
 		t.Fatalf("closing twice: %v", err)
 	}
 	// The member's confirmation closes only the callback still open.
-	order, err := book.Execute(ctx, dialog.OrderRequest{Key: "k", Kind: dialog.KindNoRenew, MemberID: "m-demo", Chan: "web", Conv: "c", Closes: byAgent.Number, At: at})
+	order, err := book.Execute(ctx, dialog.OrderRequest{Key: "k", Kind: dialog.KindNoRenew, MemberID: "m-demo", Channel: "web", Conv: "c", Closes: byAgent.Number, At: at})
 	if err != nil || order.Closes != "" {
 		t.Fatalf("a confirmation naming a callback closed by an agent: %+v %v", order, err)
 	}
-	order2, err := book.Execute(ctx, dialog.OrderRequest{Key: "k2", Kind: dialog.KindCancelNow, MemberID: "m-demo", Chan: "web", Conv: "c", Closes: byMember.Number, At: at})
+	order2, err := book.Execute(ctx, dialog.OrderRequest{Key: "k2", Kind: dialog.KindCancelNow, MemberID: "m-demo", Channel: "web", Conv: "c", Closes: byMember.Number, At: at})
 	if err != nil || order2.Closes != byMember.Number {
 		t.Fatalf("a confirmation naming an open callback: %+v %v", order2, err)
 	}

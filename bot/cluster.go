@@ -143,7 +143,7 @@ func (r *Runtime) remoteChange(payload []byte) {
 		}
 		r.publishTo(ev.Conv, ev.Channel, ev.User, lc, msgs)
 	}
-	if ev.Before != StatusBot || ev.Status != StatusBot {
+	if ev.Before != ConvBot || ev.Status != ConvBot {
 		c, _, err := r.read(ev.Conv)
 		if err != nil {
 			r.log.Error("read another instance's conversation", "conv", ev.Conv, "err", err)

@@ -14,12 +14,13 @@ const (
 	FromSystem = "system"
 )
 
-// Conversation statuses (DESIGN §5).
+// Conversation statuses (DESIGN §5): who answers the member. Named Conv…
+// so they are never read as a membership's status (dialog.StatusActive).
 const (
-	StatusBot     = "bot"     // the bot answers
-	StatusWaiting = "waiting" // the member asked for a person
-	StatusActive  = "active"  // an agent holds it; the bot is silent
-	StatusClosed  = "closed"
+	ConvBot     = "bot"     // the bot answers
+	ConvWaiting = "waiting" // the member asked for a person
+	ConvActive  = "active"  // an agent holds it; the bot is silent
+	ConvClosed  = "closed"
 )
 
 // Message is one rendered line of a transcript, as channels show it.

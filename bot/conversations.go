@@ -76,7 +76,7 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 			return err
 		}
 		now := r.now()
-		c := Conversation{ID: newID(), Channel: channel, User: user, Status: StatusBot, CreatedAt: now, UpdatedAt: now}
+		c := Conversation{ID: newID(), Channel: channel, User: user, Status: ConvBot, CreatedAt: now, UpdatedAt: now}
 		id, created = c.ID, true
 		if err := txn.Set(key, []byte(c.ID)); err != nil {
 			return err
@@ -224,7 +224,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 			r.metrics.MessagesOut.WithLabelValues(c.Channel).Inc()
 		}
 	}
-	if before != StatusBot || c.Status != StatusBot {
+	if before != ConvBot || c.Status != ConvBot {
 		r.ho.changed(c, before)
 	}
 	return c, nil

@@ -75,7 +75,7 @@ func (h *ServiceHours) Contains(t time.Time) bool {
 // step with a conversation whose status changed, so start-up and listings
 // read only those.
 func handoffWrite(c Conversation) write {
-	if c.Status == StatusWaiting || c.Status == StatusActive {
+	if c.Status == ConvWaiting || c.Status == ConvActive {
 		return write{handoffKey(c.ID), []byte(c.Status)}
 	}
 	return write{key: handoffKey(c.ID)}
@@ -106,7 +106,7 @@ func (h *Handoffs) List(ctx context.Context) ([]Conversation, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c.Status == StatusWaiting || c.Status == StatusActive {
+		if c.Status == ConvWaiting || c.Status == ConvActive {
 			out = append(out, c)
 		}
 	}
@@ -133,7 +133,7 @@ func (h *Handoffs) load() error {
 		if err != nil {
 			return err
 		}
-		if c.Status == StatusWaiting {
+		if c.Status == ConvWaiting {
 			waiting = append(waiting, c)
 		}
 	}
@@ -210,9 +210,9 @@ func (h *Handoffs) changed(c Conversation, before string) {
 	i := slices.Index(h.queue, c.ID)
 	moved := false
 	switch {
-	case c.Status == StatusWaiting && i < 0:
+	case c.Status == ConvWaiting && i < 0:
 		h.queue = append(h.queue, c.ID)
-	case c.Status != StatusWaiting && i >= 0:
+	case c.Status != ConvWaiting && i >= 0:
 		h.queue = slices.Delete(h.queue, i, i+1)
 		delete(h.told, c.ID)
 		moved = true
@@ -260,7 +260,7 @@ func (h *Handoffs) announceQueue() {
 	h.mu.Unlock()
 	for _, n := range notices {
 		_, err := h.rt.change(n.id, func(e *edit) error {
-			if e.c.Status != StatusWaiting {
+			if e.c.Status != ConvWaiting {
 				return errUnchanged
 			}
 			e.add(FromSystem, h.rt.render(e.c.Lang(), "queue_position", map[string]any{"Position": n.pos, "Minutes": h.waitMinutes(n.pos)}), nil)
@@ -280,11 +280,11 @@ var errUnchanged = errors.New("unchanged")
 // the request is not lost. Asking again repeats the same answer.
 func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 	c := &e.c
-	if c.Status == StatusActive {
+	if c.Status == ConvActive {
 		return
 	}
-	if c.Status != StatusWaiting {
-		c.Status, c.WaitingSince = StatusWaiting, e.now
+	if c.Status != ConvWaiting {
+		c.Status, c.WaitingSince = ConvWaiting, e.now
 		c.Version++
 	}
 	back := h.rt.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
@@ -314,7 +314,7 @@ func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 			Key:      c.ID + "/callback/" + c.WaitingSince.Format(time.RFC3339Nano),
 			Kind:     dialog.KindCallback,
 			MemberID: c.State.Verified,
-			Chan:     c.Channel,
+			Channel:  c.Channel,
 			Conv:     c.ID,
 			Reason:   reason,
 			Executor: "bot",
@@ -338,10 +338,10 @@ func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 
 // withdraw takes a waiting member out of the queue.
 func (h *Handoffs) withdraw(e *edit) {
-	if e.c.Status != StatusWaiting {
+	if e.c.Status != ConvWaiting {
 		return
 	}
-	e.c.Status, e.c.WaitingSince = StatusBot, time.Time{}
+	e.c.Status, e.c.WaitingSince = ConvBot, time.Time{}
 	e.c.Version++
 	e.add(FromBot, h.rt.render(e.c.Lang(), "handoff_withdrawn", nil), nil)
 }
@@ -367,10 +367,10 @@ func (h *Handoffs) ExpireLeases(ctx context.Context) {
 	for _, id := range ids {
 		_, err := h.rt.change(id, func(e *edit) error {
 			c := &e.c
-			if c.Status != StatusActive || !gone(c.Agent) {
+			if c.Status != ConvActive || !gone(c.Agent) {
 				return errUnchanged
 			}
-			c.Status, c.Agent, c.WaitingSince = StatusWaiting, "", e.now
+			c.Status, c.Agent, c.WaitingSince = ConvWaiting, "", e.now
 			c.Version++
 			pos := len(h.queueSnapshot()) + 1
 			e.add(FromSystem, h.rt.render(c.Lang(), "agent_lost", map[string]any{"Position": pos, "Minutes": h.waitMinutes(pos)}), nil)

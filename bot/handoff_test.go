@@ -37,7 +37,7 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 	unsub, _ := e.rt.Subscribe(b, func(m bot.Message) { heard <- m })
 	defer unsub()
 	c, err := e.rt.Handoffs().Claim(ctx, a, "alice", 0)
-	if err != nil || c.Status != bot.StatusActive || c.Agent != "alice" {
+	if err != nil || c.Status != bot.ConvActive || c.Agent != "alice" {
 		t.Fatalf("claim: %+v %v", c, err)
 	}
 	select {
@@ -66,7 +66,7 @@ func TestQueueClaimReplyRelease(t *testing.T) {
 		t.Fatalf("the bot spoke in a held conversation: %+v", got)
 	}
 	c, err = e.rt.Handoffs().Release(ctx, a, "alice", c.Version)
-	if err != nil || c.Status != bot.StatusBot {
+	if err != nil || c.Status != bot.ConvBot {
 		t.Fatalf("release: %+v %v", c, err)
 	}
 	if got := e.send(a, dialog.InputText, "13800138000"); len(got) == 0 || got[0].From != bot.FromBot {
@@ -95,7 +95,7 @@ func TestNoAgentOnlineGivesCallbackAndStillQueues(t *testing.T) {
 		t.Fatalf("no agent online: %q, want a callback number and no queue place", got)
 	}
 	c, err := e.rt.Conversation(ctx, id)
-	if err != nil || c.Status != bot.StatusWaiting {
+	if err != nil || c.Status != bot.ConvWaiting {
 		t.Fatalf("status %q (%v), want waiting", c.Status, err)
 	}
 	// Asking again repeats the same callback, not a second one.
@@ -156,13 +156,13 @@ func TestLeaseExpiresWithoutConsole(t *testing.T) {
 	}
 	offline()
 	e.rt.Handoffs().ExpireLeases(ctx) // within the grace period: kept
-	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.StatusActive {
+	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.ConvActive {
 		t.Fatalf("lease expired within the grace period: %q", c.Status)
 	}
 	e.advance(3 * time.Minute)
 	e.rt.Handoffs().ExpireLeases(ctx)
 	c, _ := e.rt.Conversation(ctx, id)
-	if c.Status != bot.StatusWaiting || c.Agent != "" {
+	if c.Status != bot.ConvWaiting || c.Agent != "" {
 		t.Fatalf("after the grace period: %q held by %q", c.Status, c.Agent)
 	}
 	if e.rt.Handoffs().QueuePosition(id) != 1 {
@@ -178,7 +178,7 @@ func TestCloseThenMemberStartsAfresh(t *testing.T) {
 	id, _, _ := e.rt.Resolve(ctx, "test", "m")
 	e.send(id, dialog.InputText, "转人工")
 	c, _ := e.rt.Handoffs().Claim(ctx, id, "alice", 0)
-	if c, err := e.rt.Handoffs().CloseConversation(ctx, id, "alice", c.Version); err != nil || c.Status != bot.StatusClosed {
+	if c, err := e.rt.Handoffs().CloseConversation(ctx, id, "alice", c.Version); err != nil || c.Status != bot.ConvClosed {
 		t.Fatalf("close: %+v %v", c, err)
 	}
 	if _, err := e.rt.Handoffs().AgentMessage(ctx, id, "alice", 0, "late"); !errors.Is(err, bot.ErrNotHeld) {
@@ -187,7 +187,7 @@ func TestCloseThenMemberStartsAfresh(t *testing.T) {
 	if got := e.send(id, dialog.InputText, "你好"); len(got) == 0 {
 		t.Fatal("no bot reply after close")
 	}
-	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.StatusBot {
+	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.ConvBot {
 		t.Fatalf("status after the member came back: %q", c.Status)
 	}
 }

@@ -56,7 +56,7 @@ func TestStoreFullRefusesTurnsAndOrders(t *testing.T) {
 	if after, _ := rt.History(ctx, id); len(after) != len(before) {
 		t.Fatalf("a refused turn stored %d messages", len(after)-len(before))
 	}
-	callback := dialog.OrderRequest{Key: "k-1", Kind: dialog.KindCallback, MemberID: "m-demo", Chan: "web", Conv: id, At: now}
+	callback := dialog.OrderRequest{Key: "k-1", Kind: dialog.KindCallback, MemberID: "m-demo", Channel: "web", Conv: id, At: now}
 	if _, err := rt.orders.Execute(ctx, callback); !errors.Is(err, ErrStoreFull) {
 		t.Fatalf("work order below the floor: %v", err)
 	}

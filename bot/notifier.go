@@ -27,7 +27,7 @@ type Notice struct {
 	Renewal *dialog.Member
 	Lang    dialog.Lang
 	Conv    string // the conversation that caused it
-	Chan    string // the channel of that conversation
+	Channel string // the channel of that conversation
 }
 
 // Notifier delivers notices to members (SMS, email). Implementations must be
@@ -59,7 +59,7 @@ func (l LogNotifier) Notify(ctx context.Context, n Notice) error {
 		slog.String("method", string(n.Method)),
 		slog.String("to", dialog.MaskAccount(n.To)),
 		slog.String("conv", n.Conv),
-		slog.String("chan", n.Chan),
+		slog.String("chan", n.Channel),
 	}
 	if n.Order != nil {
 		attrs = append(attrs, slog.String("order", n.Order.Number))

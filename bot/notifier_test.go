@@ -15,7 +15,7 @@ func TestLogNotifier(t *testing.T) {
 	n := LogNotifier{Log: slog.New(slog.NewTextHandler(&buf, nil))}
 	ctx := context.Background()
 
-	err := n.Notify(ctx, Notice{Kind: NoticeCode, Method: dialog.MethodSMS, To: "13800138000", Code: "482915", Conv: "c1", Chan: "web"})
+	err := n.Notify(ctx, Notice{Kind: NoticeCode, Method: dialog.MethodSMS, To: "13800138000", Code: "482915", Conv: "c1", Channel: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}

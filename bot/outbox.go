@@ -38,7 +38,7 @@ type delivery struct {
 	PeriodEnd int64       `json:"period_end,omitempty"` // reminder: the renewal, Unix seconds
 	Lang      dialog.Lang `json:"lang,omitempty"`
 	Conv      string      `json:"conv,omitempty"`
-	Chan      string      `json:"chan,omitempty"`
+	Channel   string      `json:"chan,omitempty"`
 	Done      []string    `json:"done,omitempty"` // destinations that accepted
 	Attempts  int         `json:"attempts,omitempty"`
 	NextAt    int64       `json:"next_at,omitempty"` // Unix milliseconds; 0: now

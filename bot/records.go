@@ -140,7 +140,7 @@ const recordBatch = 0x02
 type storedConv struct {
 	Channel      string       `json:"c"`
 	User         string       `json:"u"`
-	Status       string       `json:"s,omitempty"` // "": StatusBot
+	Status       string       `json:"s,omitempty"` // "": ConvBot
 	Agent        string       `json:"a,omitempty"`
 	Version      int64        `json:"v,omitempty"`
 	WaitingSince int64        `json:"w,omitempty"`
@@ -184,7 +184,7 @@ func encodeConv(c Conversation, newest []MessageButton) []byte {
 		WaitingSince: unixMilli(c.WaitingSince), Callback: c.Callback, State: c.State,
 		Seq: c.Seq, Preview: c.Preview, CreatedAt: unixMilli(c.CreatedAt), UpdatedAt: unixMilli(c.UpdatedAt),
 	}
-	if c.Status != StatusBot {
+	if c.Status != ConvBot {
 		s.Status = c.Status
 	}
 	if len(newest) > 0 && len(newest) == len(c.State.Buttons) && slices.EqualFunc(newest, c.State.Buttons, func(b MessageButton, v string) bool { return b.Value == v }) {
@@ -298,7 +298,7 @@ func decodeConv(id string, b []byte) (c Conversation, sameButtons bool, err erro
 		Seq: s.Seq, Preview: s.Preview, CreatedAt: fromUnixMilli(s.CreatedAt), UpdatedAt: fromUnixMilli(s.UpdatedAt),
 	}
 	if c.Status == "" {
-		c.Status = StatusBot
+		c.Status = ConvBot
 	}
 	return c, s.SameButtons, nil
 }

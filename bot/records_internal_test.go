@@ -21,7 +21,7 @@ import (
 func TestRecordsRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 24, 8, 30, 1, 123_000_000, time.UTC)
 	c := Conversation{
-		ID: "c1", Channel: "web", User: "u", Status: StatusActive, Agent: "li", Version: 3,
+		ID: "c1", Channel: "web", User: "u", Status: ConvActive, Agent: "li", Version: 3,
 		WaitingSince: at, Callback: "WO1", Seq: 9, Preview: "你好", CreatedAt: at, UpdatedAt: at.Add(time.Second),
 		State: dialog.State{Lang: dialog.EN, Step: dialog.StepConfirm, Buttons: []string{"a", "b"}, LastActive: at},
 	}
@@ -37,11 +37,11 @@ func TestRecordsRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, c) {
 		t.Fatalf("conversation:\n got %+v\nwant %+v", got, c)
 	}
-	bot := Conversation{ID: "c2", Status: StatusBot}
+	bot := Conversation{ID: "c2", Status: ConvBot}
 	if b = encodeConv(bot, nil); json.Valid(b) || b[0] != recordV1 {
 		t.Fatalf("not the compact form: %q", b)
 	}
-	if got, _, _ := decodeConv("c2", b); got.Status != StatusBot {
+	if got, _, _ := decodeConv("c2", b); got.Status != ConvBot {
 		t.Fatalf("status %q", got.Status)
 	}
 	// State buttons that are the newest message's are not stored twice.
@@ -103,7 +103,7 @@ func TestLegacyRecordsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
-	legacy := Conversation{ID: "old", Channel: "web", User: "u-old", Status: StatusBot, Seq: 1,
+	legacy := Conversation{ID: "old", Channel: "web", User: "u-old", Status: ConvBot, Seq: 1,
 		State: dialog.State{Lang: dialog.EN, Step: dialog.StepIdentify, Goal: dialog.IntentCancelMembership}, CreatedAt: at, UpdatedAt: at}
 	msg := Message{ID: "1", From: FromBot, Text: "Which phone or email?", Buttons: []MessageButton{{"Talk to a person", "intent:human_agent"}}, At: at}
 	err = update(r.state, func(txn store.Txn) error {

@@ -107,7 +107,7 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 		// this process stopped.
 		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix(), NextAt: now.Add(deliveryLease).UnixMilli()}
 		if conv, ok := o.memberConversation(m.ID); ok {
-			d.Conv, d.Chan, d.Lang = conv.ID, conv.Channel, conv.Lang()
+			d.Conv, d.Channel, d.Lang = conv.ID, conv.Channel, conv.Lang()
 		}
 		fresh := false
 		err := update(o.rt.ledger, func(txn store.Txn) error {
@@ -212,7 +212,7 @@ func (o *Outbox) tryReminder(ctx context.Context, d *delivery, m dialog.Member) 
 	var errs []error
 	if d.Conv != "" && !slices.Contains(d.Done, "chat") {
 		_, err := o.rt.change(d.Conv, func(e *edit) error {
-			if e.c.Status == StatusActive {
+			if e.c.Status == ConvActive {
 				return errAgentHolds // the bot is silent while an agent talks: later
 			}
 			e.reply(o.rt, reminderReply(m))
@@ -230,7 +230,7 @@ func (o *Outbox) tryReminder(ctx context.Context, d *delivery, m dialog.Member) 
 			errs = append(errs, fmt.Errorf("reminder in conversation %s: %w", d.Conv, err))
 		}
 	}
-	n := Notice{Kind: NoticeReminder, Renewal: &m, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
+	n := Notice{Kind: NoticeReminder, Renewal: &m, Lang: d.Lang, Conv: d.Conv, Channel: d.Channel}
 	errs = append(errs, notifyEach(ctx, o.notifier, m, n, d, o.rt.log))
 	return errors.Join(errs...)
 }

@@ -98,7 +98,7 @@ func (r *Runtime) Expire(ctx context.Context, ret Retention) (Expired, error) {
 
 // expired tells whether a conversation is past its retention.
 func expired(c Conversation, cutoff time.Time) bool {
-	return c.UpdatedAt.Before(cutoff) && c.Status != StatusWaiting && c.Status != StatusActive
+	return c.UpdatedAt.Before(cutoff) && c.Status != ConvWaiting && c.Status != ConvActive
 }
 
 func (r *Runtime) expireConversations(ctx context.Context, cutoff time.Time) (int, error) {

@@ -231,7 +231,7 @@ func TestRetentionSweepsInTheBackground(t *testing.T) {
 	if err := rt.Handle(ctx, id, dialog.InputText, "你好", dialog.ZH); err != nil {
 		t.Fatal(err)
 	}
-	o, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{Key: "brief/callback", Kind: dialog.KindCallback, Conv: id, Chan: "test", At: time.Now()})
+	o, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{Key: "brief/callback", Kind: dialog.KindCallback, Conv: id, Channel: "test", At: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

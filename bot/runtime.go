@@ -102,7 +102,7 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 	started := time.Now()
 	_, err := r.change(id, func(e *edit) error {
 		c := &e.c
-		in.At, in.Conv, in.Chan, in.Waiting = e.now, c.ID, c.Channel, c.Status == StatusWaiting
+		in.At, in.Conv, in.Channel, in.Waiting = e.now, c.ID, c.Channel, c.Status == ConvWaiting
 		if in.Kind == dialog.InputButton {
 			echo = r.buttonLabel(*c, e.buttons, in.Text)
 		}
@@ -111,10 +111,10 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 			c.Preview = truncateRunes(echo, 80)
 		}
 		switch c.Status {
-		case StatusActive:
+		case ConvActive:
 			return nil // an agent holds the conversation: the bot stays silent
-		case StatusClosed:
-			c.Status = StatusBot // the member is back: a new start
+		case ConvClosed:
+			c.Status = ConvBot // the member is back: a new start
 		}
 		st, replies, effects := r.engine.Turn(ctx, c.State, in)
 		c.State = st

@@ -218,11 +218,11 @@ func TestHandoffRecordsOneCallback(t *testing.T) {
 		t.Fatalf("callback order: %+v %v %v", o, found, err)
 	}
 	c, _ := e.rt.Conversation(context.Background(), id)
-	if c.Status != bot.StatusWaiting {
+	if c.Status != bot.ConvWaiting {
 		t.Fatalf("status %q, want waiting", c.Status)
 	}
 	e.send(id, dialog.InputText, "算了")
-	if c, _ := e.rt.Conversation(context.Background(), id); c.Status != bot.StatusBot {
+	if c, _ := e.rt.Conversation(context.Background(), id); c.Status != bot.ConvBot {
 		t.Fatalf("after withdrawing: %q", c.Status)
 	}
 }

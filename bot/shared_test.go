@@ -109,7 +109,7 @@ func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	var c bot.Conversation
-	for c.ID != id || c.Status != bot.StatusWaiting {
+	for c.ID != id || c.Status != bot.ConvWaiting {
 		select {
 		case c = <-queued:
 		case <-time.After(10 * time.Second):
@@ -146,7 +146,7 @@ func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
 	if _, err := b.Handoffs().Release(ctx, id, "alice", c.Version); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := a.Conversation(ctx, id); got.Status != bot.StatusBot {
+	if got, _ := a.Conversation(ctx, id); got.Status != bot.ConvBot {
 		t.Fatalf("after the release A sees status %s", got.Status)
 	}
 	if err := a.Handle(ctx, id, dialog.InputText, "你好", dialog.ZH); err != nil {
@@ -175,7 +175,7 @@ func TestConcurrentConfirmationsAcrossInstances(t *testing.T) {
 				defer wg.Done()
 				key := "c" + strconv.Itoa(i) + "/flow/1/no_renew"
 				o, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{
-					Key: key, Kind: dialog.KindNoRenew, MemberID: "m-demo", Chan: "test", Conv: "c" + strconv.Itoa(i), Executor: "bot", At: time.Now(),
+					Key: key, Kind: dialog.KindNoRenew, MemberID: "m-demo", Channel: "test", Conv: "c" + strconv.Itoa(i), Executor: "bot", At: time.Now(),
 				})
 				results <- result{key, o.Number, err}
 			}()
@@ -226,7 +226,7 @@ func BenchmarkWorkOrdersPostgres(b *testing.B) {
 					rt := rts[int(i)%len(rts)]
 					_, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{
 						Key: "bench-" + strconv.FormatInt(i, 10), Kind: dialog.KindNoRenew, MemberID: "m-x" + strconv.FormatInt(i%members, 10),
-						Chan: "web", Conv: "bench", Executor: "bot", At: time.Now(),
+						Channel: "web", Conv: "bench", Executor: "bot", At: time.Now(),
 					})
 					if err != nil {
 						b.Error(err)

@@ -230,7 +230,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	if to == "" {
 		to, method = alt, altMethod
 	}
-	n := Notice{Kind: NoticeCode, Method: method, To: to, Code: code, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan}
+	n := Notice{Kind: NoticeCode, Method: method, To: to, Code: code, Lang: req.Lang, Conv: req.Conv, Channel: req.Channel}
 	start := v.now()
 	if err := v.notifier.Notify(ctx, n); err != nil {
 		err = fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)

@@ -42,7 +42,7 @@ func newVerifier(t *testing.T) verifier {
 func (v verifier) send(t *testing.T, account string, method dialog.Method) string {
 	t.Helper()
 	before := len(v.sent.list())
-	res, err := v.SendCode(context.Background(), dialog.CodeRequest{Account: account, Method: method, Lang: dialog.EN, Conv: "c1", Chan: "web"})
+	res, err := v.SendCode(context.Background(), dialog.CodeRequest{Account: account, Method: method, Lang: dialog.EN, Conv: "c1", Channel: "web"})
 	if err != nil || res.Status != dialog.SendSent {
 		t.Fatalf("SendCode(%s) = %+v, %v; want sent", account, res, err)
 	}
@@ -74,7 +74,7 @@ func TestVerifyRightCode(t *testing.T) {
 	v := newVerifier(t)
 	code := v.send(t, "13800138000", dialog.MethodSMS)
 	n := v.sent.list()[0]
-	if n.Kind != NoticeCode || n.Method != dialog.MethodSMS || n.To != "13800138000" || n.Lang != dialog.EN || n.Conv != "c1" || n.Chan != "web" {
+	if n.Kind != NoticeCode || n.Method != dialog.MethodSMS || n.To != "13800138000" || n.Lang != dialog.EN || n.Conv != "c1" || n.Channel != "web" {
 		t.Errorf("notice = %+v", n)
 	}
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {

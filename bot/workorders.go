@@ -137,7 +137,7 @@ func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, ac
 		executor = "bot"
 	}
 	o = dialog.WorkOrder{
-		Kind: req.Kind, MemberID: req.MemberID, Chan: req.Chan, Conv: req.Conv,
+		Kind: req.Kind, MemberID: req.MemberID, Channel: req.Channel, Conv: req.Conv,
 		Reason: req.Reason, Executor: executor, CreatedAt: req.At, UpdatedAt: req.At,
 		Key: req.Key,
 	}
@@ -346,7 +346,7 @@ func (b *WorkOrderBook) receipts(o dialog.WorkOrder) bool {
 // receiptDelivery is o's pending receipt, recorded with o; the courier
 // leaves it to firstReceipt for deliveryLease.
 func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
-	return delivery{Kind: deliverReceipt, Number: o.Number, Member: o.MemberID, Lang: req.Lang, Conv: req.Conv, Chan: req.Chan,
+	return delivery{Kind: deliverReceipt, Number: o.Number, Member: o.MemberID, Lang: req.Lang, Conv: req.Conv, Channel: req.Channel,
 		NextAt: req.At.Add(deliveryLease).UnixMilli()}
 }
 
@@ -414,7 +414,7 @@ func (b *WorkOrderBook) tryReceipt(ctx context.Context, d *delivery, known *dial
 		b.log().Warn("receipt: member", "order", o.Number, "member", o.MemberID, "err", err)
 		return fmt.Errorf("receipt for order %s: member %s: %w", o.Number, o.MemberID, err)
 	}
-	n := Notice{Kind: NoticeReceipt, Order: &o, Lang: d.Lang, Conv: d.Conv, Chan: d.Chan}
+	n := Notice{Kind: NoticeReceipt, Order: &o, Lang: d.Lang, Conv: d.Conv, Channel: d.Channel}
 	return notifyEach(ctx, b.notifier, m, n, d, b.log())
 }
 

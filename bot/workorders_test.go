@@ -32,7 +32,7 @@ func newTestBook(t testing.TB, extra int) (*WorkOrderBook, *DemoMembers, *notice
 func cancelRequest(key, memberID string, at time.Time) dialog.OrderRequest {
 	return dialog.OrderRequest{
 		Key: key, Kind: dialog.KindCancelNow, MemberID: memberID,
-		Chan: "web", Conv: "c-" + key, Reason: "too expensive", Executor: "bot", Lang: dialog.ZH, At: at,
+		Channel: "web", Conv: "c-" + key, Reason: "too expensive", Executor: "bot", Lang: dialog.ZH, At: at,
 	}
 }
 
@@ -48,7 +48,7 @@ func TestExecuteCancelNow(t *testing.T) {
 		t.Errorf("first number = %s; want %s", o.Number, dialog.FormatNumber(testNow, 1))
 	}
 	if o.Kind != dialog.KindCancelNow || o.Status != "done" || o.MemberID != "m-demo" || o.RefundCents != 2000 ||
-		!o.EffectiveAt.Equal(testNow) || o.AutoRenew || o.Executor != "bot" || o.Chan != "web" ||
+		!o.EffectiveAt.Equal(testNow) || o.AutoRenew || o.Executor != "bot" || o.Channel != "web" ||
 		o.Conv != "c-k1" || o.Reason != "too expensive" || !o.CreatedAt.Equal(testNow) || o.Key != "k1" {
 		t.Errorf("order = %+v", o)
 	}
@@ -222,7 +222,7 @@ func TestExecuteOtherKinds(t *testing.T) {
 	ctx := context.Background()
 	book, members, sent := newTestBook(t, 0)
 
-	cb, err := book.Execute(ctx, dialog.OrderRequest{Key: "cb", Kind: dialog.KindCallback, Chan: "telegram", Conv: "c9", At: testNow})
+	cb, err := book.Execute(ctx, dialog.OrderRequest{Key: "cb", Kind: dialog.KindCallback, Channel: "telegram", Conv: "c9", At: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +461,7 @@ func benchBook(b *testing.B, members int) *WorkOrderBook {
 func benchRequest(i int64, members int) dialog.OrderRequest {
 	return dialog.OrderRequest{
 		Key: fmt.Sprint("bench-", i), Kind: dialog.KindNoRenew, MemberID: fmt.Sprint("m-x", i%int64(members)),
-		Chan: "web", Conv: "bench", Executor: "bot", At: testNow,
+		Channel: "web", Conv: "bench", Executor: "bot", At: testNow,
 	}
 }
 

@@ -78,12 +78,12 @@ const (
 
 // Input is one event from the member.
 type Input struct {
-	Kind InputKind
-	Text string // typed text, or a button's value
-	At   time.Time
-	Hint Lang   // the channel's language hint, empty when unknown
-	Conv string // conversation ID, passed through to ports
-	Chan string // channel name ("web", "telegram", "cli"), passed through to ports
+	Kind    InputKind
+	Text    string // typed text, or a button's value
+	At      time.Time
+	Hint    Lang   // the channel's language hint, empty when unknown
+	Conv    string // conversation ID, passed through to ports
+	Channel string // channel name ("web", "telegram", "cli"), passed through to ports
 	// Waiting: the member is queued for a person (the runtime knows).
 	Waiting bool
 }

@@ -656,7 +656,7 @@ func (t *turn) otherCodeMethod() Button {
 
 func (t *turn) sendCode() {
 	st := &t.st
-	res, err := t.e.Verifier.SendCode(t.ctx, CodeRequest{Account: st.Account, Method: st.Method, Lang: st.Lang, Conv: t.in.Conv, Chan: t.in.Chan})
+	res, err := t.e.Verifier.SendCode(t.ctx, CodeRequest{Account: st.Account, Method: st.Method, Lang: st.Lang, Conv: t.in.Conv, Channel: t.in.Channel})
 	if err != nil {
 		t.unavailable(err)
 		return
@@ -1030,7 +1030,7 @@ func (t *turn) execute() {
 		Key:      fmt.Sprintf("%s/flow/%d/%s", t.in.Conv, st.Flow, st.Choice),
 		Kind:     st.Choice,
 		MemberID: st.Verified,
-		Chan:     t.in.Chan,
+		Channel:  t.in.Channel,
 		Conv:     t.in.Conv,
 		Reason:   st.Reason,
 		Executor: "bot",

@@ -52,7 +52,7 @@ func newHarness(t testing.TB) *harness {
 func (h *harness) turn(kind dialog.InputKind, text string) ([]dialog.Reply, []dialog.Effect) {
 	h.now = h.now.Add(time.Second)
 	st, replies, effects := h.engine.Turn(context.Background(), h.states[h.conv],
-		dialog.Input{Kind: kind, Text: text, At: h.now, Hint: h.hint, Conv: h.conv, Chan: "test"})
+		dialog.Input{Kind: kind, Text: text, At: h.now, Hint: h.hint, Conv: h.conv, Channel: "test"})
 	h.states[h.conv] = st
 	return replies, effects
 }

@@ -136,7 +136,7 @@ func (o *orders) Execute(ctx context.Context, req dialog.OrderRequest) (dialog.W
 	}
 	o.seq++
 	w := dialog.WorkOrder{Number: dialog.FormatNumber(req.At, o.seq), Kind: req.Kind, MemberID: req.MemberID, Conv: req.Conv,
-		Chan: req.Chan, Reason: req.Reason, Executor: req.Executor, CreatedAt: req.At, Status: "done", Key: req.Key}
+		Channel: req.Channel, Reason: req.Reason, Executor: req.Executor, CreatedAt: req.At, Status: "done", Key: req.Key}
 	if cb, ok := o.byNum[req.Closes]; ok && cb.Status == "open" && req.Kind != dialog.KindCallback {
 		cb.Status, w.Closes = "done", cb.Number
 		o.byNum[cb.Number], o.byKey[cb.Key] = cb, cb

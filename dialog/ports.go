@@ -123,7 +123,7 @@ type CodeRequest struct {
 	Method  Method // MethodSMS or MethodEmail
 	Lang    Lang
 	Conv    string
-	Chan    string
+	Channel string
 }
 
 // Verifier owns the verification rules (code length, lifetime, tries, locks,
@@ -155,7 +155,7 @@ type OrderRequest struct {
 	Kind     OrderKind // for agent_action, Action says which
 	Action   OrderKind // KindCancelNow or KindNoRenew for agent_action
 	MemberID string    // empty for a callback from an unidentified member
-	Chan     string
+	Channel  string
 	Conv     string
 	Reason   string
 	Executor string // "bot" or the agent's name
@@ -177,7 +177,7 @@ type WorkOrder struct {
 	Kind        OrderKind `json:"kind"`
 	Action      OrderKind `json:"action,omitempty"`
 	MemberID    string    `json:"member_id,omitempty"`
-	Chan        string    `json:"channel"`
+	Channel     string    `json:"channel"`
 	Conv        string    `json:"conversation"`
 	Reason      string    `json:"reason,omitempty"`
 	Status      string    `json:"status"` // "done" or, for callbacks, "open"

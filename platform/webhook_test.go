@@ -321,7 +321,7 @@ func TestReceiptDuplicateDeliveries(t *testing.T) {
 	defer rt.Close()
 	ctx := context.Background()
 	svc.answer(answerLost, 202) // SMS: kept, answer lost; email accepted
-	o, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{Key: "k1", Kind: dialog.KindNoRenew, MemberID: "m-demo", Executor: "bot", Chan: "test", Conv: "c1", Lang: dialog.ZH, At: clock.Now()})
+	o, err := rt.WorkOrders().Execute(ctx, dialog.OrderRequest{Key: "k1", Kind: dialog.KindNoRenew, MemberID: "m-demo", Executor: "bot", Channel: "test", Conv: "c1", Lang: dialog.ZH, At: clock.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

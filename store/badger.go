@@ -23,7 +23,7 @@ import (
 // last moments. Both commit concurrent Updates together: on the Ledger one
 // fsync serves a batch (Badger v4 syncs once per transaction, not per group
 // of them), on the State one Badger transaction serves many turns (fewer
-// allocations a turn; bench/README.md, session 3).
+// allocations a turn).
 type Badger struct {
 	ledger *badgerDB
 	state  *badgerDB
@@ -66,20 +66,18 @@ func openBadger(dir string, synced bool, log *slog.Logger) (*badger.DB, error) {
 		WithValueThreshold(1 << 10)
 	if !synced {
 		// Transcripts are most of the State database and compress well
-		// (repeated field names, menus, Chinese text); ZSTD's level 1
-		// stores an idle session in about 80 % of Snappy's bytes
-		// (bench/README.md). Compression runs on table flushes and
-		// compactions, off the turn's path but not off the CPU: under a
-		// steady load it is a fifth of the process's time with 4 KiB
-		// blocks. 16 KiB blocks halve that (fewer entropy tables to build
-		// per byte) and store an idle session in 276 B instead of 426;
-		// a read decompresses more, but State reads are rare (a
-		// conversation is read once when it resumes).
+		// (repeated field names, menus, Chinese text): ZSTD at level 1
+		// stores an idle session in fewer bytes than Snappy. Compression
+		// runs on table flushes and compactions, off the turn's path but
+		// not off the CPU; larger blocks build fewer entropy tables per
+		// byte and compress better, and the reads they slow are rare (a
+		// conversation is read once when it resumes). Figures:
+		// bench/README.md.
 		opts = opts.WithCompression(options.ZSTD).WithZSTDCompressionLevel(1).
 			WithBlockSize(stateBlockSize)
 		// Every turn writes here: larger memtables mean fewer flushes and
 		// L0 compactions for the same bytes, and fewer write stalls while
-		// a flush runs (bench/README.md, session 3).
+		// a flush runs.
 		opts = opts.WithMemTableSize(stateMemTable)
 	}
 	db, err := badger.Open(opts)

@@ -101,7 +101,7 @@ func TestSearch(t *testing.T) {
 	other := e.member("web", "other")
 	other.say("你好")
 	cancel, err := e.rt.WorkOrders().Execute(context.Background(), dialog.OrderRequest{
-		Key: "s/1", Kind: dialog.KindCancelNow, MemberID: "m-renewoff", Chan: "web", Conv: other.id, At: e.clock.Now(),
+		Key: "s/1", Kind: dialog.KindCancelNow, MemberID: "m-renewoff", Channel: "web", Conv: other.id, At: e.clock.Now(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestCallbacksClose(t *testing.T) {
 
 	e.fails("POST", "/agent/api/workorders/"+n1+"/close", bob, `{"note":"again"}`, 409, CodeClosed)
 	order, err := e.rt.WorkOrders().Execute(context.Background(), dialog.OrderRequest{
-		Key: "c/1", Kind: dialog.KindNoRenew, MemberID: "m-demo", Chan: "web", Conv: first.id, At: e.clock.Now(),
+		Key: "c/1", Kind: dialog.KindNoRenew, MemberID: "m-demo", Channel: "web", Conv: first.id, At: e.clock.Now(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -66,7 +66,7 @@ func summary(c bot.Conversation, position int) Summary {
 		UpdatedAt: c.UpdatedAt,
 		Callback:  c.Callback,
 	}
-	if c.Status == bot.StatusWaiting {
+	if c.Status == bot.ConvWaiting {
 		since := c.WaitingSince
 		s.WaitingSince, s.Position = &since, position
 	}
@@ -75,7 +75,7 @@ func summary(c bot.Conversation, position int) Summary {
 
 func (c *Console) summary(conv bot.Conversation) Summary {
 	pos := 0
-	if conv.Status == bot.StatusWaiting {
+	if conv.Status == bot.ConvWaiting {
 		pos = c.ho.QueuePosition(conv.ID)
 	}
 	return summary(conv, pos)
@@ -83,7 +83,7 @@ func (c *Console) summary(conv bot.Conversation) Summary {
 
 // statusRank orders a listing: the queue first, then conversations held,
 // then the rest.
-var statusRank = map[string]int{bot.StatusWaiting: 0, bot.StatusActive: 1, bot.StatusBot: 2, bot.StatusClosed: 3}
+var statusRank = map[string]int{bot.ConvWaiting: 0, bot.ConvActive: 1, bot.ConvBot: 2, bot.ConvClosed: 3}
 
 // list serves GET /agent/api/conversations?status=waiting|active|all:
 // without status, the waiting and the active ones. Waiting conversations
@@ -95,8 +95,8 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, agent string) {
 	var keep func(s string) bool
 	switch status {
 	case "":
-		keep = func(s string) bool { return searching || s == bot.StatusWaiting || s == bot.StatusActive }
-	case bot.StatusWaiting, bot.StatusActive:
+		keep = func(s string) bool { return searching || s == bot.ConvWaiting || s == bot.ConvActive }
+	case bot.ConvWaiting, bot.ConvActive:
 		keep = func(s string) bool { return s == status }
 	case "all":
 		keep = func(string) bool { return true }
@@ -127,7 +127,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, agent string) {
 		if n := cmp.Compare(statusRank[a.Status], statusRank[b.Status]); n != 0 {
 			return n
 		}
-		if a.Status == bot.StatusWaiting {
+		if a.Status == bot.ConvWaiting {
 			// A conversation that left the queue while listed sorts last.
 			return cmp.Or(cmp.Compare(queueOrder(a), queueOrder(b)), a.WaitingSince.Compare(*b.WaitingSince))
 		}

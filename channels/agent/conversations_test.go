@@ -298,7 +298,7 @@ func TestAgentActsForVerifiedMember(t *testing.T) {
 	body := fmt.Sprintf(`{"action":"no_renew","version":%d}`, s.Version)
 	var o dialog.WorkOrder
 	e.ok("POST", "/agent/api/conversations/"+m.id+"/actions", alice, body, &o)
-	if o.Kind != dialog.KindAgentAction || o.Action != dialog.KindNoRenew || o.Executor != "alice" || o.Conv != m.id || o.Chan != "telegram" || o.Number == "" {
+	if o.Kind != dialog.KindAgentAction || o.Action != dialog.KindNoRenew || o.Executor != "alice" || o.Conv != m.id || o.Channel != "telegram" || o.Number == "" {
 		t.Fatalf("order %+v", o)
 	}
 	m.await("the receipt", func(msg bot.Message) bool { return msg.From == bot.FromAgent && strings.Contains(msg.Text, o.Number) })
@@ -387,7 +387,7 @@ func TestBackupDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	if c, err := rt.Conversation(context.Background(), m.id); err != nil || c.Status != bot.StatusWaiting {
+	if c, err := rt.Conversation(context.Background(), m.id); err != nil || c.Status != bot.ConvWaiting {
 		t.Fatalf("restored conversation: %+v %v", c, err)
 	}
 }

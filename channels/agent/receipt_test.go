@@ -23,9 +23,9 @@ func receiptOrders(e *env) (cancel, agentAction, callback dialog.WorkOrder) {
 	e.t.Helper()
 	var out []dialog.WorkOrder
 	for _, req := range []dialog.OrderRequest{
-		{Key: "r/1", Kind: dialog.KindCancelNow, MemberID: "m-demo", Chan: "web", Conv: "conv-private-1", Reason: `<script>alert("reason")</script>`, Executor: "bot", At: e.clock.Now()},
-		{Key: "r/2", Kind: dialog.KindAgentAction, Action: dialog.KindNoRenew, MemberID: "m-annual", Chan: "telegram", Conv: "conv-private-2", Reason: "agent-typed-reason", Executor: "alice", At: e.clock.Now()},
-		{Key: "r/3", Kind: dialog.KindCallback, Chan: "web", Conv: "conv-private-3", Reason: "member-typed-reason", Executor: "bot", At: e.clock.Now()},
+		{Key: "r/1", Kind: dialog.KindCancelNow, MemberID: "m-demo", Channel: "web", Conv: "conv-private-1", Reason: `<script>alert("reason")</script>`, Executor: "bot", At: e.clock.Now()},
+		{Key: "r/2", Kind: dialog.KindAgentAction, Action: dialog.KindNoRenew, MemberID: "m-annual", Channel: "telegram", Conv: "conv-private-2", Reason: "agent-typed-reason", Executor: "alice", At: e.clock.Now()},
+		{Key: "r/3", Kind: dialog.KindCallback, Channel: "web", Conv: "conv-private-3", Reason: "member-typed-reason", Executor: "bot", At: e.clock.Now()},
 	} {
 		o, err := e.rt.WorkOrders().Execute(context.Background(), req)
 		if err != nil {

@@ -108,7 +108,7 @@ func (c *Console) writeCSV(w http.ResponseWriter, filename string, orders []dial
 	_ = cw.Write(csvHeader)
 	for _, o := range orders {
 		_ = cw.Write([]string{
-			o.Number, string(o.Kind), string(o.Action), o.Status, o.MemberID, o.Chan, o.Conv, cell(o.Reason),
+			o.Number, string(o.Kind), string(o.Action), o.Status, o.MemberID, o.Channel, o.Conv, cell(o.Reason),
 			c.csvTime(o.EffectiveAt), strconv.FormatInt(o.RefundCents, 10), strconv.FormatBool(o.AutoRenew),
 			cell(o.Executor), c.csvTime(o.CreatedAt), c.csvTime(o.UpdatedAt),
 		})

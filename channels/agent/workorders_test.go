@@ -32,8 +32,8 @@ func newTestAPI(t *testing.T) (srv *httptest.Server, orders []dialog.WorkOrder) 
 	t.Cleanup(func() { rt.Close() })
 	member := bot.DemoProfiles(now, shanghai)[0]
 	for _, req := range []dialog.OrderRequest{
-		{Key: "t/1", Kind: dialog.KindCancelNow, MemberID: member.ID, Chan: "web", Conv: "c1", Reason: "=HYPERLINK(\"http://x\")", Executor: "bot", At: now},
-		{Key: "t/2", Kind: dialog.KindCallback, Chan: "telegram", Conv: "c2", Reason: "asked", Executor: "bot", At: now},
+		{Key: "t/1", Kind: dialog.KindCancelNow, MemberID: member.ID, Channel: "web", Conv: "c1", Reason: "=HYPERLINK(\"http://x\")", Executor: "bot", At: now},
+		{Key: "t/2", Kind: dialog.KindCallback, Channel: "telegram", Conv: "c2", Reason: "asked", Executor: "bot", At: now},
 	} {
 		o, err := rt.WorkOrders().Execute(context.Background(), req)
 		if err != nil {

@@ -221,8 +221,9 @@ func New(cfg Config) (*Adapter, error) {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.stopping, a.stopSenders = context.WithCancel(context.Background())
 	a.quit = a.stopping.Done()
-	// The client's own timeout stays above the poll's (NOTES-libs); other
-	// calls have a context deadline of sendTimeout.
+	// The client's own timeout stays above the poll's, or every long poll
+	// would end as a timeout; other calls have a context deadline of
+	// sendTimeout.
 	// Every call goes to one host: keep a connection per busy sender.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64

@@ -56,7 +56,7 @@ func TestCancelFlowChineseByText(t *testing.T) {
 		t.Fatalf("after the receipt: %q %+v, want the reason question", s.Text, s.Buttons)
 	}
 	o, found, err := e.rt.WorkOrders().Get(context.Background(), number)
-	if err != nil || !found || o.Kind != dialog.KindNoRenew || o.Chan != ChannelName {
+	if err != nil || !found || o.Kind != dialog.KindNoRenew || o.Channel != ChannelName {
 		t.Fatalf("work order %s: %+v found=%v err=%v", number, o, found, err)
 	}
 	for _, s := range e.api.Messages(m.u.ID) {

@@ -190,8 +190,8 @@ func TestBrowserCancelWithButtons(t *testing.T) {
 	p.press(p.waitButton("confirm:"))
 	number := p.receipt()
 	o, found, err := p.srv.rt.WorkOrders().Get(p.ctx, number)
-	if err != nil || !found || o.Chan != ChannelName {
-		t.Fatalf("order %s: found=%v err=%v channel=%q", number, found, err, o.Chan)
+	if err != nil || !found || o.Channel != ChannelName {
+		t.Fatalf("order %s: found=%v err=%v channel=%q", number, found, err, o.Channel)
 	}
 	// The receipt links its printable page, named, as a link of its own.
 	href := testPublicURL + bot.ReceiptPath(number, o.Sig)

@@ -281,9 +281,9 @@ func (c *conn) handle(ctx context.Context, data []byte) string {
 	if !c.ch.ipLimit.Allow(c.ip) {
 		return CodeRateLimited
 	}
-	// The turn runs on the reader: a hand-off to a worker and back cost
-	// 15-20 % of a round trip's CPU (42 vs 51 µs at 200 connections). The
-	// stack it grows is shrunk back by the garbage collector while the
+	// The turn runs on the reader: a hand-off to a worker and back costs a
+	// noticeable share of a round trip's CPU (bench/README.md). The stack
+	// it grows is shrunk back by the garbage collector while the
 	// connection idles.
 	err := c.ch.rt.Handle(ctx, c.conv, kind, text, c.hint)
 	var refused *bot.Refusal

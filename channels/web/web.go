@@ -35,8 +35,9 @@ const ChannelName = "web"
 const (
 	MaxFrameBytes = 8 << 10 // larger frames get error frame too_long
 
-	// DefaultMaxConns is Config.MaxConns's default: at about 17 KiB an idle
-	// connection (BenchmarkIdleConnection), some 170 MiB.
+	// DefaultMaxConns is Config.MaxConns's default: what the idle
+	// connections cost in memory (BenchmarkIdleConnection) stays well
+	// inside a small server's.
 	DefaultMaxConns = 10000
 
 	hardReadLimit = 64 << 10 // beyond this gorilla closes the connection
@@ -154,7 +155,7 @@ func New(cfg Config) *Channel {
 		ch.origins[strings.ToLower(strings.TrimRight(o, "/"))] = true
 	}
 	// Small buffers, a shared write-buffer pool and no compression keep an
-	// idle connection small (NOTES-libs).
+	// idle connection small: gorilla's defaults cost half as much again.
 	ch.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1 << 10,
 		WriteBufferSize: 1 << 10,

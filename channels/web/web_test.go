@@ -52,8 +52,8 @@ func TestCancelFlowRecordsOrder(t *testing.T) {
 			if err != nil || !found {
 				t.Fatalf("order %s in the book: found=%v err=%v", number, found, err)
 			}
-			if o.Kind != tc.kind || o.Chan != ChannelName || o.Executor != "bot" {
-				t.Fatalf("order %s: kind %s channel %s executor %s; want %s web bot", number, o.Kind, o.Chan, o.Executor, tc.kind)
+			if o.Kind != tc.kind || o.Channel != ChannelName || o.Executor != "bot" {
+				t.Fatalf("order %s: kind %s channel %s executor %s; want %s web bot", number, o.Kind, o.Channel, o.Executor, tc.kind)
 			}
 
 			// The reason is asked after the receipt, and a tap records it

@@ -248,7 +248,7 @@ func waitingConversation(t *testing.T, m *Main) string {
 	}
 	var ids []string
 	for _, c := range convs {
-		if c.Status == bot.StatusWaiting {
+		if c.Status == bot.ConvWaiting {
 			ids = append(ids, c.ID)
 		}
 	}

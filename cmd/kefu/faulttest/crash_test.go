@@ -135,7 +135,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Errorf("member %d was given %s, which is not on record", i, number)
 		case status != http.StatusOK:
 			t.Errorf("GET /api/workorders/%s: HTTP %d", number, status)
-		case o.Number != number || o.MemberID != "m-x"+strconv.Itoa(i) || "opt:"+o.Kind != ms[i].choice || o.Chan != "web":
+		case o.Number != number || o.MemberID != "m-x"+strconv.Itoa(i) || "opt:"+o.Kind != ms[i].choice || o.Channel != "web":
 			t.Errorf("order %s = %+v; want member m-x%d, %s, web", number, o, i, ms[i].choice)
 		}
 	}

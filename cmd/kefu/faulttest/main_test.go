@@ -195,7 +195,7 @@ type workOrder struct {
 	Number   string    `json:"number"`
 	Kind     string    `json:"kind"`
 	MemberID string    `json:"member_id"`
-	Chan     string    `json:"channel"`
+	Channel  string    `json:"channel"`
 	Conv     string    `json:"conversation"`
 	Status   string    `json:"status"`
 	Created  time.Time `json:"created_at"`
