@@ -79,12 +79,12 @@ func deliveryBackoff(n int) time.Duration {
 	return min(d, maxDeliveryBackoff)
 }
 
-// deliveryLease is how long a new delivery waits before the courier may
+// courierWait is how long a new delivery waits before the courier may
 // try it. Whoever records a delivery tries it at once (the member's
 // confirmation sends the receipt); the courier must not try it alongside,
 // and a process stopped during that first try leaves it to the courier
-// after the lease.
-const deliveryLease = time.Minute
+// after that wait.
+const courierWait = time.Minute
 
 // deliveries keeps pending deliveries in the ledger. A delivery done is marked
 // in the state database, whose writes need no sync, rather than deleted

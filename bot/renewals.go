@@ -103,9 +103,9 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 	var errs []error
 	for _, m := range due {
 		// The first try is this one's: couriers (of other instances too)
-		// leave the delivery alone for deliveryLease, then take it over if
+		// leave the delivery alone for courierWait, then take it over if
 		// this process stopped.
-		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix(), NextAt: now.Add(deliveryLease).UnixMilli()}
+		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix(), NextAt: now.Add(courierWait).UnixMilli()}
 		if conv, ok := o.memberConversation(m.ID); ok {
 			d.Conv, d.Channel, d.Lang = conv.ID, conv.Channel, conv.Lang()
 		}

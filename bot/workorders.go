@@ -344,10 +344,10 @@ func (b *WorkOrderBook) receipts(o dialog.WorkOrder) bool {
 }
 
 // receiptDelivery is o's pending receipt, recorded with o; the courier
-// leaves it to firstReceipt for deliveryLease.
+// leaves it to firstReceipt for courierWait.
 func receiptDelivery(o dialog.WorkOrder, req dialog.OrderRequest) delivery {
 	return delivery{Kind: deliverReceipt, Number: o.Number, Member: o.MemberID, Lang: req.Lang, Conv: req.Conv, Channel: req.Channel,
-		NextAt: req.At.Add(deliveryLease).UnixMilli()}
+		NextAt: req.At.Add(courierWait).UnixMilli()}
 }
 
 // firstReceiptWait bounds the receipt's first try (and so Close); a slower
@@ -356,7 +356,7 @@ const firstReceiptWait = 3 * time.Second
 
 // firstReceipt starts the first try of o's receipt, just recorded, in the
 // background; the caller's cancellation does not stop it, Close waits for
-// it. After Close the courier sends the receipt once its lease is over.
+// it. After Close the courier sends the receipt once that wait is over.
 func (b *WorkOrderBook) firstReceipt(ctx context.Context, o dialog.WorkOrder, m *dialog.Member, req dialog.OrderRequest) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -121,16 +121,16 @@ type badgerDB struct {
 	commits *groupCommit // concurrent Updates share a transaction (and a sync)
 
 	seqMu sync.Mutex
-	seqs  map[string]*seqLease
+	seqs  map[string]*seqRange
 }
 
-type seqLease struct {
+type seqRange struct {
 	seq  *badger.Sequence
 	used time.Time
 }
 
 func newBadgerDB(db *badger.DB) *badgerDB {
-	return &badgerDB{db: db, commits: &groupCommit{db: db}, seqs: map[string]*seqLease{}}
+	return &badgerDB{db: db, commits: &groupCommit{db: db}, seqs: map[string]*seqRange{}}
 }
 
 func (d *badgerDB) Update(ctx context.Context, fn func(Txn) error) error {
@@ -147,11 +147,11 @@ func (d *badgerDB) View(ctx context.Context, fn func(Txn) error) error {
 	return d.db.View(func(txn *badger.Txn) error { return fn(badgerTxn{txn}) })
 }
 
-// seqBandwidth is how many numbers one synced lease write reserves; a
+// seqBandwidth is how many numbers one synced write reserves; a
 // crash skips at most this many.
 const seqBandwidth = 64
 
-// maxOpenSeqs bounds the leases kept open; the least recently used beyond
+// maxOpenSeqs bounds the number ranges kept open; the least recently used beyond
 // it is released (a later Next reopens it where it stopped).
 const maxOpenSeqs = 4
 
@@ -170,7 +170,7 @@ func (d *badgerDB) Next(ctx context.Context, name string) (uint64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("sequence %s: %w", name, err)
 		}
-		l = &seqLease{seq: seq}
+		l = &seqRange{seq: seq}
 		d.seqs[name] = l
 	}
 	l.used = time.Now()

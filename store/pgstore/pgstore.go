@@ -2,7 +2,7 @@
 // instances can share it: the Ledger and the State are one table of
 // key-value rows (SERIALIZABLE transactions, retried on serialization
 // failures; the State's commits do not wait for the WAL flush), sequences
-// are rows leased in blocks, the bus is LISTEN/NOTIFY and locks are
+// are rows handed out in blocks, the bus is LISTEN/NOTIFY and locks are
 // advisory locks. The schema is migrated at Open, once, whichever instance
 // starts first.
 package pgstore
@@ -89,8 +89,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, url: url, opts: opts, stop: make(chan struct{}), lockSlots: make(chan struct{}, max(1, opts.MaxConns/2))}
-	s.ledger = &db{s: s, space: spaceLedger, durable: true, seqs: map[string]*lease{}}
-	s.state = &db{s: s, space: spaceState, seqs: map[string]*lease{}}
+	s.ledger = &db{s: s, space: spaceLedger, durable: true, seqs: map[string]*seqRange{}}
+	s.state = &db{s: s, space: spaceState, seqs: map[string]*seqRange{}}
 	s.listen = newListener(s)
 	s.wg.Add(2)
 	go s.listen.run()
@@ -204,7 +204,7 @@ type db struct {
 	durable bool
 
 	seqMu sync.Mutex
-	seqs  map[string]*lease
+	seqs  map[string]*seqRange
 }
 
 func (d *db) Update(ctx context.Context, fn func(store.Txn) error) error {
@@ -257,11 +257,11 @@ func (d *db) View(ctx context.Context, fn func(store.Txn) error) error {
 	return err
 }
 
-// seqBlock is how many numbers one lease takes; a crash or a stop skips
+// seqBlock is how many numbers one range takes; a crash or a stop skips
 // the rest of a block.
 const seqBlock = 64
 
-type lease struct{ next, last uint64 }
+type seqRange struct{ next, last uint64 }
 
 func (d *db) Next(ctx context.Context, name string) (uint64, error) {
 	d.seqMu.Lock()
@@ -281,7 +281,7 @@ func (d *db) Next(ctx context.Context, name string) (uint64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("sequence %s: %w", name, err)
 		}
-		l = &lease{next: uint64(hi) - seqBlock + 1, last: uint64(hi)}
+		l = &seqRange{next: uint64(hi) - seqBlock + 1, last: uint64(hi)}
 		d.seqs[name] = l
 	}
 	n := l.next
