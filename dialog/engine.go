@@ -918,25 +918,18 @@ func (t *turn) reasonText(text string, cmd Command, intent Intent) bool {
 	case cmd == CmdSkip || cmd == CmdNo || cmd == CmdAbort:
 		st.Reset()
 		t.say("reason_skipped", nil, t.menu()...)
-	case intent == IntentOutOfScope || isCancelGoal(intent) || cmd == CmdLeave || cmd == CmdLeaveCancel:
+	case (intent == IntentOutOfScope || isCancelGoal(intent) || cmd == CmdLeave || cmd == CmdLeaveCancel) &&
+		t.detail == DetailNone && !strings.ContainsAny(text, "?？"):
 		if _, ok := ExtractNumber(text); ok {
-			return false
-		}
-		if d := t.readDetail(text); d == DetailThanks || d == DetailBye {
-			st.Reset()
 			return false
 		}
 		t.recordReason(truncate(text, 200))
 	default:
+		// thanks, small talk, a question: a new message, not a reason
 		st.Reset()
 		return false
 	}
 	return true
-}
-
-func (t *turn) readDetail(text string) Detail {
-	_, d := read(text)
-	return d
 }
 
 func (t *turn) recordReason(reason string) {

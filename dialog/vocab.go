@@ -16,7 +16,21 @@ const (
 
 // IntentValue is the value of the menu button for intent: pressing it opens
 // that flow (IntentHelp shows the menu, IntentHumanAgent asks for a person).
-func IntentValue(i Intent) string { return btnIntent + string(i) }
+// Every turn's menu asks for them, so the known ones are made once.
+func IntentValue(i Intent) string {
+	if v, ok := intentValues[i]; ok {
+		return v
+	}
+	return btnIntent + string(i)
+}
+
+var intentValues = func() map[Intent]string {
+	m := make(map[Intent]string, len(Intents))
+	for _, i := range Intents {
+		m[i] = btnIntent + string(i)
+	}
+	return m
+}()
 
 // LangValue is the value of the button that switches the conversation to
 // lang; the engine ignores languages ParseLang does not accept.
