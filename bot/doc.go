@@ -37,7 +37,6 @@
 //	Health         health.go    each part's state for /healthz, the disk
 //	                            floor and the turns it refuses (Refusal)
 //	Metrics        metrics.go   Prometheus metrics
-//	Limiter        ratelimit.go token buckets the channels limit with
 //	cluster        cluster.go   the other instances on a store.Cluster
 //	                            (PostgreSQL): bus, conversation locks,
 //	                            leads; alone on Badger it is empty

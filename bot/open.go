@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/ratelimit"
 	"github.com/kefu-dev/kefu/locales"
 	"github.com/kefu-dev/kefu/store"
 )
@@ -121,7 +122,7 @@ func Open(cfg Config) (*Runtime, error) {
 		log:      cfg.Log,
 		now:      cfg.Now,
 		maxLen:   cfg.MaxLen,
-		msgLimit: NewLimiter(cfg.MsgRate, MsgBurst, cfg.Now),
+		msgLimit: ratelimit.New(cfg.MsgRate, MsgBurst, cfg.Now),
 		live:     map[string]*liveConv{},
 		notes:    map[string][]Message{},
 		stop:     make(chan struct{}),

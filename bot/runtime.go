@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/ratelimit"
 	"github.com/kefu-dev/kefu/locales"
 	"github.com/kefu-dev/kefu/store"
 )
@@ -32,7 +33,7 @@ type Runtime struct {
 	now     func() time.Time
 	maxLen  int
 	// msgLimit is the per-conversation message rate (limits.go).
-	msgLimit *Limiter
+	msgLimit *ratelimit.Limiter
 
 	// The parts, each with a job of its own (doc.go).
 	ho       *Handoffs

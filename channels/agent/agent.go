@@ -28,6 +28,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/internal/clientip"
+	"github.com/kefu-dev/kefu/internal/ratelimit"
 )
 
 // Error codes of the API's error bodies.
@@ -255,7 +256,7 @@ func (c *Console) authenticate(token string) (name string, ok bool) {
 
 // loginGuard limits wrong tokens per client address.
 type loginGuard struct {
-	limit *bot.Limiter
+	limit *ratelimit.Limiter
 	now   func() time.Time
 
 	mu    sync.Mutex
@@ -264,7 +265,7 @@ type loginGuard struct {
 
 func newLoginGuard(now func() time.Time) *loginGuard {
 	return &loginGuard{
-		limit: bot.NewLimiter(float64(time.Second)/float64(loginEvery), loginBurst, now),
+		limit: ratelimit.New(float64(time.Second)/float64(loginEvery), loginBurst, now),
 		now:   now,
 		until: map[string]time.Time{},
 	}

@@ -41,6 +41,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/internal/ratelimit"
 	"github.com/kefu-dev/kefu/locales"
 )
 
@@ -110,7 +111,7 @@ type Adapter struct {
 	globalTurn  chan struct{}
 	chatRate    rate.Limit
 	chatBurst   int
-	groupLimit  *bot.Limiter // deep-link replies in groups
+	groupLimit  *ratelimit.Limiter // deep-link replies in groups
 
 	ctx         context.Context // work in progress; cancelled last by Shutdown
 	cancel      context.CancelFunc
@@ -188,7 +189,7 @@ func New(cfg Config) (*Adapter, error) {
 		globalTurn:  make(chan struct{}, 1),
 		chatRate:    limitOf(cfg.ChatRate),
 		chatBurst:   cfg.ChatBurst,
-		groupLimit:  bot.NewLimiter(0.1, 2, nil),
+		groupLimit:  ratelimit.New(0.1, 2, nil),
 		firstTry:    FirstTry,
 		chats:       map[int64]*chat{},
 		slots:       make(chan struct{}, maxInFlight),

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/internal/clientip"
+	"github.com/kefu-dev/kefu/internal/ratelimit"
 	"github.com/kefu-dev/kefu/kb"
 )
 
@@ -98,8 +99,8 @@ type Channel struct {
 	origins  map[string]bool
 	proxies  []netip.Prefix
 
-	ipLimit   *bot.Limiter
-	connLimit *bot.Limiter
+	ipLimit   *ratelimit.Limiter
+	connLimit *ratelimit.Limiter
 	bySource  bool // verification limits count per client address
 
 	workers *workers
@@ -140,8 +141,8 @@ func New(cfg Config) *Channel {
 		kb:        cfg.KB,
 		origins:   map[string]bool{},
 		proxies:   cfg.TrustedProxies,
-		ipLimit:   bot.NewLimiter(cfg.IPRate, ipBurstFactor*bot.MsgBurst, cfg.Now),
-		connLimit: bot.NewLimiter(cfg.ConnRate, connBurst, cfg.Now),
+		ipLimit:   ratelimit.New(cfg.IPRate, ipBurstFactor*bot.MsgBurst, cfg.Now),
+		connLimit: ratelimit.New(cfg.ConnRate, connBurst, cfg.Now),
 		bySource:  cfg.IPRate > 0,
 		workers:   newWorkers(),
 		slots:     make(chan struct{}, cfg.MaxConns),

@@ -1,4 +1,6 @@
-package bot
+// Package ratelimit is kefu's keyed token buckets: one limit for many
+// senders (conversations, client addresses, Telegram users).
+package ratelimit
 
 import (
 	"sync"
@@ -24,8 +26,8 @@ type bucket struct {
 	refused bool // the last event was refused: a flood is on
 }
 
-// NewLimiter returns a limiter of rate events a second with the given burst.
-func NewLimiter(rate float64, burst int, now func() time.Time) *Limiter {
+// New returns a limiter of rate events a second with the given burst.
+func New(rate float64, burst int, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
