@@ -26,8 +26,8 @@ var (
 
 // agentChange runs fn for an agent on a conversation they must hold at the
 // given version (0: any version, for callers that do not track it).
-func (h *Handoffs) agentChange(id, agent string, version int64, fn func(e *edit) error) (Conversation, error) {
-	return h.rt.change(id, func(e *edit) error {
+func (h *Handoffs) agentChange(ctx context.Context, id, agent string, version int64, fn func(e *edit) error) (Conversation, error) {
+	return h.rt.change(ctx, id, func(e *edit) error {
 		c := &e.c
 		switch {
 		case c.Status != ConvActive || c.Agent == "":
@@ -46,7 +46,7 @@ func (h *Handoffs) agentChange(id, agent string, version int64, fn func(e *edit)
 // other than the current one (when not 0) is ErrStale.
 func (h *Handoffs) Claim(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	var waited time.Duration
-	c, err := h.rt.change(id, func(e *edit) error {
+	c, err := h.rt.change(ctx, id, func(e *edit) error {
 		c := &e.c
 		switch {
 		case c.Status == ConvActive && c.Agent == agent:
@@ -80,7 +80,7 @@ func (h *Handoffs) AgentMessage(ctx context.Context, id, agent string, version i
 	if err := h.rt.checkLen(text); err != nil {
 		return Conversation{}, err
 	}
-	return h.agentChange(id, agent, version, func(e *edit) error {
+	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		e.add(FromAgent, text, nil)
 		return nil
 	})
@@ -89,7 +89,7 @@ func (h *Handoffs) AgentMessage(ctx context.Context, id, agent string, version i
 // Release hands a held conversation back to the bot, which continues the
 // flow where it was.
 func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64) (Conversation, error) {
-	return h.agentChange(id, agent, version, func(e *edit) error {
+	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
 		c.Status, c.Agent = ConvBot, ""
 		c.Version++
@@ -106,7 +106,7 @@ func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64)
 // CloseConversation ends a held conversation; the member's next message
 // starts afresh with the bot.
 func (h *Handoffs) CloseConversation(ctx context.Context, id, agent string, version int64) (Conversation, error) {
-	return h.agentChange(id, agent, version, func(e *edit) error {
+	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
 		c.Status, c.Agent = ConvClosed, ""
 		c.Version++
@@ -125,7 +125,7 @@ func (h *Handoffs) AgentAct(ctx context.Context, id, agent string, version int64
 		return dialog.WorkOrder{}, fmt.Errorf("unknown action %q", action)
 	}
 	var order dialog.WorkOrder
-	_, err := h.agentChange(id, agent, version, func(e *edit) error {
+	_, err := h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
 		member, ok := c.State.VerifiedMember(e.now, h.rt.engine.VerifiedFor)
 		if !ok {

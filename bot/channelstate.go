@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -22,9 +23,9 @@ func NewChannelState(db store.DB) *ChannelState { return &ChannelState{db: db} }
 
 // FirstTime records key in channel's set of handled events and reports
 // whether it was not there yet. Records expire after ttl.
-func (s *ChannelState) FirstTime(channel, key string, ttl time.Duration) (first bool, err error) {
+func (s *ChannelState) FirstTime(ctx context.Context, channel, key string, ttl time.Duration) (first bool, err error) {
 	k := []byte(seenPrefix + channel + "/" + key)
-	err = update(s.db, func(txn store.Txn) error {
+	err = s.db.Update(ctx, func(txn store.Txn) error {
 		_, err := txn.Get(k)
 		switch {
 		case err == nil:
@@ -40,9 +41,9 @@ func (s *ChannelState) FirstTime(channel, key string, ttl time.Duration) (first 
 }
 
 // Cursor returns a named cursor; 0 when never set.
-func (s *ChannelState) Cursor(name string) (int64, error) {
+func (s *ChannelState) Cursor(ctx context.Context, name string) (int64, error) {
 	var v int64
-	err := view(s.db, func(txn store.Txn) error {
+	err := s.db.View(ctx, func(txn store.Txn) error {
 		b, err := txn.Get([]byte(cursorPrefix + name))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -56,8 +57,8 @@ func (s *ChannelState) Cursor(name string) (int64, error) {
 }
 
 // SetCursor stores a named cursor.
-func (s *ChannelState) SetCursor(name string, v int64) error {
-	return update(s.db, func(txn store.Txn) error {
+func (s *ChannelState) SetCursor(ctx context.Context, name string, v int64) error {
+	return s.db.Update(ctx, func(txn store.Txn) error {
 		return txn.Set([]byte(cursorPrefix+name), binary.BigEndian.AppendUint64(nil, uint64(v)))
 	})
 }

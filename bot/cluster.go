@@ -129,6 +129,7 @@ func (r *Runtime) announce(c Conversation, before string, msgs []Message) {
 // remoteChange takes another instance's change: its messages go to this
 // instance's subscribers, its status to the handoff queue.
 func (r *Runtime) remoteChange(payload []byte) {
+	ctx := context.Background() // the bus delivers with no caller to wait for it
 	var ev convEvent
 	if json.Unmarshal(payload, &ev) != nil || ev.Instance == r.cluster.instance {
 		return
@@ -137,14 +138,14 @@ func (r *Runtime) remoteChange(payload []byte) {
 	lc := r.live[ev.Conv]
 	r.mu.Unlock()
 	if ev.To > 0 {
-		msgs, err := r.messages(ev.Conv, ev.From, ev.To)
+		msgs, err := r.messages(ctx, ev.Conv, ev.From, ev.To)
 		if err != nil {
 			r.log.Error("read another instance's messages", "conv", ev.Conv, "err", err)
 		}
 		r.publishTo(ev.Conv, ev.Channel, ev.User, lc, msgs)
 	}
 	if ev.Before != ConvBot || ev.Status != ConvBot {
-		c, _, err := r.read(ev.Conv)
+		c, _, err := r.read(ctx, ev.Conv)
 		if err != nil {
 			r.log.Error("read another instance's conversation", "conv", ev.Conv, "err", err)
 			return

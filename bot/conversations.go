@@ -42,9 +42,9 @@ func (r *Runtime) evictIdle() {
 }
 
 // lock loads a conversation and locks it for a change.
-func (r *Runtime) lock(id string) (*liveConv, error) {
+func (r *Runtime) lock(ctx context.Context, id string) (*liveConv, error) {
 	for {
-		lc, err := r.load(id)
+		lc, err := r.load(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +66,7 @@ func newID() string {
 // when the address is new.
 func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string, created bool, err error) {
 	key := addrKey(channel, user)
-	err = update(r.state, func(txn store.Txn) error {
+	err = r.state.Update(ctx, func(txn store.Txn) error {
 		b, err := txn.Get(key)
 		if err == nil {
 			id, created = string(b), false
@@ -89,7 +89,7 @@ func (r *Runtime) Resolve(ctx context.Context, channel, user string) (id string,
 // Lookup finds the conversation of a member on a channel without creating
 // one; found is false for an address never seen.
 func (r *Runtime) Lookup(ctx context.Context, channel, user string) (id string, found bool, err error) {
-	err = view(r.state, func(txn store.Txn) error {
+	err = r.state.View(ctx, func(txn store.Txn) error {
 		b, err := txn.Get(addrKey(channel, user))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -101,7 +101,7 @@ func (r *Runtime) Lookup(ctx context.Context, channel, user string) (id string, 
 }
 
 // load returns the live conversation, reading it from the store on first use.
-func (r *Runtime) load(id string) (*liveConv, error) {
+func (r *Runtime) load(ctx context.Context, id string) (*liveConv, error) {
 	r.mu.Lock()
 	lc, ok := r.live[id]
 	if ok {
@@ -111,7 +111,7 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 	if ok {
 		return lc, nil
 	}
-	c, buttons, err := r.read(id)
+	c, buttons, err := r.read(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +127,8 @@ func (r *Runtime) load(id string) (*liveConv, error) {
 
 // read reads a conversation from the store, with the buttons of its
 // newest message with buttons when its record refers to them.
-func (r *Runtime) read(id string) (c Conversation, buttons []MessageButton, err error) {
-	err = view(r.state, func(txn store.Txn) error {
+func (r *Runtime) read(ctx context.Context, id string) (c Conversation, buttons []MessageButton, err error) {
+	err = r.state.View(ctx, func(txn store.Txn) error {
 		var same bool
 		var err error
 		if c, same, err = getConv(txn, id); err != nil || !same {
@@ -147,10 +147,10 @@ func (r *Runtime) read(id string) (c Conversation, buttons []MessageButton, err 
 // Conversation returns a snapshot of a conversation.
 func (r *Runtime) Conversation(ctx context.Context, id string) (Conversation, error) {
 	if r.cluster.shared() {
-		c, _, err := r.read(id) // another instance may have changed it
+		c, _, err := r.read(ctx, id) // another instance may have changed it
 		return c, err
 	}
-	lc, err := r.lock(id)
+	lc, err := r.lock(ctx, id)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -160,15 +160,15 @@ func (r *Runtime) Conversation(ctx context.Context, id string) (Conversation, er
 
 // History returns the conversation's transcript, oldest first.
 func (r *Runtime) History(ctx context.Context, id string) ([]Message, error) {
-	return r.messages(id, 1, math.MaxUint64) // messages are numbered from 1
+	return r.messages(ctx, id, 1, math.MaxUint64) // messages are numbered from 1
 }
 
 // change runs fn on a copy of the conversation under its lock. When fn
 // succeeds, the copy and the messages it added are stored in one
 // transaction, then published; when it fails nothing changes. fn must not
 // change another conversation (lock order).
-func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error) {
-	lc, err := r.lock(id)
+func (r *Runtime) change(ctx context.Context, id string, fn func(e *edit) error) (Conversation, error) {
+	lc, err := r.lock(ctx, id)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -180,7 +180,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 			return lc.conv, fmt.Errorf("lock conversation %s: %w", id, err)
 		}
 		defer unlock()
-		if lc.conv, lc.buttons, err = r.read(id); err != nil {
+		if lc.conv, lc.buttons, err = r.read(ctx, id); err != nil {
 			return lc.conv, err
 		}
 	}
@@ -196,7 +196,7 @@ func (r *Runtime) change(id string, fn func(e *edit) error) (Conversation, error
 		// The member's newest conversation, for renewal reminders.
 		writes = append(writes, write{memberConvKey(v), []byte(c.ID)})
 	}
-	err = update(r.state, func(txn store.Txn) error {
+	err = r.state.Update(ctx, func(txn store.Txn) error {
 		for _, w := range writes {
 			var err error
 			if w.val == nil {
@@ -265,7 +265,7 @@ func (r *Runtime) liveCount() float64 {
 // start-up scans, not for hot paths.
 func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversation, error) {
 	var out []Conversation
-	err := r.eachStored(func(c Conversation) {
+	err := r.eachStored(ctx, func(c Conversation) {
 		if channel == "" || c.Channel == channel {
 			out = append(out, r.current(c))
 		}
@@ -274,8 +274,8 @@ func (r *Runtime) Conversations(ctx context.Context, channel string) ([]Conversa
 }
 
 // eachStored calls fn with every conversation as stored.
-func (r *Runtime) eachStored(fn func(Conversation)) error {
-	return view(r.state, func(txn store.Txn) error {
+func (r *Runtime) eachStored(ctx context.Context, fn func(Conversation)) error {
+	return r.state.View(ctx, func(txn store.Txn) error {
 		return txn.Scan([]byte(convPrefix), store.ScanOptions{}, func(k, v []byte) error {
 			c, _, err := decodeConv(string(k[len(convPrefix):]), v)
 			if err == nil {
@@ -300,9 +300,9 @@ func (r *Runtime) current(c Conversation) Conversation {
 }
 
 // messages reads messages from..to of a conversation.
-func (r *Runtime) messages(id string, from, to uint64) ([]Message, error) {
+func (r *Runtime) messages(ctx context.Context, id string, from, to uint64) ([]Message, error) {
 	var out []Message
-	err := view(r.state, func(txn store.Txn) error {
+	err := r.state.View(ctx, func(txn store.Txn) error {
 		return messagesFrom(txn, id, from, to, func(m Message) { out = append(out, m) })
 	})
 	return out, err

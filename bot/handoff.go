@@ -82,9 +82,9 @@ func handoffWrite(c Conversation) write {
 }
 
 // ids lists the conversations waiting or held, from the index.
-func (h *Handoffs) ids() ([]string, error) {
+func (h *Handoffs) ids(ctx context.Context) ([]string, error) {
 	var ids []string
-	err := view(h.rt.state, func(txn store.Txn) error {
+	err := h.rt.state.View(ctx, func(txn store.Txn) error {
 		return txn.Scan([]byte(handoffPrefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
 			ids = append(ids, string(k[len(handoffPrefix):]))
 			return nil
@@ -96,7 +96,7 @@ func (h *Handoffs) ids() ([]string, error) {
 // List returns the conversations waiting for or held by a person,
 // waiting ones first in queue order. It reads only the handoff index.
 func (h *Handoffs) List(ctx context.Context) ([]Conversation, error) {
-	ids, err := h.ids()
+	ids, err := h.ids(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +122,8 @@ func (h *Handoffs) List(ctx context.Context) ([]Conversation, error) {
 }
 
 // load rebuilds the queue from the index at start-up.
-func (h *Handoffs) load() error {
-	ids, err := h.ids()
+func (h *Handoffs) load(ctx context.Context) error {
+	ids, err := h.ids(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,6 +149,7 @@ func (h *Handoffs) load() error {
 // AgentOnline records that an agent's console is connected; call the
 // returned function when it disconnects.
 func (h *Handoffs) AgentOnline(name string) (offline func()) {
+	ctx := context.Background() // presence is shared whoever asked
 	h.mu.Lock()
 	p := h.online[name]
 	if p == nil {
@@ -157,7 +158,7 @@ func (h *Handoffs) AgentOnline(name string) (offline func()) {
 	}
 	p.conns++
 	h.mu.Unlock()
-	h.sharePresence()
+	h.sharePresence(ctx)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -171,7 +172,7 @@ func (h *Handoffs) AgentOnline(name string) (offline func()) {
 
 // AgentsAvailable reports whether a person can answer now: an agent's
 // console is connected, inside service hours.
-func (h *Handoffs) AgentsAvailable() bool {
+func (h *Handoffs) AgentsAvailable(ctx context.Context) bool {
 	if !h.cfg.Hours.Contains(h.rt.now().In(h.loc)) {
 		return false
 	}
@@ -183,7 +184,7 @@ func (h *Handoffs) AgentsAvailable() bool {
 		}
 	}
 	h.mu.Unlock()
-	return h.presentElsewhere("")
+	return h.presentElsewhere(ctx, "")
 }
 
 // Watch calls fn with a snapshot of every conversation whose handoff state
@@ -245,6 +246,7 @@ func (h *Handoffs) waitMinutes(pos int) int {
 // announceQueue tells each waiting member whose place improved their new
 // place.
 func (h *Handoffs) announceQueue() {
+	ctx := context.Background() // runs on its own after a queue change
 	h.mu.Lock()
 	type notice struct {
 		id  string
@@ -259,7 +261,7 @@ func (h *Handoffs) announceQueue() {
 	}
 	h.mu.Unlock()
 	for _, n := range notices {
-		_, err := h.rt.change(n.id, func(e *edit) error {
+		_, err := h.rt.change(ctx, n.id, func(e *edit) error {
 			if e.c.Status != ConvWaiting {
 				return errUnchanged
 			}
@@ -288,7 +290,7 @@ func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 		c.Version++
 	}
 	back := h.rt.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
-	if h.AgentsAvailable() {
+	if h.AgentsAvailable(ctx) {
 		h.mu.Lock()
 		pos := slices.Index(h.queue, c.ID) + 1
 		if pos == 0 {
@@ -357,15 +359,15 @@ func (h *Handoffs) ExpireLeases(ctx context.Context) {
 		p, ok := h.online[agent]
 		goneHere := !ok && now.Sub(h.started) > h.cfg.Grace || ok && p.conns == 0 && now.Sub(p.since) > h.cfg.Grace
 		h.mu.Unlock()
-		return goneHere && !h.presentElsewhere(agent)
+		return goneHere && !h.presentElsewhere(ctx, agent)
 	}
-	ids, err := h.ids()
+	ids, err := h.ids(ctx)
 	if err != nil {
 		h.rt.log.Error("expire leases", "err", err)
 		return
 	}
 	for _, id := range ids {
-		_, err := h.rt.change(id, func(e *edit) error {
+		_, err := h.rt.change(ctx, id, func(e *edit) error {
 			c := &e.c
 			if c.Status != ConvActive || !gone(c.Agent) {
 				return errUnchanged
@@ -395,7 +397,7 @@ func (h *Handoffs) presenceKey(agent string) []byte {
 }
 
 // sharePresence writes the presence of this instance's online agents.
-func (h *Handoffs) sharePresence() {
+func (h *Handoffs) sharePresence(ctx context.Context) {
 	if !h.rt.cluster.shared() {
 		return
 	}
@@ -410,7 +412,7 @@ func (h *Handoffs) sharePresence() {
 	if len(online) == 0 {
 		return
 	}
-	err := update(h.rt.state, func(txn store.Txn) error {
+	err := h.rt.state.Update(ctx, func(txn store.Txn) error {
 		for _, name := range online {
 			if err := txn.SetTTL(h.presenceKey(name), nil, h.cfg.Grace); err != nil {
 				return err
@@ -425,7 +427,7 @@ func (h *Handoffs) sharePresence() {
 
 // presentElsewhere reports whether agent ("" for any agent) has a console
 // on another instance.
-func (h *Handoffs) presentElsewhere(agent string) bool {
+func (h *Handoffs) presentElsewhere(ctx context.Context, agent string) bool {
 	if !h.rt.cluster.shared() {
 		return false
 	}
@@ -435,7 +437,7 @@ func (h *Handoffs) presentElsewhere(agent string) bool {
 	}
 	mine := "/" + h.rt.cluster.instance
 	found := false
-	_ = view(h.rt.state, func(txn store.Txn) error {
+	_ = h.rt.state.View(ctx, func(txn store.Txn) error {
 		return txn.Scan([]byte(prefix), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
 			if len(k) < len(mine) || string(k[len(k)-len(mine):]) != mine {
 				found = true

@@ -285,8 +285,8 @@ func DemoExtra(i int, now time.Time, loc *time.Location) dialog.Member {
 // empty member store; seeded reports whether it wrote. A store that already
 // has members is left as it is, unless an earlier Seed was interrupted before
 // it finished, in which case it is completed.
-func (d *DemoMembers) Seed(now time.Time, loc *time.Location, extra int) (seeded bool, err error) {
-	done, err := d.seeded()
+func (d *DemoMembers) Seed(ctx context.Context, now time.Time, loc *time.Location, extra int) (seeded bool, err error) {
+	done, err := d.seeded(ctx)
 	if err != nil || done {
 		return false, err
 	}
@@ -298,7 +298,7 @@ func (d *DemoMembers) Seed(now time.Time, loc *time.Location, extra int) (seeded
 	for len(members) > 0 {
 		chunk := members[:min(perTxn, len(members))]
 		members = members[len(chunk):]
-		err := update(d.db, func(txn store.Txn) error {
+		err := d.db.Update(ctx, func(txn store.Txn) error {
 			for _, m := range chunk {
 				b, err := json.Marshal(m)
 				if err != nil {
@@ -320,7 +320,7 @@ func (d *DemoMembers) Seed(now time.Time, loc *time.Location, extra int) (seeded
 	}
 	// The marker goes last: a crash before it leaves a store that the next
 	// Seed completes rather than one that lacks members for ever.
-	err = update(d.db, func(txn store.Txn) error {
+	err = d.db.Update(ctx, func(txn store.Txn) error {
 		return txn.Set([]byte(memberSeededKey), []byte(now.UTC().Format(time.RFC3339)))
 	})
 	if err != nil {
@@ -330,8 +330,8 @@ func (d *DemoMembers) Seed(now time.Time, loc *time.Location, extra int) (seeded
 }
 
 // seeded reports whether an earlier Seed finished.
-func (d *DemoMembers) seeded() (done bool, err error) {
-	err = view(d.db, func(txn store.Txn) error {
+func (d *DemoMembers) seeded(ctx context.Context) (done bool, err error) {
+	err = d.db.View(ctx, func(txn store.Txn) error {
 		_, err := txn.Get([]byte(memberSeededKey))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil

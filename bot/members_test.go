@@ -37,7 +37,7 @@ func TestSeedOnlyIntoEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	later := testNow.Add(48 * time.Hour)
-	again, err := members.Seed(later, shanghai, 10)
+	again, err := members.Seed(context.Background(), later, shanghai, 10)
 	if err != nil || again {
 		t.Fatalf("second Seed = %v, %v; want false, nil", again, err)
 	}
@@ -82,7 +82,7 @@ func TestSeedExtra(t *testing.T) {
 
 	// Skipping a seeded store costs the same whatever its size: one read.
 	counted := &countingDB{DB: s.Ledger()}
-	if again, err := NewDemoMembers(counted).Seed(testNow, shanghai, n); err != nil || again {
+	if again, err := NewDemoMembers(counted).Seed(context.Background(), testNow, shanghai, n); err != nil || again {
 		t.Fatalf("second Seed = %v, %v; want false, nil", again, err)
 	}
 	if u, r := counted.updates.Load(), counted.reads.Load(); u != 0 || r > 1 {

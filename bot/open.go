@@ -52,6 +52,7 @@ type Retention struct {
 // Open opens the store under cfg.DataDir, seeds demo members when asked and
 // the store is empty, and assembles the runtime. Close releases it all.
 func Open(cfg Config) (*Runtime, error) {
+	ctx := context.Background() // start-up: nobody to cancel it but a failure
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -89,7 +90,7 @@ func Open(cfg Config) (*Runtime, error) {
 		members = demo
 	}
 	if cfg.Demo {
-		seeded, err := demo.Seed(cfg.Now(), cfg.Location, cfg.DemoExtra)
+		seeded, err := demo.Seed(ctx, cfg.Now(), cfg.Location, cfg.DemoExtra)
 		if err != nil {
 			st.Close()
 			return nil, fmt.Errorf("seed demo members: %w", err)
@@ -98,12 +99,12 @@ func Open(cfg Config) (*Runtime, error) {
 			cfg.Log.Info("seeded demo members", "extra", cfg.DemoExtra)
 		}
 	}
-	verifyKey, err := secret(st.Ledger(), "verification")
+	verifyKey, err := secret(ctx, st.Ledger(), "verification")
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("verification secret: %w", err)
 	}
-	signKey, err := secret(st.Ledger(), "receipts")
+	signKey, err := secret(ctx, st.Ledger(), "receipts")
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("receipt secret: %w", err)
@@ -154,7 +155,7 @@ func Open(cfg Config) (*Runtime, error) {
 		},
 	}
 	r.cluster.join(st, r.remoteChange)
-	if err := r.ho.load(); err != nil {
+	if err := r.ho.load(ctx); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)
 	}
@@ -170,6 +171,7 @@ func Open(cfg Config) (*Runtime, error) {
 
 // janitor expires agents' leases now and then.
 func (r *Runtime) janitor() {
+	ctx := context.Background() // runs until Close, which it watches itself
 	defer r.wg.Done()
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
@@ -178,8 +180,8 @@ func (r *Runtime) janitor() {
 		case <-r.stop:
 			return
 		case <-t.C:
-			r.ho.sharePresence()
-			r.ho.ExpireLeases(context.Background())
+			r.ho.sharePresence(ctx)
+			r.ho.ExpireLeases(ctx)
 			r.evictIdle()
 		}
 	}
@@ -245,7 +247,7 @@ func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
 		d.r.note(n.Conv, Message{From: FromSystem, Text: text})
 	case "receipt": // sent after the turn that made the order
 		text := d.r.render(n.Lang, "demo_receipt_"+string(n.Method), map[string]any{"Number": n.Order.Number, "To": to})
-		if _, cerr := d.r.change(n.Conv, func(e *edit) error {
+		if _, cerr := d.r.change(ctx, n.Conv, func(e *edit) error {
 			e.add(FromSystem, text, nil)
 			return nil
 		}); cerr != nil {

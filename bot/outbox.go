@@ -101,13 +101,13 @@ func newDeliveries(st store.Store) deliveries {
 
 // finish records a try of d: done when err is nil, otherwise its progress
 // and when to try again.
-func (o deliveries) finish(d delivery, now time.Time, err error) error {
+func (o deliveries) finish(ctx context.Context, d delivery, now time.Time, err error) error {
 	if err == nil {
-		return update(o.state, func(txn store.Txn) error {
+		return o.state.Update(ctx, func(txn store.Txn) error {
 			return txn.Set(append([]byte(deliveredPrefix), d.key()...), nil)
 		})
 	}
-	return update(o.ledger, func(txn store.Txn) error {
+	return o.ledger.Update(ctx, func(txn store.Txn) error {
 		d.Attempts++
 		d.NextAt = now.Add(deliveryBackoff(d.Attempts)).UnixMilli()
 		return addDelivery(txn, d)
@@ -116,17 +116,17 @@ func (o deliveries) finish(d delivery, now time.Time, err error) error {
 
 // due lists the deliveries due at now, oldest key first, and removes those
 // done from the ledger.
-func (o deliveries) due(now time.Time) ([]delivery, error) {
+func (o deliveries) due(ctx context.Context, now time.Time) ([]delivery, error) {
 	var out []delivery
 	var done [][]byte
-	err := view(o.ledger, func(txn store.Txn) error {
+	err := o.ledger.View(ctx, func(txn store.Txn) error {
 		return txn.Scan([]byte(deliveryPrefix), store.ScanOptions{}, func(k, v []byte) error {
 			var d delivery
 			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
 			mark := append([]byte(deliveredPrefix), k...)
-			err := view(o.state, func(st store.Txn) error {
+			err := o.state.View(ctx, func(st store.Txn) error {
 				_, err := st.Get(mark)
 				return err
 			})
@@ -142,13 +142,13 @@ func (o deliveries) due(now time.Time) ([]delivery, error) {
 		})
 	})
 	if err == nil && len(done) > 0 {
-		err = o.purge(done)
+		err = o.purge(ctx, done)
 	}
 	return out, err
 }
 
 // purge deletes done deliveries from the ledger, then their marks.
-func (o deliveries) purge(keys [][]byte) error {
+func (o deliveries) purge(ctx context.Context, keys [][]byte) error {
 	del := func(prefix string) func(store.Txn) error {
 		return func(txn store.Txn) error {
 			for _, k := range keys {
@@ -159,10 +159,10 @@ func (o deliveries) purge(keys [][]byte) error {
 			return nil
 		}
 	}
-	if err := update(o.ledger, del("")); err != nil {
+	if err := o.ledger.Update(ctx, del("")); err != nil {
 		return err
 	}
-	return update(o.state, del(deliveredPrefix))
+	return o.state.Update(ctx, del(deliveredPrefix))
 }
 
 // Outbox delivers what must not be lost: the receipts of work orders and
@@ -210,7 +210,7 @@ func notifyEach(ctx context.Context, notifier Notifier, m dialog.Member, n Notic
 func (o *Outbox) DeliverNotices(ctx context.Context) error {
 	o.sending.Lock()
 	defer o.sending.Unlock()
-	due, err := o.pending.due(o.rt.now())
+	due, err := o.pending.due(ctx, o.rt.now())
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (o *Outbox) DeliverNotices(ctx context.Context) error {
 				}
 			}
 			if err != nil || !found {
-				if ferr := o.pending.finish(d, o.rt.now(), err); ferr != nil {
+				if ferr := o.pending.finish(ctx, d, o.rt.now(), err); ferr != nil {
 					return ferr
 				}
 				continue

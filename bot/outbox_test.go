@@ -141,7 +141,7 @@ func TestFirstReceiptTryIsBounded(t *testing.T) {
 	if sms, email := e.tries(dialog.MethodSMS), e.tries(dialog.MethodEmail); sms != 2 || email < 1 {
 		t.Fatalf("after the retry: sms %d, email %d tries", sms, email)
 	}
-	pending, err := e.rt.outbox.pending.due(e.clock.Now().Add(24 * time.Hour))
+	pending, err := e.rt.outbox.pending.due(context.Background(), e.clock.Now().Add(24*time.Hour))
 	if err != nil || len(pending) != 0 {
 		t.Fatalf("still pending: %+v %v", pending, err)
 	}
@@ -159,7 +159,7 @@ func TestUndeliverableDeliveriesAreDropped(t *testing.T) {
 		{Kind: deliverReceipt, Number: dialog.FormatNumber(testNow, 999), Member: "m-demo", Attempts: deliveryGoneAfter - 2},
 		{Kind: deliverReminder, Member: "m-gone", PeriodEnd: testNow.Unix(), Attempts: deliveryGoneAfter - 2},
 	}
-	err := update(e.rt.ledger, func(txn store.Txn) error {
+	err := e.rt.ledger.Update(ctx, func(txn store.Txn) error {
 		for _, d := range append(gone, delivery{Kind: deliverReceipt, Number: o.Number, Member: "m-demo", Attempts: 3 * deliveryGoneAfter}) {
 			if err := addDelivery(txn, d); err != nil {
 				return err
@@ -172,7 +172,7 @@ func TestUndeliverableDeliveriesAreDropped(t *testing.T) {
 	}
 	pending := func() (keys []string) {
 		t.Helper()
-		due, err := e.rt.outbox.pending.due(e.clock.Now().Add(24 * time.Hour))
+		due, err := e.rt.outbox.pending.due(context.Background(), e.clock.Now().Add(24*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

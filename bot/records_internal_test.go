@@ -106,7 +106,7 @@ func TestLegacyRecordsRead(t *testing.T) {
 	legacy := Conversation{ID: "old", Channel: "web", User: "u-old", Status: ConvBot, Seq: 1,
 		State: dialog.State{Lang: dialog.EN, Step: dialog.StepIdentify, Goal: dialog.IntentCancelMembership}, CreatedAt: at, UpdatedAt: at}
 	msg := Message{ID: "1", From: FromBot, Text: "Which phone or email?", Buttons: []MessageButton{{"Talk to a person", "intent:human_agent"}}, At: at}
-	err = update(r.state, func(txn store.Txn) error {
+	err = r.state.Update(context.Background(), func(txn store.Txn) error {
 		cb, _ := json.Marshal(legacy)
 		mb, _ := json.Marshal(msg)
 		for k, v := range map[string][]byte{string(convKey("old")): cb, string(msgKey("old", 1)): mb, string(addrKey("web", "u-old")): []byte("old")} {
@@ -261,7 +261,7 @@ func TestTranscriptEntries(t *testing.T) {
 	for i := range all {
 		all[i].ID, all[i].At = strconv.Itoa(i+1), at.Add(time.Duration(i)*time.Second)
 	}
-	err = update(rt.state, func(txn store.Txn) error {
+	err = rt.state.Update(context.Background(), func(txn store.Txn) error {
 		var prev []MessageButton
 		for _, e := range [][2]int{{1, 1}, {2, 2}, {3, 5}, {6, 7}} {
 			ms := all[e[0]-1 : e[1]]
@@ -305,12 +305,12 @@ func TestTranscriptEntries(t *testing.T) {
 		t.Fatalf("History = %+v, %v", h, err)
 	}
 	for _, r := range [][2]uint64{{4, 6}, {5, 7}, {2, 3}, {7, 7}, {1, 9}} {
-		got, err := rt.messages("c1", r[0], r[1])
+		got, err := rt.messages(context.Background(), "c1", r[0], r[1])
 		if want := all[r[0]-1 : min(r[1], 7)]; err != nil || !same(got, want) {
 			t.Errorf("messages %d…%d = %+v, %v; want %+v", r[0], r[1], got, err, want)
 		}
 	}
-	err = view(rt.state, func(txn store.Txn) error {
+	err = rt.state.View(context.Background(), func(txn store.Txn) error {
 		for seq, want := range map[uint64][]MessageButton{4: yes, 5: menu, 3: menu, 7: menu} {
 			if got, err := newestButtons(txn, "c1", seq); err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("newest buttons up to %d = %v, %v; want %v", seq, got, err, want)
@@ -321,7 +321,7 @@ func TestTranscriptEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rt.buttonLabel(Conversation{ID: "c1", Seq: 7}, nil, "confirm:1"); got != "Yes" {
+	if got := rt.buttonLabel(context.Background(), Conversation{ID: "c1", Seq: 7}, nil, "confirm:1"); got != "Yes" {
 		t.Errorf("label of an older entry's button = %q", got)
 	}
 	entry, _ := encodeMsgs(all[2:5], nil)

@@ -81,7 +81,7 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 	}
 	now := o.rt.now()
 	to := now.Add(o.reminders.Lead)
-	cur := o.reminderCursor()
+	cur := o.reminderCursor(ctx)
 	from := now
 	if now.Sub(time.UnixMilli(cur.SweptAt)) < reminderSweep && cur.To > now.UnixMilli() {
 		from = time.UnixMilli(cur.To)
@@ -96,7 +96,7 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("renewals: %w", err)
 	}
-	due, err = o.notReminded(due, now)
+	due, err = o.notReminded(ctx, due, now)
 	if err != nil {
 		return fmt.Errorf("renewals: %w", err)
 	}
@@ -106,11 +106,11 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 		// leave the delivery alone for courierWait, then take it over if
 		// this process stopped.
 		d := delivery{Kind: deliverReminder, Member: m.ID, PeriodEnd: m.PeriodEnd.Unix(), NextAt: now.Add(courierWait).UnixMilli()}
-		if conv, ok := o.memberConversation(m.ID); ok {
+		if conv, ok := o.memberConversation(ctx, m.ID); ok {
 			d.Conv, d.Channel, d.Lang = conv.ID, conv.Channel, conv.Lang()
 		}
 		fresh := false
-		err := update(o.rt.ledger, func(txn store.Txn) error {
+		err := o.rt.ledger.Update(ctx, func(txn store.Txn) error {
 			fresh = false
 			key := remindedKey(m.ID, d.PeriodEnd)
 			if _, err := txn.Get(key); err == nil || !errors.Is(err, store.ErrNotFound) {
@@ -135,7 +135,7 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 		// Only a look without errors moves on: a failed record is looked
 		// for again.
 		cur.To = to.UnixMilli()
-		if err := update(o.rt.state, func(txn store.Txn) error { return setJSON(txn, []byte(reminderCursorKey), cur) }); err != nil {
+		if err := o.rt.state.Update(ctx, func(txn store.Txn) error { return setJSON(txn, []byte(reminderCursorKey), cur) }); err != nil {
 			errs = append(errs, fmt.Errorf("reminder cursor: %w", err))
 		}
 	}
@@ -143,9 +143,9 @@ func (o *Outbox) RunReminders(ctx context.Context) error {
 }
 
 // reminderCursor reads how far RunReminders has looked; zero when unknown.
-func (o *Outbox) reminderCursor() reminderCursor {
+func (o *Outbox) reminderCursor(ctx context.Context) reminderCursor {
 	var cur reminderCursor
-	if err := view(o.rt.state, func(txn store.Txn) error {
+	if err := o.rt.state.View(ctx, func(txn store.Txn) error {
 		_, err := getJSON(txn, []byte(reminderCursorKey), &cur)
 		return err
 	}); err != nil {
@@ -157,9 +157,9 @@ func (o *Outbox) reminderCursor() reminderCursor {
 // notReminded keeps the members of due still to remind of their renewal
 // at now, in one read of the Ledger: most of a sweep's members were
 // reminded already.
-func (o *Outbox) notReminded(due []dialog.Member, now time.Time) ([]dialog.Member, error) {
+func (o *Outbox) notReminded(ctx context.Context, due []dialog.Member, now time.Time) ([]dialog.Member, error) {
 	out := due[:0:0]
-	err := view(o.rt.ledger, func(txn store.Txn) error {
+	err := o.rt.ledger.View(ctx, func(txn store.Txn) error {
 		out = out[:0]
 		for _, m := range due {
 			if m.StatusAt(now) != dialog.StatusActive || !m.AutoRenew {
@@ -179,9 +179,9 @@ func (o *Outbox) notReminded(due []dialog.Member, now time.Time) ([]dialog.Membe
 }
 
 // memberConversation is the conversation where the member last verified.
-func (o *Outbox) memberConversation(member string) (Conversation, bool) {
+func (o *Outbox) memberConversation(ctx context.Context, member string) (Conversation, bool) {
 	var id string
-	err := view(o.rt.state, func(txn store.Txn) error {
+	err := o.rt.state.View(ctx, func(txn store.Txn) error {
 		b, err := txn.Get(memberConvKey(member))
 		id = string(b)
 		return err
@@ -198,7 +198,7 @@ func (o *Outbox) memberConversation(member string) (Conversation, bool) {
 // try.
 func (o *Outbox) deliverReminder(ctx context.Context, d delivery, m dialog.Member) {
 	err := o.tryReminder(ctx, &d, m)
-	if ferr := o.pending.finish(d, o.rt.now(), err); ferr != nil {
+	if ferr := o.pending.finish(ctx, d, o.rt.now(), err); ferr != nil {
 		o.rt.log.Error("record reminder delivery", "member", d.Member, "err", ferr)
 	}
 }
@@ -211,7 +211,7 @@ func (o *Outbox) tryReminder(ctx context.Context, d *delivery, m dialog.Member) 
 	}
 	var errs []error
 	if d.Conv != "" && !slices.Contains(d.Done, "chat") {
-		_, err := o.rt.change(d.Conv, func(e *edit) error {
+		_, err := o.rt.change(ctx, d.Conv, func(e *edit) error {
 			if e.c.Status == ConvActive {
 				return errAgentHolds // the bot is silent while an agent talks: later
 			}
@@ -224,7 +224,7 @@ func (o *Outbox) tryReminder(ctx context.Context, d *delivery, m dialog.Member) 
 			// on their way does not post the reminder again. A stop between
 			// the message and this record does: a reminder is never
 			// skipped, and repeated only in that instant.
-			err = update(o.rt.ledger, func(txn store.Txn) error { return addDelivery(txn, *d) })
+			err = o.rt.ledger.Update(ctx, func(txn store.Txn) error { return addDelivery(txn, *d) })
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reminder in conversation %s: %w", d.Conv, err))

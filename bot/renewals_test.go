@@ -293,7 +293,7 @@ func TestReminderRetryStopsWhenAutoRenewIsOff(t *testing.T) {
 		t.Fatalf("the reminder was retried after auto-renew went off: %d notices", len(e.reminders()))
 	}
 	e.clock.Advance(time.Hour)
-	pending, err := e.rt.outbox.pending.due(e.clock.Now())
+	pending, err := e.rt.outbox.pending.due(context.Background(), e.clock.Now())
 	if err != nil || len(pending) != 0 {
 		t.Fatalf("still pending: %+v %v", pending, err)
 	}
@@ -311,7 +311,7 @@ func TestReminderChatRecordedBeforeNotices(t *testing.T) {
 	e.duringSend = func(n Notice) {
 		d := delivery{Kind: deliverReminder, Member: "m-demo", PeriodEnd: n.Renewal.PeriodEnd.Unix()}
 		var stored delivery
-		err := view(e.rt.ledger, func(txn store.Txn) error {
+		err := e.rt.ledger.View(context.Background(), func(txn store.Txn) error {
 			_, err := getJSON(txn, d.key(), &stored)
 			return err
 		})

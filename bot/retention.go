@@ -103,7 +103,7 @@ func expired(c Conversation, cutoff time.Time) bool {
 
 func (r *Runtime) expireConversations(ctx context.Context, cutoff time.Time) (int, error) {
 	var ids []string
-	err := r.eachStored(func(c Conversation) {
+	err := r.eachStored(ctx, func(c Conversation) {
 		if expired(c, cutoff) {
 			ids = append(ids, c.ID)
 		}
@@ -119,7 +119,7 @@ func (r *Runtime) expireConversations(ctx context.Context, cutoff time.Time) (in
 		if !r.forget(id) {
 			continue // in use right now: next sweep
 		}
-		gone, err := r.deleteConversation(id, cutoff)
+		gone, err := r.deleteConversation(ctx, id, cutoff)
 		if err != nil {
 			return n, fmt.Errorf("expire conversation %s: %w", id, err)
 		}
@@ -153,9 +153,9 @@ func (r *Runtime) forget(id string) bool {
 // transaction reads the conversation first, so a member writing meanwhile
 // makes it conflict, and the retry finds the conversation no longer
 // expired.
-func (r *Runtime) deleteConversation(id string, cutoff time.Time) (gone bool, err error) {
+func (r *Runtime) deleteConversation(ctx context.Context, id string, cutoff time.Time) (gone bool, err error) {
 	for done := false; !done; {
-		err := update(r.state, func(txn store.Txn) error {
+		err := r.state.Update(ctx, func(txn store.Txn) error {
 			done, gone = true, false
 			c, _, err := getConv(txn, id)
 			if errors.Is(err, ErrNotFound) || err == nil && !expired(c, cutoff) {
@@ -222,7 +222,7 @@ func (r *Runtime) expireOrders(ctx context.Context, cutoff time.Time) (int, erro
 		}
 		var keys [][]byte
 		var found int
-		err := view(db, func(txn store.Txn) error {
+		err := db.View(ctx, func(txn store.Txn) error {
 			return txn.Scan([]byte(orderTimePrefix), store.ScanOptions{KeysOnly: true}, func(key, _ []byte) error {
 				if len(keys) >= sweepChunk/4 || string(key) >= string(end) {
 					return store.ErrStop
@@ -253,7 +253,7 @@ func (r *Runtime) expireOrders(ctx context.Context, cutoff time.Time) (int, erro
 		if len(keys) == 0 {
 			return n, nil
 		}
-		err = update(db, func(txn store.Txn) error {
+		err = db.Update(ctx, func(txn store.Txn) error {
 			for _, k := range keys {
 				if err := txn.Delete(k); err != nil {
 					return err

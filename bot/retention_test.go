@@ -101,7 +101,7 @@ func (e *retentionEnv) cancel(user, phone string) (conv, number string) {
 func keysMentioning(t *testing.T, db store.DB, s string) []string {
 	t.Helper()
 	var out []string
-	err := view(db, func(txn store.Txn) error {
+	err := db.View(context.Background(), func(txn store.Txn) error {
 		return txn.Scan(nil, store.ScanOptions{}, func(k, v []byte) error {
 			if bytes.Contains(k, []byte(s)) || bytes.Contains(v, []byte(s)) {
 				out = append(out, string(k))

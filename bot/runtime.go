@@ -101,11 +101,11 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 		return err
 	}
 	started := time.Now()
-	_, err := r.change(id, func(e *edit) error {
+	_, err := r.change(ctx, id, func(e *edit) error {
 		c := &e.c
 		in.At, in.Conv, in.Channel, in.Waiting = e.now, c.ID, c.Channel, c.Status == ConvWaiting
 		if in.Kind == dialog.InputButton {
-			echo = r.buttonLabel(*c, e.buttons, in.Text)
+			echo = r.buttonLabel(ctx, *c, e.buttons, in.Text)
 		}
 		if in.Kind != dialog.InputStart {
 			e.add(FromMember, echo, nil)
@@ -208,10 +208,10 @@ func (r *Runtime) buttons(lang dialog.Lang, bs []dialog.Button) []MessageButton 
 
 // buttonLabel finds what a pressed button said, for the transcript; an
 // unknown value is shown as it is.
-func (r *Runtime) buttonLabel(c Conversation, newest []MessageButton, value string) string {
+func (r *Runtime) buttonLabel(ctx context.Context, c Conversation, newest []MessageButton, value string) string {
 	label := findLabel(newest, value)
 	if label == "" { // an older button, or the conversation was just loaded
-		_ = view(r.state, func(txn store.Txn) error {
+		_ = r.state.View(ctx, func(txn store.Txn) error {
 			n := 0 // the last ten messages
 			return messagesBack(txn, c.ID, c.Seq, func(m Message) bool {
 				n++

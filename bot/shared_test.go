@@ -97,7 +97,7 @@ func TestMemberOnOneInstanceAgentOnAnother(t *testing.T) {
 	ctx := context.Background()
 	offline := b.Handoffs().AgentOnline("alice")
 	defer offline()
-	if !a.Handoffs().AgentsAvailable() {
+	if !a.Handoffs().AgentsAvailable(context.Background()) {
 		t.Fatal("instance A does not see the agent online on B")
 	}
 	queued := make(chan bot.Conversation, 10)

@@ -50,10 +50,10 @@ func setJSON(txn store.Txn, key []byte, v any) error {
 
 // secret returns the named random 32-byte secret, creating and persisting
 // it on first use (in the ledger, so it survives what orders survive).
-func secret(db store.DB, name string) ([]byte, error) {
+func secret(ctx context.Context, db store.DB, name string) ([]byte, error) {
 	key := []byte(secretPrefix + name)
 	var out []byte
-	err := update(db, func(txn store.Txn) error {
+	err := db.Update(ctx, func(txn store.Txn) error {
 		b, err := txn.Get(key)
 		if err == nil {
 			out = b

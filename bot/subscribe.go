@@ -1,5 +1,7 @@
 package bot
 
+import "context"
+
 // Subscribers: what a channel hears of the messages added to a
 // conversation (Subscribe) or to any conversation on the channel
 // (SubscribeChannel).
@@ -9,14 +11,15 @@ package bot
 // conversation's turn is being published: it must not block or call back
 // into the Runtime for the same conversation (hand the message to a queue).
 func (r *Runtime) Subscribe(id string, fn func(Message)) (unsubscribe func(), err error) {
-	lc, err := r.load(id)
+	ctx := context.Background() // a registration: nothing waits on it but the load
+	lc, err := r.load(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	for lc.evicted { // evicted between load and here: the live copy is new
 		r.mu.Unlock()
-		if lc, err = r.load(id); err != nil {
+		if lc, err = r.load(ctx, id); err != nil {
 			return nil, err
 		}
 		r.mu.Lock()

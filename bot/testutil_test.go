@@ -47,7 +47,7 @@ func openTestStore(t testing.TB, dir string) *store.Badger {
 func seededMembers(t testing.TB, s store.Store, extra int) *DemoMembers {
 	t.Helper()
 	m := NewDemoMembers(s.Ledger())
-	if ok, err := m.Seed(testNow, shanghai, extra); err != nil || !ok {
+	if ok, err := m.Seed(context.Background(), testNow, shanghai, extra); err != nil || !ok {
 		t.Fatalf("Seed = %v, %v; want true, nil", ok, err)
 	}
 	return m

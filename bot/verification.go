@@ -179,7 +179,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	var res dialog.SendResult
 	var code string
 	var sentAt, lastSend time.Time
-	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
+	err = v.update(ctx, acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		code = ""
 		srcFull, srcWait := overLimit(src.Sends, v.rules.MaxSendsPerSource, now)
 		switch {
@@ -234,7 +234,7 @@ func (v *Verification) SendCode(ctx context.Context, req dialog.CodeRequest) (di
 	start := v.now()
 	if err := v.notifier.Notify(ctx, n); err != nil {
 		err = fmt.Errorf("%w: deliver code to %s: %w", dialog.ErrUnavailable, dialog.MaskAccount(to), err)
-		return dialog.SendResult{}, errors.Join(err, v.allowResend(acct.key, sentAt, lastSend))
+		return dialog.SendResult{}, errors.Join(err, v.allowResend(ctx, acct.key, sentAt, lastSend))
 	}
 	v.sends.add(v.now().Sub(start))
 	return res, nil
@@ -285,8 +285,8 @@ func pause(ctx context.Context, d time.Duration) {
 // The send still counts towards the hourly limits, which stop a flood of
 // codes to someone's phone even through a service that delivers and
 // answers with an error; and the code stays valid, in case it arrived.
-func (v *Verification) allowResend(key string, sentAt, lastSend time.Time) error {
-	err := v.update(key, "", func(r *verifyRecord, _ *sourceRecord, _ time.Time) error {
+func (v *Verification) allowResend(ctx context.Context, key string, sentAt, lastSend time.Time) error {
+	err := v.update(ctx, key, "", func(r *verifyRecord, _ *sourceRecord, _ time.Time) error {
 		if r.LastSend.Equal(sentAt) {
 			r.LastSend = lastSend
 		}
@@ -307,7 +307,7 @@ func (v *Verification) CheckCode(ctx context.Context, id, code string) (dialog.C
 	}
 	code = strings.TrimSpace(code)
 	var res dialog.CheckResult
-	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
+	err = v.update(ctx, acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		srcFull, srcWait := overLimit(src.Wrong, v.rules.MaxWrongPerSource, now)
 		switch {
 		case now.Before(r.LockedUntil):
@@ -341,7 +341,7 @@ func (v *Verification) CheckAnswers(ctx context.Context, id string, amountCents 
 	ok := acct.known && m.LastOrder.AmountCents > 0 && !m.RegisteredAt.IsZero() &&
 		amountCents == m.LastOrder.AmountCents && month == int(m.RegisteredAt.In(v.loc).Month())
 	var res dialog.CheckResult
-	err = v.update(acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
+	err = v.update(ctx, acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		if now.Before(r.LockedUntil) {
 			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: r.LockedUntil.Sub(now)}
 			return nil
@@ -380,9 +380,9 @@ func (v *Verification) judge(r *verifyRecord, src *sourceRecord, now time.Time, 
 // record that is not kept) in one transaction (retried on conflict) and
 // writes them back. Records expire from the database once every counter in
 // them has lapsed.
-func (v *Verification) update(key, srcKey string, fn func(r *verifyRecord, src *sourceRecord, now time.Time) error) error {
+func (v *Verification) update(ctx context.Context, key, srcKey string, fn func(r *verifyRecord, src *sourceRecord, now time.Time) error) error {
 	ttl := time.Hour + v.rules.LockFor + v.rules.CodeTTL + v.rules.ResendAfter
-	return update(v.db, func(txn store.Txn) error {
+	return v.db.Update(ctx, func(txn store.Txn) error {
 		var r verifyRecord
 		var src sourceRecord
 		if _, err := getJSON(txn, []byte(key), &r); err != nil {

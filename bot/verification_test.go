@@ -28,7 +28,7 @@ func newVerifier(t *testing.T) verifier {
 	t.Helper()
 	s := openTestStore(t, t.TempDir())
 	members := seededMembers(t, s, 0)
-	key, err := secret(s.Ledger(), "verification")
+	key, err := secret(context.Background(), s.Ledger(), "verification")
 	if err != nil {
 		t.Fatal(err)
 	}

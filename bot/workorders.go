@@ -126,7 +126,7 @@ func checkOrderRequest(req dialog.OrderRequest) (dialog.OrderKind, error) {
 func (b *WorkOrderBook) execute(ctx context.Context, req dialog.OrderRequest, action dialog.OrderKind) (o dialog.WorkOrder, m *dialog.Member, created bool, err error) {
 	defer b.keys.lock(req.Key)()
 
-	if o, found, err := b.byKey(req.Key); err != nil || found {
+	if o, found, err := b.byKey(ctx, req.Key); err != nil || found {
 		return o, nil, false, err
 	}
 	if b.Full != nil && b.Full() {
@@ -381,7 +381,7 @@ func (b *WorkOrderBook) deliverReceipt(ctx context.Context, d delivery, o *dialo
 		b.log().Error("receipt dropped", "order", d.Number, "tries", d.Attempts+1, "err", err)
 		err = nil
 	}
-	if ferr := b.pending.finish(d, now, err); ferr != nil {
+	if ferr := b.pending.finish(ctx, d, now, err); ferr != nil {
 		b.log().Error("record receipt delivery", "order", d.Number, "err", ferr)
 	}
 }
@@ -426,8 +426,8 @@ func (b *WorkOrderBook) log() *slog.Logger {
 }
 
 // byKey finds the order recorded under an idempotency key.
-func (b *WorkOrderBook) byKey(key string) (o dialog.WorkOrder, found bool, err error) {
-	err = view(b.db, func(txn store.Txn) error {
+func (b *WorkOrderBook) byKey(ctx context.Context, key string) (o dialog.WorkOrder, found bool, err error) {
+	err = b.db.View(ctx, func(txn store.Txn) error {
 		var rec orderRecord
 		found, err = lookupByKey(txn, key, &rec)
 		o = rec.order()

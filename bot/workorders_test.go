@@ -407,7 +407,7 @@ func TestRestart(t *testing.T) {
 	// A clean restart continues the day's sequence without a gap.
 	s = openTestStore(t, dir)
 	members = NewDemoMembers(s.Ledger())
-	if again, err := members.Seed(testNow, shanghai, 40); err != nil || again {
+	if again, err := members.Seed(context.Background(), testNow, shanghai, 40); err != nil || again {
 		t.Fatalf("Seed after restart = %v, %v", again, err)
 	}
 	book = NewWorkOrderBook(s, members, nil, shanghai)

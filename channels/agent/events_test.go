@@ -19,7 +19,7 @@ func TestEventsDeliverQueueAndMessages(t *testing.T) {
 	if ev.ready.Agent != "alice" {
 		t.Fatalf("ready %+v", ev.ready)
 	}
-	if !e.rt.Handoffs().AgentsAvailable() {
+	if !e.rt.Handoffs().AgentsAvailable(context.Background()) {
 		t.Fatal("an agent with the console open is not available")
 	}
 	m := e.member("web", "m")
@@ -91,7 +91,7 @@ func TestLeaseExpiresWhenTheConsoleCloses(t *testing.T) {
 
 	ev.close()
 	e.waitStreams(0)
-	if e.rt.Handoffs().AgentsAvailable() {
+	if e.rt.Handoffs().AgentsAvailable(context.Background()) {
 		t.Fatal("alice is still online with her console closed")
 	}
 	e.rt.Handoffs().ExpireLeases(context.Background())
@@ -169,7 +169,7 @@ func TestServerShutdownEndsStreams(t *testing.T) {
 		t.Fatal("the stream is still open")
 	}
 	e.waitStreams(0)
-	if e.rt.Handoffs().AgentsAvailable() {
+	if e.rt.Handoffs().AgentsAvailable(context.Background()) {
 		t.Fatal("the agent is still online after shutdown")
 	}
 }

@@ -173,6 +173,8 @@ func (a *Adapter) saveOffsets() {
 	}
 }
 
+// The adapter's bookkeeping (offsets, handled updates, delivery cursors) is
+// written with a background context: a stop must still record where it got.
 func (a *Adapter) saveOffset() {
 	a.offSaveMu.Lock()
 	defer a.offSaveMu.Unlock()
@@ -182,7 +184,7 @@ func (a *Adapter) saveOffset() {
 	if last <= a.offSaved {
 		return
 	}
-	if err := a.rt.ChannelState().SetCursor(a.offsetKey(), last); err != nil {
+	if err := a.rt.ChannelState().SetCursor(context.Background(), a.offsetKey(), last); err != nil {
 		a.log.Error("save polling offset", "err", err)
 		return
 	}
@@ -198,7 +200,7 @@ func (a *Adapter) handle(c *chat, u *models.Update) {
 			a.apologize(c, u)
 		}
 	}()
-	first, err := a.rt.ChannelState().FirstTime(ChannelName, a.botKey+"/"+strconv.FormatInt(u.ID, 10), dedupTTL)
+	first, err := a.rt.ChannelState().FirstTime(context.Background(), ChannelName, a.botKey+"/"+strconv.FormatInt(u.ID, 10), dedupTTL)
 	if err != nil {
 		a.log.Error("record update", "update", u.ID, "err", err)
 		a.apologize(c, u)
@@ -501,7 +503,7 @@ func (a *Adapter) attach(c *chat, conv string, seq uint64) error {
 	if c.conversation() != "" {
 		return nil
 	}
-	cursor, err := a.rt.ChannelState().Cursor(deliveredKey(conv))
+	cursor, err := a.rt.ChannelState().Cursor(context.Background(), deliveredKey(conv))
 	if err != nil {
 		return fmt.Errorf("read delivery cursor: %w", err)
 	}

@@ -313,7 +313,7 @@ func (a *Adapter) sendMessage(c *chat, m bot.Message) error {
 	}
 	conv := c.conv
 	c.outMu.Unlock()
-	if err := a.rt.ChannelState().SetCursor(deliveredKey(conv), int64(seq)); err != nil {
+	if err := a.rt.ChannelState().SetCursor(context.Background(), deliveredKey(conv), int64(seq)); err != nil {
 		// Sent, but a restart would send it again.
 		a.log.Error("save delivery cursor", "conv", conv, "err", err)
 	}

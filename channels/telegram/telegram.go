@@ -214,7 +214,7 @@ func New(cfg Config) (*Adapter, error) {
 		_, _ = rand.Read(b)
 		a.secret = hex.EncodeToString(b)
 	}
-	offset, err := a.rt.ChannelState().Cursor(a.offsetKey())
+	offset, err := a.rt.ChannelState().Cursor(context.Background(), a.offsetKey())
 	if err != nil {
 		return nil, fmt.Errorf("telegram: read polling offset: %w", err)
 	}
@@ -441,7 +441,7 @@ func (a *Adapter) lead(ctx context.Context) error {
 			a.log.Error("conversation with an unreadable chat id", "conv", c.ID)
 			continue
 		}
-		cursor, err := a.rt.ChannelState().Cursor(deliveredKey(c.ID))
+		cursor, err := a.rt.ChannelState().Cursor(ctx, deliveredKey(c.ID))
 		if err != nil {
 			return fmt.Errorf("telegram: resume conversation %s: %w", c.ID, err)
 		}
