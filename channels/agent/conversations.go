@@ -117,12 +117,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, agent string) {
 		c.internal(w, "list conversations", agent, err)
 		return
 	}
-	out := []Summary{}
-	for _, conv := range convs {
-		if keep(conv.Status) {
-			out = append(out, c.summary(conv))
-		}
-	}
+	out := c.summaries(convs, keep)
 	slices.SortFunc(out, func(a, b Summary) int {
 		if n := cmp.Compare(statusRank[a.Status], statusRank[b.Status]); n != 0 {
 			return n
@@ -347,4 +342,15 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// summaries lists the conversations whose status keep accepts.
+func (c *Console) summaries(convs []bot.Conversation, keep func(string) bool) []Summary {
+	out := []Summary{}
+	for _, conv := range convs {
+		if keep(conv.Status) {
+			out = append(out, c.summary(conv))
+		}
+	}
+	return out
 }

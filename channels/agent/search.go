@@ -71,12 +71,7 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request, agent string, k
 		c.internal(w, "search conversations", agent, err)
 		return
 	}
-	out := []Summary{}
-	for _, conv := range convs {
-		if keep(conv.Status) {
-			out = append(out, c.summary(conv))
-		}
-	}
+	out := c.summaries(convs, keep)
 	slices.SortFunc(out, func(a, b Summary) int {
 		return cmp.Or(b.UpdatedAt.Compare(a.UpdatedAt), strings.Compare(a.ID, b.ID))
 	})
