@@ -15,6 +15,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/dialog"
+	"github.com/kefu-dev/kefu/kb"
 )
 
 // chat runs a conversation in the terminal: the bot's buttons are numbered
@@ -38,7 +39,9 @@ func chat(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		return fmt.Errorf("--tz %q is not a known time zone", *tz)
 	}
+	articles, _ := kb.Demo(bot.DemoArticleFacts()) // the tests keep the demo set free of problems
 	rt, err := bot.Open(bot.Config{
+		Answers:  kb.NewLibrary(articles),
 		DataDir:  *data,
 		Demo:     *demo,
 		Location: loc,
