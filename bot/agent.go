@@ -211,3 +211,46 @@ func orDuration(d, def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// ErrAgentWrongAnswer is an agent's wrong answer to the security
+// questions; Remaining tries are left for agents.
+type ErrAgentWrongAnswer struct{ Remaining int }
+
+func (e *ErrAgentWrongAnswer) Error() string {
+	return fmt.Sprintf("the answers do not match; %d tries left", e.Remaining)
+}
+
+// ErrAgentLocked: agents gave too many wrong answers for this account.
+type ErrAgentLocked struct{ Wait time.Duration }
+
+func (e *ErrAgentLocked) Error() string {
+	return fmt.Sprintf("too many wrong answers for this account; try again in %v", e.Wait.Round(time.Second))
+}
+
+// AgentVerify verifies, for the agent who holds conversation id, its member
+// by the security questions the agent asked them: the last order's amount
+// in fen and the registration month. On success the conversation counts as
+// verified (as if the member had done it) and the member is told who
+// checked; a wrong answer is *ErrAgentWrongAnswer, too many *ErrAgentLocked.
+func (h *Handoffs) AgentVerify(ctx context.Context, id, agent string, version int64, account string, amountCents int64, month int) error {
+	_, err := h.agentChange(ctx, id, agent, version, func(e *edit) error {
+		res, err := h.rt.verification.CheckAnswersForAgent(ctx, account, amountCents, month, agent)
+		if err != nil {
+			return err
+		}
+		switch res.Status {
+		case dialog.CheckWrong:
+			return &ErrAgentWrongAnswer{Remaining: res.Remaining}
+		case dialog.CheckLocked:
+			return &ErrAgentLocked{Wait: res.Wait}
+		case dialog.CheckOK:
+		default:
+			return fmt.Errorf("agent verification: %s", res.Status)
+		}
+		c := &e.c
+		c.State.Account, c.State.Verified, c.State.VerifiedAt = account, res.MemberID, e.now
+		e.add(FromSystem, h.rt.render(c.Lang(), "agent_verified", map[string]any{"Agent": agent}), nil)
+		return nil
+	})
+	return err
+}

@@ -143,9 +143,10 @@ func Open(cfg Config) (*Runtime, error) {
 	r.outbox = &Outbox{rt: r, pending: newDeliveries(st), orders: r.orders, members: members, notifier: notifier, reminders: cfg.Reminders}
 	r.orders.Log, r.orders.SignKey = cfg.Log, signKey
 	r.startHealth(cfg, members, cfg.Notifier)
+	r.verification = NewVerification(st.State(), members, notifier, cfg.Rules, verifyKey, cfg.Location, cfg.Now)
 	r.engine = &dialog.Engine{
 		Members:  members,
-		Verifier: countedVerifier{NewVerification(st.State(), members, notifier, cfg.Rules, verifyKey, cfg.Location, cfg.Now), r.metrics},
+		Verifier: countedVerifier{r.verification, r.metrics},
 		Orders:   countedOrders{r.orders, r.metrics},
 		MaxLen:   cfg.MaxLen,
 		CodeTTL:  cfg.Rules.CodeTTL,

@@ -36,6 +36,9 @@ const (
 
 	// State: verification (Verification).
 	verifyPrefix = "verify/" // + account key (source/, member/, other/ + …) → verifyRecord (JSON)
+	// verifyAuditPrefix + Unix ms + "/" + random → agentAttempt (JSON): who
+	// tried to verify which (masked) account, and how it went.
+	verifyAuditPrefix = "verify-audit/"
 
 	// State: members' verdicts on help-center articles (Runtime.KBFeedback).
 	// One key per verdict, so verdicts never contend; nothing in it names

@@ -22,16 +22,17 @@ import (
 // reminder (Outbox), goes through it, so they take turns. Its methods are
 // safe for concurrent use.
 type Runtime struct {
-	store   store.Store
-	state   store.DB // store.State()
-	ledger  store.DB // store.Ledger()
-	engine  *dialog.Engine
-	catalog *locales.Catalog
-	orders  *WorkOrderBook
-	log     *slog.Logger
-	metrics *Metrics
-	now     func() time.Time
-	maxLen  int
+	store        store.Store
+	state        store.DB // store.State()
+	ledger       store.DB // store.Ledger()
+	engine       *dialog.Engine
+	verification *Verification // the engine's verifier, which agents use too
+	catalog      *locales.Catalog
+	orders       *WorkOrderBook
+	log          *slog.Logger
+	metrics      *Metrics
+	now          func() time.Time
+	maxLen       int
 	// msgLimit is the per-conversation message rate (limits.go).
 	msgLimit *ratelimit.Limiter
 

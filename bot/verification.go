@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	mathrand "math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,7 +114,15 @@ type verifyRecord struct {
 	LastSend    time.Time   `json:"last_send,omitzero"`
 	CodeMAC     []byte      `json:"code_mac,omitempty"`
 	CodeExpires time.Time   `json:"code_expires,omitzero"`
+	// An agent's wrong answers count on their own (AgentMaxTries), so a
+	// member locked out can still be verified by a person.
+	AgentTries       int       `json:"agent_tries,omitempty"`
+	AgentLockedUntil time.Time `json:"agent_locked_until,omitzero"`
 }
+
+// AgentMaxTries is how many wrong answers agents may give for one account
+// before agents too must wait LockFor.
+const AgentMaxTries = 3
 
 // sourceRecord is what one source did within the last hour.
 type sourceRecord struct {
@@ -441,4 +450,54 @@ func (v *Verification) codeMAC(key, code string) []byte {
 	mac := hmac.New(sha256.New, v.secret)
 	mac.Write([]byte(key + "|" + code))
 	return mac.Sum(nil)
+}
+
+// CheckAnswersForAgent is CheckAnswers for an agent who asked the member
+// the security questions: the member's own lock does not apply, agents'
+// wrong answers count apart (AgentMaxTries, then LockFor), and every
+// attempt is recorded with the agent's name.
+func (v *Verification) CheckAnswersForAgent(ctx context.Context, id string, amountCents int64, month int, agent string) (dialog.CheckResult, error) {
+	acct, err := v.account(ctx, id)
+	if err != nil {
+		return dialog.CheckResult{}, fmt.Errorf("agent check answers: %w", err)
+	}
+	m := acct.member
+	ok := acct.known && m.LastOrder.AmountCents > 0 && !m.RegisteredAt.IsZero() &&
+		amountCents == m.LastOrder.AmountCents && month == int(m.RegisteredAt.In(v.loc).Month())
+	var res dialog.CheckResult
+	err = v.update(ctx, acct.key, "", func(r *verifyRecord, _ *sourceRecord, now time.Time) error {
+		switch {
+		case now.Before(r.AgentLockedUntil):
+			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: r.AgentLockedUntil.Sub(now)}
+		case ok:
+			r.AgentTries = 0
+			res = dialog.CheckResult{Status: dialog.CheckOK, MemberID: m.ID}
+		default:
+			r.AgentTries++
+			res = dialog.CheckResult{Status: dialog.CheckWrong, Remaining: AgentMaxTries - r.AgentTries}
+			if r.AgentTries >= AgentMaxTries {
+				r.AgentTries, r.AgentLockedUntil = 0, now.Add(v.rules.LockFor)
+				res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: v.rules.LockFor}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return dialog.CheckResult{}, fmt.Errorf("agent check answers: %w", err)
+	}
+	audit := agentAttempt{Agent: agent, Account: dialog.MaskAccount(id), Result: string(res.Status), At: v.now()}
+	if err := v.db.Update(ctx, func(txn store.Txn) error {
+		return setJSON(txn, []byte(verifyAuditPrefix+strconv.FormatInt(audit.At.UnixMilli(), 10)+"/"+newID()), audit)
+	}); err != nil {
+		return dialog.CheckResult{}, fmt.Errorf("record an agent's verification: %w", err)
+	}
+	return res, nil
+}
+
+// agentAttempt is the record of one agent's verification attempt.
+type agentAttempt struct {
+	Agent   string    `json:"agent"`
+	Account string    `json:"account"` // masked
+	Result  string    `json:"result"`
+	At      time.Time `json:"at"`
 }

@@ -166,6 +166,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /agent/api/conversations/{id}/release", c.authorized(c.ownerChange(c.ho.Release)))
 	mux.Handle("POST /agent/api/conversations/{id}/close", c.authorized(c.ownerChange(c.ho.CloseConversation)))
 	mux.Handle("POST /agent/api/conversations/{id}/actions", c.authorized(c.act))
+	mux.Handle("POST /agent/api/conversations/{id}/verify", c.authorized(c.verifyMember))
 	mux.Handle("GET /agent/api/events", c.authenticated(c.serveEvents, true))
 	mux.Handle("PUT /agent/api/events/{stream}", c.authorized(c.openConversations))
 	mux.Handle("GET /agent/api/backup", c.authorized(c.backup))

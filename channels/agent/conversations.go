@@ -173,10 +173,15 @@ type actionBody struct {
 	Note    string `json:"note"`
 }
 
+// versioned is a request body that names the conversation's version.
+type versioned interface{ version() int64 }
+
+func (b *actionBody) version() int64 { return b.Version }
+
 // readBody decodes the request's JSON object into b, whatever its
 // Content-Type says (curl -d sends form); an empty body is an empty object
 // unless required.
-func readBody(w http.ResponseWriter, r *http.Request, b *actionBody, required bool) bool {
+func readBody(w http.ResponseWriter, r *http.Request, b versioned, required bool) bool {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, CodeBadJSON, fmt.Sprintf("the body is larger than %d KiB", maxBody>>10))
@@ -189,7 +194,7 @@ func readBody(w http.ResponseWriter, r *http.Request, b *actionBody, required bo
 		writeError(w, http.StatusBadRequest, CodeBadJSON, "the body is not the JSON object expected: "+jsonProblem(err))
 		return false
 	}
-	if b.Version < 0 {
+	if b.version() < 0 {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, "version must be the conversation's version, or 0 for the current one")
 		return false
 	}
