@@ -346,9 +346,7 @@ func (v *Verification) CheckAnswers(ctx context.Context, id string, amountCents 
 	if err != nil {
 		return dialog.CheckResult{}, fmt.Errorf("check answers: %w", err)
 	}
-	m := acct.member
-	ok := acct.known && m.LastOrder.AmountCents > 0 && !m.RegisteredAt.IsZero() &&
-		amountCents == m.LastOrder.AmountCents && month == int(m.RegisteredAt.In(v.loc).Month())
+	ok := v.answersMatch(acct, amountCents, month)
 	var res dialog.CheckResult
 	err = v.update(ctx, acct.key, v.sourceKey(ctx), func(r *verifyRecord, src *sourceRecord, now time.Time) error {
 		if now.Before(r.LockedUntil) {
@@ -359,13 +357,22 @@ func (v *Verification) CheckAnswers(ctx context.Context, id string, amountCents 
 			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: srcWait}
 			return nil
 		}
-		res = v.judge(r, src, now, ok, m.ID)
+		res = v.judge(r, src, now, ok, acct.member.ID)
 		return nil
 	})
 	if err != nil {
 		return dialog.CheckResult{}, fmt.Errorf("check answers: %w", err)
 	}
 	return res, nil
+}
+
+// answersMatch tells whether the security answers are the account's: the
+// amount of its most recent order in fen and its registration month. An
+// unregistered account, or one without both, never matches.
+func (v *Verification) answersMatch(acct account, amountCents int64, month int) bool {
+	m := acct.member
+	return acct.known && m.LastOrder.AmountCents > 0 && !m.RegisteredAt.IsZero() &&
+		amountCents == m.LastOrder.AmountCents && month == int(m.RegisteredAt.In(v.loc).Month())
 }
 
 // judge records one answer in r: a right one clears the tries and the code,
@@ -461,9 +468,7 @@ func (v *Verification) CheckAnswersForAgent(ctx context.Context, id string, amou
 	if err != nil {
 		return dialog.CheckResult{}, fmt.Errorf("agent check answers: %w", err)
 	}
-	m := acct.member
-	ok := acct.known && m.LastOrder.AmountCents > 0 && !m.RegisteredAt.IsZero() &&
-		amountCents == m.LastOrder.AmountCents && month == int(m.RegisteredAt.In(v.loc).Month())
+	ok := v.answersMatch(acct, amountCents, month)
 	var res dialog.CheckResult
 	err = v.update(ctx, acct.key, "", func(r *verifyRecord, _ *sourceRecord, now time.Time) error {
 		switch {
@@ -471,7 +476,7 @@ func (v *Verification) CheckAnswersForAgent(ctx context.Context, id string, amou
 			res = dialog.CheckResult{Status: dialog.CheckLocked, Wait: r.AgentLockedUntil.Sub(now)}
 		case ok:
 			r.AgentTries = 0
-			res = dialog.CheckResult{Status: dialog.CheckOK, MemberID: m.ID}
+			res = dialog.CheckResult{Status: dialog.CheckOK, MemberID: acct.member.ID}
 		default:
 			r.AgentTries++
 			res = dialog.CheckResult{Status: dialog.CheckWrong, Remaining: AgentMaxTries - r.AgentTries}
