@@ -91,7 +91,7 @@ func (h *Handoffs) AgentMessage(ctx context.Context, id, agent string, version i
 func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
-		c.Status, c.Agent = ConvBot, ""
+		c.Status, c.Agent, c.CodeBy = ConvBot, "", ""
 		c.Version++
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_released", nil), nil)
 		st, replies, _ := h.rt.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Channel: c.Channel})
@@ -108,7 +108,7 @@ func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64)
 func (h *Handoffs) CloseConversation(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
-		c.Status, c.Agent = ConvClosed, ""
+		c.Status, c.Agent, c.CodeBy = ConvClosed, "", ""
 		c.Version++
 		c.State.Reset()
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_closed", nil), nil)
@@ -210,47 +210,4 @@ func orDuration(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-// ErrAgentWrongAnswer is an agent's wrong answer to the security
-// questions; Remaining tries are left for agents.
-type ErrAgentWrongAnswer struct{ Remaining int }
-
-func (e *ErrAgentWrongAnswer) Error() string {
-	return fmt.Sprintf("the answers do not match; %d tries left", e.Remaining)
-}
-
-// ErrAgentLocked: agents gave too many wrong answers for this account.
-type ErrAgentLocked struct{ Wait time.Duration }
-
-func (e *ErrAgentLocked) Error() string {
-	return fmt.Sprintf("too many wrong answers for this account; try again in %v", e.Wait.Round(time.Second))
-}
-
-// AgentVerify verifies, for the agent who holds conversation id, its member
-// by the security questions the agent asked them: the last order's amount
-// in fen and the registration month. On success the conversation counts as
-// verified (as if the member had done it) and the member is told who
-// checked; a wrong answer is *ErrAgentWrongAnswer, too many *ErrAgentLocked.
-func (h *Handoffs) AgentVerify(ctx context.Context, id, agent string, version int64, account string, amountCents int64, month int) error {
-	_, err := h.agentChange(ctx, id, agent, version, func(e *edit) error {
-		res, err := h.rt.verification.CheckAnswersForAgent(ctx, account, amountCents, month, agent)
-		if err != nil {
-			return err
-		}
-		switch res.Status {
-		case dialog.CheckWrong:
-			return &ErrAgentWrongAnswer{Remaining: res.Remaining}
-		case dialog.CheckLocked:
-			return &ErrAgentLocked{Wait: res.Wait}
-		case dialog.CheckOK:
-		default:
-			return fmt.Errorf("agent verification: %s", res.Status)
-		}
-		c := &e.c
-		c.State.Account, c.State.Verified, c.State.VerifiedAt = account, res.MemberID, e.now
-		e.add(FromSystem, h.rt.render(c.Lang(), "agent_verified", map[string]any{"Agent": agent}), nil)
-		return nil
-	})
-	return err
 }

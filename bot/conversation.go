@@ -59,19 +59,23 @@ type MessageButton struct {
 
 // Conversation is one member's conversation on one channel.
 type Conversation struct {
-	ID           string       `json:"id"`
-	Channel      string       `json:"channel"`
-	User         string       `json:"user"` // the channel's key for the member
-	Status       string       `json:"status"`
-	Agent        string       `json:"agent,omitempty"`
-	Version      int64        `json:"version"` // changes whenever the owner does`
-	WaitingSince time.Time    `json:"waiting_since,omitzero"`
-	Callback     string       `json:"callback,omitempty"` // open callback work order
-	State        dialog.State `json:"state"`
-	Seq          uint64       `json:"seq"` // last message number
-	Preview      string       `json:"preview,omitempty"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
+	ID           string    `json:"id"`
+	Channel      string    `json:"channel"`
+	User         string    `json:"user"` // the channel's key for the member
+	Status       string    `json:"status"`
+	Agent        string    `json:"agent,omitempty"`
+	Version      int64     `json:"version"` // changes whenever the owner does`
+	WaitingSince time.Time `json:"waiting_since,omitzero"`
+	Callback     string    `json:"callback,omitempty"` // open callback work order
+	// CodeBy is the agent who had a code sent to the member: the code the
+	// member types next verifies them (Handoffs.AgentSendCode).
+	CodeBy    string       `json:"code_by,omitempty"`
+	CSAT      string       `json:"csat,omitempty"` // the member's last satisfaction answer: up or down
+	State     dialog.State `json:"state"`
+	Seq       uint64       `json:"seq"` // last message number
+	Preview   string       `json:"preview,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // Lang is the conversation's language.

@@ -26,6 +26,10 @@ const (
 	addrPrefix    = "addr/"    // + channel + "/" + member's key on it → conversation ID
 	msgKeyPrefix  = "msg/"     // + conversation ID + "/" + first message number (8 bytes, big endian) → transcript entry (encodeMsgs)
 	handoffPrefix = "handoff/" // + conversation ID → status (waiting, active): the handoff index
+	// notePrefix + conversation ID + "/" + time (UTC, orderTimeLayout) +
+	// "/" + note ID → Note (JSON): agents' internal notes, never in a
+	// transcript.
+	notePrefix = "note/"
 
 	// State: agents' presence, shared by instances on one store.
 	presencePrefix = "presence/" // + agent + "/" + instance ID → nothing, with a TTL of the handoff grace
@@ -84,6 +88,12 @@ func convKey(id string) []byte { return []byte(convPrefix + id) }
 func addrKey(channel, user string) []byte { return []byte(addrPrefix + channel + "/" + user) }
 
 func msgPrefix(id string) []byte { return []byte(msgKeyPrefix + id + "/") }
+
+func notesPrefix(conv string) []byte { return []byte(notePrefix + conv + "/") }
+
+func noteKey(conv string, n Note) []byte {
+	return []byte(notePrefix + conv + "/" + n.At.UTC().Format(orderTimeLayout) + "/" + n.ID)
+}
 
 func handoffKey(id string) []byte { return []byte(handoffPrefix + id) }
 
@@ -148,6 +158,8 @@ type storedConv struct {
 	Version      int64        `json:"v,omitempty"`
 	WaitingSince int64        `json:"w,omitempty"`
 	Callback     string       `json:"cb,omitempty"`
+	CodeBy       string       `json:"cd,omitempty"`
+	CSAT         string       `json:"cs,omitempty"`
 	State        dialog.State `json:"st"`
 	SameButtons  bool         `json:"sb,omitempty"` // State.Buttons: the newest message buttons' values
 	Seq          uint64       `json:"q,omitempty"`
@@ -184,7 +196,7 @@ func fromUnixMilli(ms int64) time.Time {
 func encodeConv(c Conversation, newest []MessageButton) []byte {
 	s := storedConv{
 		Channel: c.Channel, User: c.User, Agent: c.Agent, Version: c.Version,
-		WaitingSince: unixMilli(c.WaitingSince), Callback: c.Callback, State: c.State,
+		WaitingSince: unixMilli(c.WaitingSince), Callback: c.Callback, CodeBy: c.CodeBy, CSAT: c.CSAT, State: c.State,
 		Seq: c.Seq, Preview: c.Preview, CreatedAt: unixMilli(c.CreatedAt), UpdatedAt: unixMilli(c.UpdatedAt),
 	}
 	if c.Status != ConvBot {
@@ -209,6 +221,8 @@ func appendConv(b []byte, s storedConv) []byte {
 	b = optInt(b, "v", s.Version)
 	b = optInt(b, "w", s.WaitingSince)
 	b = optString(b, "cb", s.Callback)
+	b = optString(b, "cd", s.CodeBy)
+	b = optString(b, "cs", s.CSAT)
 	b = jsonw.Field(b, "st")
 	b = appendState(b, s.State)
 	if s.SameButtons {
@@ -257,6 +271,8 @@ func appendState(b []byte, st dialog.State) []byte {
 	b = optInt(b, "done_flow", int64(st.DoneFlow))
 	b = optString(b, "done_number", st.DoneNumber)
 	b = optString(b, "callback", st.Callback)
+	b = optInt(b, "actions", int64(st.Actions))
+	b = optString(b, "csat_for", st.CSATFor)
 	b = optTime(b, "last_active", st.LastActive)
 	return append(b, '}')
 }
@@ -297,7 +313,7 @@ func decodeConv(id string, b []byte) (c Conversation, sameButtons bool, err erro
 	}
 	c = Conversation{
 		ID: id, Channel: s.Channel, User: s.User, Status: s.Status, Agent: s.Agent, Version: s.Version,
-		WaitingSince: fromUnixMilli(s.WaitingSince), Callback: s.Callback, State: s.State,
+		WaitingSince: fromUnixMilli(s.WaitingSince), Callback: s.Callback, CodeBy: s.CodeBy, CSAT: s.CSAT, State: s.State,
 		Seq: s.Seq, Preview: s.Preview, CreatedAt: fromUnixMilli(s.CreatedAt), UpdatedAt: fromUnixMilli(s.UpdatedAt),
 	}
 	if c.Status == "" {

@@ -22,7 +22,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 24, 8, 30, 1, 123_000_000, time.UTC)
 	c := Conversation{
 		ID: "c1", Channel: "web", User: "u", Status: ConvActive, Agent: "li", Version: 3,
-		WaitingSince: at, Callback: "WO1", Seq: 9, Preview: "你好", CreatedAt: at, UpdatedAt: at.Add(time.Second),
+		WaitingSince: at, Callback: "WO1", CodeBy: "li", CSAT: "up", Seq: 9, Preview: "你好", CreatedAt: at, UpdatedAt: at.Add(time.Second),
 		State: dialog.State{Lang: dialog.EN, Step: dialog.StepConfirm, Buttons: []string{"a", "b"}, LastActive: at},
 	}
 	b := encodeConv(c, nil)

@@ -165,15 +165,20 @@ func (r *Runtime) deleteConversation(ctx context.Context, id string, cutoff time
 				return err
 			}
 			var keys [][]byte
-			err = txn.Scan(msgPrefix(id), store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
-				keys = append(keys, append([]byte(nil), k...))
+			for _, prefix := range [][]byte{msgPrefix(id), notesPrefix(id)} { // the transcript, then agents' notes
 				if len(keys) == sweepChunk {
-					return store.ErrStop
+					break
 				}
-				return nil
-			})
-			if err != nil {
-				return err
+				err = txn.Scan(prefix, store.ScanOptions{KeysOnly: true}, func(k, _ []byte) error {
+					keys = append(keys, append([]byte(nil), k...))
+					if len(keys) == sweepChunk {
+						return store.ErrStop
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
 			}
 			for _, k := range keys {
 				if err := txn.Delete(k); err != nil {

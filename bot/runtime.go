@@ -113,8 +113,11 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 			c.Preview = truncateRunes(echo, 80)
 		}
 		switch c.Status {
-		case ConvActive:
-			return nil // an agent holds the conversation: the bot stays silent
+		case ConvActive: // an agent holds the conversation: the bot stays silent
+			if code, ok := dialog.ExtractCode(in.Text); ok && c.CodeBy != "" && in.Kind == dialog.InputText {
+				r.ho.codeTyped(ctx, e, code)
+			}
+			return nil
 		case ConvClosed:
 			c.Status = ConvBot // the member is back: a new start
 		}

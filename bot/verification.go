@@ -490,11 +490,8 @@ func (v *Verification) CheckAnswersForAgent(ctx context.Context, id string, amou
 	if err != nil {
 		return dialog.CheckResult{}, fmt.Errorf("agent check answers: %w", err)
 	}
-	audit := agentAttempt{Agent: agent, Account: dialog.MaskAccount(id), Result: string(res.Status), At: v.now()}
-	if err := v.db.Update(ctx, func(txn store.Txn) error {
-		return setJSON(txn, []byte(verifyAuditPrefix+strconv.FormatInt(audit.At.UnixMilli(), 10)+"/"+newID()), audit)
-	}); err != nil {
-		return dialog.CheckResult{}, fmt.Errorf("record an agent's verification: %w", err)
+	if err := v.audit(ctx, agent, id, "questions", string(res.Status)); err != nil {
+		return dialog.CheckResult{}, err
 	}
 	return res, nil
 }
@@ -502,7 +499,20 @@ func (v *Verification) CheckAnswersForAgent(ctx context.Context, id string, amou
 // agentAttempt is the record of one agent's verification attempt.
 type agentAttempt struct {
 	Agent   string    `json:"agent"`
-	Account string    `json:"account"` // masked
+	Account string    `json:"account"`          // masked
+	Method  string    `json:"method,omitempty"` // questions, sms, email (a code sent), code (one typed)
 	Result  string    `json:"result"`
 	At      time.Time `json:"at"`
+}
+
+// audit records an agent's attempt to verify account (stored masked).
+func (v *Verification) audit(ctx context.Context, agent, account, method, result string) error {
+	a := agentAttempt{Agent: agent, Account: dialog.MaskAccount(account), Method: method, Result: result, At: v.now()}
+	err := v.db.Update(ctx, func(txn store.Txn) error {
+		return setJSON(txn, []byte(verifyAuditPrefix+strconv.FormatInt(a.At.UnixMilli(), 10)+"/"+newID()), a)
+	})
+	if err != nil {
+		return fmt.Errorf("record an agent's verification: %w", err)
+	}
+	return nil
 }

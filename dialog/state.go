@@ -41,6 +41,8 @@ type State struct {
 	DoneFlow   int       `json:"done_flow,omitempty"`   // the last flow that issued an order…
 	DoneNumber string    `json:"done_number,omitempty"` // …and its number, for repeated confirmations
 	Callback   string    `json:"callback,omitempty"`    // an open callback order of this conversation, closed by the next order
+	Actions    int       `json:"actions,omitempty"`     // the member's actions in the open flow, its opener included
+	CSATFor    string    `json:"csat_for,omitempty"`    // what the satisfaction question asks about, until answered
 	LastActive time.Time `json:"last_active,omitzero"`
 }
 

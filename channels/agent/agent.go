@@ -167,6 +167,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /agent/api/conversations/{id}/close", c.authorized(c.ownerChange(c.ho.CloseConversation)))
 	mux.Handle("POST /agent/api/conversations/{id}/actions", c.authorized(c.act))
 	mux.Handle("POST /agent/api/conversations/{id}/verify", c.authorized(c.verifyMember))
+	mux.Handle("POST /agent/api/conversations/{id}/notes", c.authorized(c.addNote))
+	mux.Handle("GET /agent/api/conversations/{id}/notes", c.authorized(c.notes))
 	mux.Handle("GET /agent/api/events", c.authenticated(c.serveEvents, true))
 	mux.Handle("PUT /agent/api/events/{stream}", c.authorized(c.openConversations))
 	mux.Handle("GET /agent/api/backup", c.authorized(c.backup))

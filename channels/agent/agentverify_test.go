@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -72,6 +73,66 @@ func TestAgentVerificationLocksAfterThreeWrong(t *testing.T) {
 	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", bob, right, http.StatusConflict, CodeHeld)
 	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", "", right, http.StatusUnauthorized, CodeUnauthorized)
 	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", alice, `{"account":"nobody","method":"questions"}`, http.StatusBadRequest, CodeBadRequest)
-	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", alice, `{"account":"13900139000","method":"sms"}`, http.StatusBadRequest, CodeBadRequest)
+	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", alice, `{"account":"13900139000","method":"fax"}`, http.StatusBadRequest, CodeBadRequest)
 	e.fails("POST", "/agent/api/conversations/no-such/verify", alice, right, http.StatusNotFound, CodeNotFound)
+}
+
+// TestAgentVerifiesByCode: the agent has a code sent by SMS; the member
+// types it in the chat while the agent holds it (a wrong one first, which
+// counts as the bot's do), and the agent can then act. A 6-digit number
+// typed with no code pending is only a message.
+func TestAgentVerifiesByCode(t *testing.T) {
+	e := newEnv(t, Config{})
+	m := e.member("web", "by-code")
+	m.say("转人工")
+	var s Summary
+	e.ok("POST", "/agent/api/conversations/"+m.id+"/claim", alice, "", &s)
+	m.drain()
+	if heard := m.say("123456"); len(heard) != 0 {
+		t.Fatalf("a number with no code pending was answered: %+v", heard)
+	}
+
+	var sent struct {
+		Sent    bool   `json:"sent"`
+		Method  string `json:"method"`
+		Account string `json:"account"`
+	}
+	res, body := e.call("POST", "/agent/api/conversations/"+m.id+"/verify", alice, `{"account":"13800138000","method":"sms"}`)
+	if res.StatusCode != http.StatusAccepted || json.Unmarshal(body, &sent) != nil || !sent.Sent || sent.Method != "sms" || sent.Account != "138****8000" {
+		t.Fatalf("send a code: %d %s, want 202 with the masked account", res.StatusCode, body)
+	}
+	var code string
+	told := false
+	for _, msg := range m.drain() {
+		if c := sixDigits.FindStringSubmatch(msg.Text); msg.From == bot.FromSystem && c != nil {
+			code = c[1]
+		}
+		told = told || msg.From == bot.FromSystem && strings.Contains(msg.Text, "alice") && strings.Contains(msg.Text, "138****8000")
+	}
+	if code == "" || !told {
+		t.Fatalf("code %q, member told %v", code, told)
+	}
+	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", alice, `{"account":"13800138000","method":"sms"}`, http.StatusTooManyRequests, CodeTooSoon)
+	e.fails("POST", "/agent/api/conversations/"+m.id+"/actions", alice, `{"action":"no_renew"}`, http.StatusConflict, CodeNotVerified)
+
+	wrong := "000000"
+	if wrong == code {
+		wrong = "111111"
+	}
+	if heard := m.say(wrong); len(heard) != 1 || heard[0].From != bot.FromSystem || !strings.Contains(heard[0].Text, "还可以再试 4 次") {
+		t.Fatalf("a wrong code: %+v", heard)
+	}
+	if heard := m.say("验证码是 " + code); len(heard) != 1 || !strings.Contains(heard[0].Text, "已核实") || !strings.Contains(heard[0].Text, "alice") {
+		t.Fatalf("the right code: %+v", heard)
+	}
+	var o dialog.WorkOrder
+	e.ok("POST", "/agent/api/conversations/"+m.id+"/actions", alice, `{"action":"no_renew"}`, &o)
+	if o.Executor != "alice" || o.Action != dialog.KindNoRenew {
+		t.Fatalf("the agent's order %+v", o)
+	}
+	m.drain() // the receipt
+	if heard := m.say(code); len(heard) != 0 {
+		t.Fatalf("the code again after verifying was answered: %+v", heard)
+	}
+	e.fails("POST", "/agent/api/conversations/"+m.id+"/verify", bob, `{"account":"13800138000","method":"email"}`, http.StatusConflict, CodeHeld)
 }

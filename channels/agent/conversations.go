@@ -43,6 +43,7 @@ type Detail struct {
 	Summary
 	Member   bot.MemberSummary `json:"member"`
 	Messages []Message         `json:"messages"`
+	Notes    []bot.Note        `json:"notes"` // agents' internal notes, oldest first
 }
 
 // Message is a transcript message in the websocket's shape (DESIGN §5).
@@ -157,7 +158,12 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request, agent string) {
 		c.internal(w, "history", agent, err)
 		return
 	}
-	d := Detail{Summary: c.summary(conv), Member: member, Messages: make([]Message, len(history))}
+	notes, err := c.ho.Notes(r.Context(), id)
+	if err != nil {
+		c.internal(w, "notes", agent, err)
+		return
+	}
+	d := Detail{Summary: c.summary(conv), Member: member, Messages: make([]Message, len(history)), Notes: notes}
 	for i, m := range history {
 		d.Messages[i] = messageOf(m)
 	}

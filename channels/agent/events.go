@@ -27,6 +27,8 @@ import (
 //	event: message       {"conversation":"<id>","message":{…}} for every
 //	                     new message of the conversations the console has
 //	                     open (PUT /agent/api/events/<stream>)
+//	event: note          {"conversation":"<id>","note":{…}} for an internal
+//	                     note added through this server on one of those
 //	: keep-alive         a comment when idle
 //
 // A console that falls behind (streamBuffer events unsent) is dropped; it
@@ -72,11 +74,13 @@ type stream struct {
 	closed bool
 }
 
-// event is a conversation that changed (msg nil) or a message of one.
+// event is a conversation that changed (msg and note nil), or a message
+// or an agent's note of one.
 type event struct {
 	conv bot.Conversation
 	id   string
 	msg  *bot.Message
+	note *bot.Note
 }
 
 // push queues e without ever blocking the runtime.
@@ -120,6 +124,14 @@ func (s *stream) follow(rt Runtime, ids []string) error {
 	}
 	s.open = next
 	return nil
+}
+
+// follows tells whether the stream carries conversation id's messages.
+func (s *stream) follows(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.open[id]
+	return ok
 }
 
 // stop ends the stream's subscriptions.
@@ -257,6 +269,13 @@ func (c *Console) serveEvents(w http.ResponseWriter, r *http.Request, agent stri
 }
 
 func (c *Console) writeEvent(buf *bytes.Buffer, e event) {
+	if e.note != nil {
+		writeEvent(buf, "note", struct {
+			Conversation string   `json:"conversation"`
+			Note         bot.Note `json:"note"`
+		}{e.id, *e.note})
+		return
+	}
 	if e.msg != nil {
 		writeEvent(buf, "message", struct {
 			Conversation string  `json:"conversation"`
