@@ -58,6 +58,7 @@ func (h *Handoffs) Claim(ctx context.Context, id, agent string, version int64) (
 		}
 		if c.Status == ConvWaiting {
 			waited = e.now.Sub(c.WaitingSince)
+			h.rt.tally(e, Tally{Kind: TallyClaimed, Seconds: waited.Seconds()})
 		}
 		c.Status, c.Agent, c.WaitingSince = ConvActive, agent, time.Time{}
 		c.Version++
@@ -112,6 +113,7 @@ func (h *Handoffs) CloseConversation(ctx context.Context, id, agent string, vers
 		c.Version++
 		c.State.Reset()
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_closed", nil), nil)
+		e.reply(h.rt, dialog.AskCSAT(&c.State, "close/"+strconv.FormatInt(c.Version, 10)))
 		return nil
 	})
 }

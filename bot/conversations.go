@@ -192,6 +192,7 @@ func (r *Runtime) change(ctx context.Context, id string, fn func(e *edit) error)
 	c := e.c
 	c.UpdatedAt = e.now
 	writes, newest := r.encodeChange(c, before, e.msgs, e.buttons)
+	writes = append(writes, e.extra...)
 	if v := c.State.Verified; v != "" && v != lc.conv.State.Verified {
 		// The member's newest conversation, for renewal reminders.
 		writes = append(writes, write{memberConvKey(v), []byte(c.ID)})

@@ -288,6 +288,7 @@ func (h *Handoffs) queueMember(ctx context.Context, e *edit, reason string) {
 	if c.Status != ConvWaiting {
 		c.Status, c.WaitingSince = ConvWaiting, e.now
 		c.Version++
+		h.rt.tally(e, Tally{Kind: TallyHandoff})
 	}
 	back := h.rt.buttons(c.Lang(), []dialog.Button{{Label: "btn_back_to_bot", Value: dialog.ValueAbort}})
 	if h.AgentsAvailable(ctx) {

@@ -122,6 +122,7 @@ func Open(cfg Config) (*Runtime, error) {
 		catalog:  catalog,
 		log:      cfg.Log,
 		now:      cfg.Now,
+		loc:      cfg.Location,
 		maxLen:   cfg.MaxLen,
 		msgLimit: ratelimit.New(cfg.MsgRate, MsgBurst, cfg.Now),
 		live:     map[string]*liveConv{},

@@ -49,6 +49,11 @@ const (
 	// the member or the conversation.
 	kbFeedbackPrefix = "kb-feedback/" // + article ID + "/" + Unix ms + "/" + random → "up" or "down"
 
+	// State: what the reports count (Runtime.Tallies); no member or
+	// conversation in it.
+	tallyPrefix = "tally/" // + day (tallyDay, in Config.Location) + "/" + random → Tally (JSON)
+	tallyDay    = "20060102"
+
 	// State: the outbox's and reminders' own marks.
 	deliveredPrefix   = "delivered/"       // + a delivery's Ledger key → nothing: done, to purge from the Ledger
 	memberConvPrefix  = "member-conv/"     // + member ID → the conversation that last verified them

@@ -32,6 +32,7 @@ type Runtime struct {
 	log          *slog.Logger
 	metrics      *Metrics
 	now          func() time.Time
+	loc          *time.Location // days of reports' tallies
 	maxLen       int
 	// msgLimit is the per-conversation message rate (limits.go).
 	msgLimit *ratelimit.Limiter
@@ -148,6 +149,7 @@ type edit struct {
 	now     time.Time
 	msgs    []Message
 	buttons []MessageButton // the newest buttons shown before this change
+	extra   []write         // stored with the change: tallies
 }
 
 func (e *edit) add(from, text string, buttons []MessageButton) {
@@ -172,6 +174,13 @@ func (r *Runtime) apply(ctx context.Context, e *edit, eff dialog.Effect) {
 		r.ho.queueMember(ctx, e, eff.Reason)
 	case dialog.Feedback:
 		r.recordFeedback(ctx, e, eff)
+	case dialog.Kept:
+		r.tally(e, Tally{Kind: TallyKept})
+	case dialog.Completed:
+		r.tally(e, Tally{Kind: TallyCompleted, Flow: string(eff.Kind), Actions: eff.Actions})
+	case dialog.Satisfaction:
+		r.tally(e, Tally{Kind: TallyCSAT, Up: eff.Up})
+		e.c.CSAT = map[bool]string{true: "up", false: "down"}[eff.Up]
 	}
 }
 

@@ -29,17 +29,28 @@ func TestMemberActionsPerFlow(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			actions := 0
+			var done *dialog.Completed
 			for _, in := range c.inputs {
 				actions++
 				var r []dialog.Reply
+				var effs []dialog.Effect
 				if strings.HasPrefix(in, "[") {
-					r, _ = h.turn(dialog.InputButton, strings.Trim(in, "[]"))
+					r, effs = h.turn(dialog.InputButton, strings.Trim(in, "[]"))
 				} else {
-					r, _ = h.say(in)
+					r, effs = h.say(in)
+				}
+				for _, e := range effs {
+					if e, ok := e.(dialog.Completed); ok {
+						done = &e
+					}
 				}
 				if len(r) > 0 && strings.HasPrefix(r[0].ID, "receipt_") {
 					break
 				}
+			}
+			// The engine counts them as the reports do (median_member_actions).
+			if done == nil || done.Actions != actions {
+				t.Fatalf("the engine reports %+v, counted %d actions", done, actions)
 			}
 			if len(h.orders.byNum) != 1 {
 				t.Fatalf("no work order after %d actions (%v)", actions, c.inputs)

@@ -126,6 +126,30 @@ type Feedback struct {
 
 func (Feedback) effect() {}
 
+// Completed reports a flow the member finished with a work order of Kind,
+// after Actions of their own (typed or tapped, the opener included).
+type Completed struct {
+	Kind    OrderKind
+	Actions int
+}
+
+func (Completed) effect() {}
+
+// Kept reports a member who was told what cancelling would do and kept
+// the membership.
+type Kept struct{}
+
+func (Kept) effect() {}
+
+// Satisfaction is the member's answer to the satisfaction question about
+// Subject (a work order's number, or an agent's close).
+type Satisfaction struct {
+	Subject string
+	Up      bool
+}
+
+func (Satisfaction) effect() {}
+
 // Failure reports a port error the member was told about in general terms;
 // the runtime logs it.
 type Failure struct{ Err error }

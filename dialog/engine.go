@@ -71,6 +71,8 @@ const (
 	btnOrder    = "order:"   // + work-order number: show that order
 	btnHelpful  = "kb:up:"   // + article ID: it helped
 	btnNoHelp   = "kb:down:" // + article ID: it did not
+	btnCSATUp   = "csat:up"  // satisfied (DESIGN §5: the values are the contract's)
+	btnCSATDown = "csat:down"
 )
 
 // ButtonLabel is the label message ID of a button value the engine offers,
@@ -98,6 +100,8 @@ func ButtonLabel(value string) (id string, ok bool) {
 		id = "btn_order_status"
 	case "kb":
 		id = map[string]string{"up": "btn_helpful", "down": "btn_not_helpful"}[strings.SplitN(arg, ":", 2)[0]]
+	case "csat":
+		id = map[string]string{"up": "btn_csat_up", "down": "btn_csat_down"}[arg]
 	case btnAbort:
 		id = "btn_abort"
 	case btnBack:
@@ -166,6 +170,9 @@ func (t *turn) run() {
 	}
 	t.pickLang()
 	t.misses, st.Misses = st.Misses, 0
+	if st.InFlow() && st.Step != StepReason && t.in.Kind != InputStart {
+		st.Actions++ // one more of the member's actions in the open flow
+	}
 
 	switch t.in.Kind {
 	case InputStart:
@@ -255,6 +262,8 @@ func (t *turn) button(v string) {
 		t.effect(Feedback{Article: strings.TrimPrefix(v, btnHelpful), Helpful: true})
 		t.say("kb_thanks", nil)
 		t.resumeHint()
+	case v == btnCSATUp || v == btnCSATDown:
+		t.rated(v == btnCSATUp)
 	case strings.HasPrefix(v, btnNoHelp):
 		t.effect(Feedback{Article: strings.TrimPrefix(v, btnNoHelp)})
 		t.say("kb_sorry", nil, btn("menu_agent", btnIntent+string(IntentHumanAgent)))
@@ -566,11 +575,14 @@ func (t *turn) abort() {
 		}
 		return
 	}
-	goal := st.Goal
+	goal, offered := st.Goal, st.Step == StepOptions || st.Step == StepConfirm || st.Step == StepClarify
 	st.Reset()
 	if !isCancelGoal(goal) {
 		t.say("aborted", nil, t.menu()...)
 		return
+	}
+	if offered {
+		t.effect(Kept{}) // told what would happen, the member keeps the membership
 	}
 	if st.Verified != "" {
 		if m, ok := t.lookup(); ok && m.Status == StatusActive {
@@ -595,6 +607,7 @@ func (t *turn) startGoal(goal Intent, text string) {
 	st.Reset()
 	st.Goal = goal
 	st.Flow++
+	st.Actions = 1 // the opener
 	if st.Verified == "" {
 		st.Account = ""
 	}
@@ -917,7 +930,7 @@ func (t *turn) reasonText(text string, cmd Command, intent Intent) bool {
 	switch {
 	case cmd == CmdSkip || cmd == CmdNo || cmd == CmdAbort:
 		st.Reset()
-		t.say("reason_skipped", nil, t.menu()...)
+		t.say("reason_skipped", nil, csatButtons()...)
 	case (intent == IntentOutOfScope || isCancelGoal(intent) || cmd == CmdLeave || cmd == CmdLeaveCancel) &&
 		t.detail == DetailNone && !strings.ContainsAny(text, "?？"):
 		if _, ok := ExtractNumber(text); ok {
@@ -939,7 +952,36 @@ func (t *turn) recordReason(reason string) {
 	if err := t.e.Orders.SetReason(t.ctx, number, reason); err != nil {
 		t.effect(Failure{Err: fmt.Errorf("reason for %s: %w", number, err)})
 	}
-	t.say("reason_thanks", nil, t.menu()...)
+	t.say("reason_thanks", nil, csatButtons()...)
+}
+
+// csatButtons answer the satisfaction question asked after a work order
+// (with the reason's answer) or an agent's close (CloseConversation).
+func csatButtons() []Button {
+	return []Button{btn("btn_csat_up", btnCSATUp), btn("btn_csat_down", btnCSATDown)}
+}
+
+// AskCSAT is the question an agent's close ends with; what the member
+// answers is about subject (CSATFor).
+func AskCSAT(st *State, subject string) Reply {
+	st.CSATFor = subject
+	return Reply{ID: "ask_csat_agent", Buttons: csatButtons()}
+}
+
+// rated records the member's answer to the satisfaction question, once
+// for what it asked about; a button pressed again, or from an older
+// screen, is thanked without counting twice.
+func (t *turn) rated(up bool) {
+	st := &t.st
+	if st.CSATFor != "" {
+		t.effect(Satisfaction{Subject: st.CSATFor, Up: up})
+		st.CSATFor = ""
+	}
+	if up {
+		t.say("csat_thanks", nil, t.menu()...)
+		return
+	}
+	t.say("csat_sorry", nil, t.menu()...)
 }
 
 func (t *turn) askConfirm() {
@@ -1040,7 +1082,8 @@ func (t *turn) execute() {
 		t.unavailable(err)
 		return
 	}
-	st.DoneFlow, st.DoneNumber = st.Flow, o.Number
+	t.effect(Completed{Kind: st.Choice, Actions: st.Actions})
+	st.DoneFlow, st.DoneNumber, st.CSATFor = st.Flow, o.Number, o.Number
 	st.Reset()
 	if o.Closes != "" && o.Closes == st.Callback {
 		st.Callback = ""

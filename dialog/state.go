@@ -69,5 +69,5 @@ func (s *State) VerifiedMember(now time.Time, verifiedFor time.Duration) (string
 // order.
 func (s *State) Reset() {
 	s.Step, s.Goal, s.Method, s.Amount = StepIdle, "", "", 0
-	s.Choice, s.Reason, s.Number, s.Misses = "", "", "", 0
+	s.Choice, s.Reason, s.Number, s.Misses, s.Actions = "", "", "", 0, 0
 }

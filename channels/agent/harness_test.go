@@ -37,15 +37,33 @@ type env struct {
 	console *Console
 	srv     *httptest.Server
 	clock   *kefutest.Clock
+	dir     string // the runtime's data
+	cfg     Config // as given to newEnv
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
 	t.Helper()
-	clk := kefutest.NewClock(time.Now())
-	rt, err := bot.Open(bot.Config{DataDir: t.TempDir(), Demo: true, Location: shanghai, Log: slog.New(slog.DiscardHandler), Now: clk.Now})
+	return openEnv(t, cfg, t.TempDir(), kefutest.NewClock(time.Now()))
+}
+
+// reopen closes e's runtime and serves the same data and clock afresh, as
+// after a restart.
+func (e *env) reopen() *env {
+	e.t.Helper()
+	e.srv.Close()
+	if err := e.rt.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return openEnv(e.t, e.cfg, e.dir, e.clock)
+}
+
+func openEnv(t *testing.T, cfg Config, dir string, clk *kefutest.Clock) *env {
+	t.Helper()
+	rt, err := bot.Open(bot.Config{DataDir: dir, Demo: true, Location: shanghai, Log: slog.New(slog.DiscardHandler), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	given := cfg
 	t.Cleanup(func() { rt.Close() })
 	cfg.Runtime = rt
 	cfg.Agents = map[string]string{"alice": "alice-token", "bob": "bob-token"}
@@ -57,7 +75,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 	c.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, rt: rt, console: c, srv: srv, clock: clk}
+	return &env{t: t, rt: rt, console: c, srv: srv, clock: clk, dir: dir, cfg: given}
 }
 
 // call sends a request with an Authorization header (when auth is not

@@ -14,8 +14,8 @@ import (
 )
 
 // Reports: what the service did, in counts only, computed from stored
-// records (work orders, article verdicts), so they survive restarts and
-// agree across instances. GET /agent/api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD
+// records (work orders, the runtime's tallies, article verdicts), so they
+// survive restarts and agree across instances. GET /agent/api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD
 // (days in the console's time zone, both included; default the last 7 days),
 // JSON or, with Accept: text/csv, the days as CSV.
 
@@ -24,16 +24,29 @@ type reportDay struct {
 	Date      string `json:"date"`
 	CancelNow int    `json:"cancel_now"`
 	NoRenew   int    `json:"no_renew"`
+	Kept      int    `json:"kept"`     // reached the options, kept the membership
+	Handoffs  int    `json:"handoffs"` // began waiting for a person
 	Callbacks int    `json:"callbacks"`
+	CSATUp    int    `json:"csat_up"`
+	CSATDown  int    `json:"csat_down"`
 }
 
 // report is the answer of GET /agent/api/reports.
 type report struct {
-	From    string                         `json:"from"`
-	To      string                         `json:"to"`
-	Days    []reportDay                    `json:"days"`
-	Reasons map[string]int                 `json:"reasons"` // by reason code; free text counts as "other"
-	KB      map[string]bot.ArticleFeedback `json:"kb"`      // verdicts per help-center article
+	From    string         `json:"from"`
+	To      string         `json:"to"`
+	Days    []reportDay    `json:"days"`
+	Reasons map[string]int `json:"reasons"` // by reason code; free text counts as "other"
+	// Seconds from asking for a person to an agent's claim, over the
+	// members claimed in the range (nearest rank); null when none was.
+	WaitP50 *float64 `json:"handoff_wait_p50_s"`
+	WaitP90 *float64 `json:"handoff_wait_p90_s"`
+	// The member's own actions from the opener to the work order, over
+	// flows finished in the chat (agents' orders are not theirs); null
+	// when none was.
+	MedianActions       *float64                       `json:"median_member_actions"`
+	MedianActionsByFlow map[string]float64             `json:"median_member_actions_by_flow"` // cancel_now, no_renew
+	KB                  map[string]bot.ArticleFeedback `json:"kb"`                            // verdicts per help-center article
 }
 
 // maxReportDays bounds a report's range.
@@ -74,7 +87,7 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, agent string) 
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")
 		return
 	}
-	rep := report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Days: make([]reportDay, n), Reasons: map[string]int{}, KB: kb}
+	rep := report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Days: make([]reportDay, n), Reasons: map[string]int{}, MedianActionsByFlow: map[string]float64{}, KB: kb}
 	for i := range rep.Days {
 		rep.Days[i].Date = from.AddDate(0, 0, i).Format(time.DateOnly)
 	}
@@ -100,19 +113,83 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, agent string) 
 			rep.Reasons[reason]++
 		}
 	}
+	var waits []float64
+	var actions []float64
+	byFlow := map[string][]float64{}
+	err = c.rt.Tallies(r.Context(), from, to, func(d time.Time, t bot.Tally) {
+		i := daysBetween(from, d)
+		if i < 0 || i >= n {
+			return // the runtime's days in another zone: none here
+		}
+		day := &rep.Days[i]
+		switch t.Kind {
+		case bot.TallyKept:
+			day.Kept++
+		case bot.TallyHandoff:
+			day.Handoffs++
+		case bot.TallyClaimed:
+			waits = append(waits, t.Seconds)
+		case bot.TallyCSAT:
+			if t.Up {
+				day.CSATUp++
+			} else {
+				day.CSATDown++
+			}
+		case bot.TallyCompleted:
+			actions = append(actions, float64(t.Actions))
+			byFlow[t.Flow] = append(byFlow[t.Flow], float64(t.Actions))
+		}
+	})
+	if err != nil {
+		c.log.Error("reports: tallies", "agent", agent, "err", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")
+		return
+	}
+	rep.WaitP50, rep.WaitP90 = rank(waits, 0.5), rank(waits, 0.9)
+	rep.MedianActions = median(actions)
+	for flow, xs := range byFlow {
+		rep.MedianActionsByFlow[flow] = *median(xs)
+	}
 	if wantsCSV(r) {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "kefu-report-" + rep.From + "-" + rep.To + ".csv"}))
 		w.Header().Set("Cache-Control", "no-store")
 		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"date", "cancel_now", "no_renew", "callbacks"})
+		_ = cw.Write([]string{"date", "cancel_now", "no_renew", "kept", "handoffs", "callbacks", "csat_up", "csat_down"})
 		for _, d := range rep.Days {
-			_ = cw.Write([]string{d.Date, strconv.Itoa(d.CancelNow), strconv.Itoa(d.NoRenew), strconv.Itoa(d.Callbacks)})
+			_ = cw.Write([]string{d.Date, strconv.Itoa(d.CancelNow), strconv.Itoa(d.NoRenew), strconv.Itoa(d.Kept),
+				strconv.Itoa(d.Handoffs), strconv.Itoa(d.Callbacks), strconv.Itoa(d.CSATUp), strconv.Itoa(d.CSATDown)})
 		}
 		cw.Flush()
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// rank is the nearest-rank q-quantile of xs, rounded to the second; nil
+// for none.
+func rank(xs []float64, q float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.Sort(xs)
+	v := math.Round(xs[int(math.Ceil(q*float64(len(xs))))-1])
+	return &v
+}
+
+// median is the middle of xs (the mean of the middle two for an even
+// count); nil for none.
+func median(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	slices.Sort(xs)
+	m := len(xs) / 2
+	v := xs[m]
+	if len(xs)%2 == 0 {
+		v = (xs[m-1] + xs[m]) / 2
+	}
+	return &v
 }
 
 // daysBetween counts the days from midnight a to midnight b (a day is 23

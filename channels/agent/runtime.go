@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/locales"
@@ -27,6 +28,7 @@ type Runtime interface {
 	// help-center articles.
 	WorkOrders() *bot.WorkOrderBook
 	KBFeedback(ctx context.Context) (map[string]bot.ArticleFeedback, error)
+	Tallies(ctx context.Context, from, to time.Time, fn func(day time.Time, t bot.Tally)) error
 
 	Catalog() *locales.Catalog
 	Backup(w io.Writer) error
