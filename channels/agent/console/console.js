@@ -38,9 +38,18 @@
       placeholderClaim: '接入后即可回复会员', placeholderOther: '该对话由其他客服接待',
       hintMine: '会员看到的是“人工客服”。接入期间机器人不会回复。',
       verified: '已验证身份', verifiedUntil: function (t) { return '已验证身份（至 ' + t + '）'; }, notVerified: '尚未验证身份',
+      verifyTitle: '核实身份', verifyAccount: '会员的手机号或邮箱', verifyMethod: '方式', methodQuestions: '安全问题', methodSMS: '短信验证码', methodEmail: '邮件验证码',
+      lastOrder: '最近一笔订单金额（元）', registeredMonth: '注册月份（1–12）', verifyGo: '核实', sendCode: '发送验证码',
+      codeHint: '验证码发给会员本人，会员在对话中输入后即完成核实。',
+      verifiedOK: '身份已核实，可以代办了。', codeSent: function (a) { return '验证码已发送至 ' + a + '，请会员在对话中输入。'; },
+      wrongAnswers: function (n) { return '答案与记录不符，客服还可以试 ' + n + ' 次。'; },
+      lockedFor: function (m) { return '错误次数过多，该账号暂停核实约 ' + m + ' 分钟。'; },
+      tooSoon: function (s) { return '验证码刚发过，' + s + ' 秒后可再发；也可以用安全问题核实。'; },
+      needAccount: '请填写会员的手机号或邮箱。', needAnswers: '请填写两个安全问题的答案。',
+      notes: '内部备注', notesSub: '只有客服能看到，不会发给会员。', noteLabel: '新备注', addNote: '添加备注', noNotes: '暂无备注', noteEmpty: '请填写备注内容。',
       account: '账号', phone: '手机', email: '邮箱', plan: '套餐', mstatus: '状态', periodEnd: '到期时间', autoRenew: '自动续费',
       on: '开启', off: '关闭', memberStatus: { active: '有效', expired: '已过期', cancelled: '已取消' },
-      actionsNeedClaim: '接入对话后才能代办。', actionsNeedVerify: '会员需先完成身份验证（交回机器人即可验证）。',
+      actionsNeedClaim: '接入对话后才能代办。', actionsNeedVerify: '会员需先核实身份：在上方用安全问题或验证码核实。',
       actionsReady: '办理后会员会收到与机器人相同的回执。',
       confirmCancelNow: '立即取消：会员权益立即终止，按套餐规则退款，自动续费关闭。确认为该会员办理？',
       confirmNoRenew: '到期不续费：权益保留到当前周期结束，关闭自动续费，不再扣费。确认为该会员办理？',
@@ -81,9 +90,18 @@
       placeholderClaim: 'Claim the conversation to reply', placeholderOther: 'Another agent holds this conversation',
       hintMine: 'The member sees "Support agent". The bot stays silent while you hold it.',
       verified: 'Identity verified', verifiedUntil: function (t) { return 'Identity verified (until ' + t + ')'; }, notVerified: 'Not verified yet',
+      verifyTitle: 'Verify identity', verifyAccount: "The member's phone or email", verifyMethod: 'How', methodQuestions: 'Security questions', methodSMS: 'Code by text', methodEmail: 'Code by email',
+      lastOrder: 'Last order amount (yuan)', registeredMonth: 'Registration month (1–12)', verifyGo: 'Verify', sendCode: 'Send code',
+      codeHint: 'The code goes to the member; they type it in the chat and are verified.',
+      verifiedOK: 'Identity verified: you can act now.', codeSent: function (a) { return 'Code sent to ' + a + '; the member types it in the chat.'; },
+      wrongAnswers: function (n) { return "The answers don't match the records; " + n + ' tries left for agents.'; },
+      lockedFor: function (m) { return 'Too many wrong answers: verification of this account is paused for about ' + m + ' min.'; },
+      tooSoon: function (s) { return 'A code was sent just now; send another in ' + s + ' s, or use the security questions.'; },
+      needAccount: "Enter the member's phone or email.", needAnswers: 'Enter both answers.',
+      notes: 'Internal notes', notesSub: 'Only agents see these; never sent to the member.', noteLabel: 'New note', addNote: 'Add note', noNotes: 'No notes yet', noteEmpty: 'Write something first.',
       account: 'Account', phone: 'Phone', email: 'Email', plan: 'Plan', mstatus: 'Status', periodEnd: 'Period ends', autoRenew: 'Auto-renew',
       on: 'on', off: 'off', memberStatus: { active: 'active', expired: 'expired', cancelled: 'cancelled' },
-      actionsNeedClaim: 'Claim the conversation to act.', actionsNeedVerify: 'The member must verify first (release to the bot to verify).',
+      actionsNeedClaim: 'Claim the conversation to act.', actionsNeedVerify: 'Verify the member first, above: security questions or a code.',
       actionsReady: 'The member gets the same receipt as from the bot.',
       confirmCancelNow: 'Cancel now: benefits end now, refund per the plan, auto-renew off. Do it for this member?',
       confirmNoRenew: "Don't renew: benefits kept until the period ends, auto-renew off, no further charge. Do it for this member?",
@@ -156,7 +174,8 @@
     $('#reply-suggest').setAttribute('aria-label', t.replies);
     updateTitle();
     setConn($('#conn').getAttribute('data-state'));
-    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); renderResults(); renderCallbacks(); }
+    renderVerifyMethod();
+    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); renderResults(); renderCallbacks(); renderNotes(); }
   }
 
   $all('[data-kefu=ui-lang]').forEach(function (b) {
@@ -205,6 +224,7 @@
         err.status = res.status;
         err.code = data.code;
         err.conversation = data.conversation;
+        err.data = data;
         if (res.status === 401 && !token && state.token) logout(t.sessionEnded);
         throw err;
       });
@@ -376,6 +396,8 @@
       if (v.callback && !state.callbacks.some(function (o) { return o.number === v.callback; })) loadCallbacks();
     } else if (name === 'message') {
       if (v.conversation === state.sel) addMessage(v.message);
+    } else if (name === 'note') {
+      if (v.conversation === state.sel) addNote(v.note);
     }
   }
 
@@ -519,8 +541,10 @@
     state.sel = id;
     state.cur = state.convs.get(id) || null;
     state.member = null;
+    state.notes = [];
     state.pending = null;
     state.unread.delete(id);
+    $('#verify-result').hidden = true;
     state.ids = new Set();
     $('#log').textContent = '';
     $('#action-result').hidden = true;
@@ -529,6 +553,7 @@
     renderList();
     renderHead();
     renderMember();
+    renderNotes();
     follow().then(loadDetail);
   }
 
@@ -538,13 +563,16 @@
     return api('GET', convURL(id)).then(function (d) {
       if (state.sel !== id) return;
       state.member = d.member;
+      state.notes = d.notes || [];
       d.messages.forEach(addMessage);
       delete d.messages;
       delete d.member;
+      delete d.notes;
       upsert(d);
       state.cur = d;
       renderHead();
       renderMember();
+      renderNotes();
     }, function (err) {
       if (state.sel === id && err.status === 404) { toast(err.message, 'error'); }
     });
@@ -621,8 +649,96 @@
     renderActions();
   }
 
+  // ---- verifying the member ---------------------------------------------
+
+  function verifyMethod() {
+    var r = $('[data-kefu=verify-method]:checked');
+    return r ? r.value : 'questions';
+  }
+  function renderVerifyMethod() {
+    var q = verifyMethod() === 'questions';
+    $('#verify-answers').hidden = !q;
+    $('#verify-code-hint').hidden = q;
+    $('#verify-submit').textContent = q ? t.verifyGo : t.sendCode;
+  }
+  $all('[data-kefu=verify-method]').forEach(function (r) { r.addEventListener('change', renderVerifyMethod); });
+  function verifyResult(text, kind) {
+    var p = $('#verify-result');
+    p.textContent = text;
+    p.setAttribute('data-kind', kind || 'ok');
+    p.hidden = !text;
+  }
+  $('#verify').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var method = verifyMethod();
+    var account = $('#verify-account').value.trim();
+    if (!account) { verifyResult(t.needAccount, 'error'); $('#verify-account').focus(); return; }
+    var body = { account: account, method: method, version: version() };
+    if (method === 'questions') {
+      body.answers = { last_order: $('#verify-last-order').value.trim(), registered_month: $('#verify-month').value.trim() };
+      if (!body.answers.last_order || !body.answers.registered_month) { verifyResult(t.needAnswers, 'error'); return; }
+    }
+    var id = state.sel, btn = $('#verify-submit');
+    btn.disabled = true;
+    api('POST', convURL(id, '/verify'), body).then(function (d) {
+      if (state.sel !== id) return;
+      if (d.verified) {
+        state.member = d.member;
+        $('#verify-last-order').value = ''; $('#verify-month').value = '';
+        verifyResult(t.verifiedOK);
+        renderMember();
+      } else {
+        verifyResult(t.codeSent(d.account));
+      }
+    }, function (err) {
+      if (state.sel !== id) return;
+      var d = err.data || {};
+      if (err.status === 422) verifyResult(t.wrongAnswers(d.tries_left), 'error');
+      else if (err.status === 423) verifyResult(t.lockedFor(Math.ceil((d.retry_after_s || 60) / 60)), 'error');
+      else if (err.status === 429 && d.code === 'too_soon') verifyResult(t.tooSoon(d.retry_after_s), 'error');
+      else verifyResult(t.failed + err.message, 'error');
+    }).then(function () { btn.disabled = false; });
+  });
+
+  // ---- internal notes --------------------------------------------------
+
+  function noteEl(n) {
+    var li = el('li');
+    li.setAttribute('data-kefu', 'note');
+    li.setAttribute('data-id', n.id);
+    li.appendChild(el('span', 'note-meta', n.agent + ' · ' + fmtDateTime(n.at)));
+    li.appendChild(el('span', 'note-text', n.text));
+    return li;
+  }
+  function renderNotes() {
+    $('#notes-card').hidden = !state.sel;
+    var ol = $('#notes');
+    ol.textContent = '';
+    (state.notes || []).forEach(function (n) { ol.appendChild(noteEl(n)); });
+    if (!(state.notes || []).length) ol.appendChild(el('li', 'muted empty-note', t.noNotes));
+  }
+  function addNote(n) {
+    if (!n || (state.notes || []).some(function (x) { return x.id === n.id; })) return;
+    state.notes = (state.notes || []).concat([n]);
+    renderNotes();
+    var ol = $('#notes');
+    ol.scrollTop = ol.scrollHeight;
+  }
+  $('#note-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var input = $('#note-input'), text = input.value.trim();
+    if (!text) { toast(t.noteEmpty, 'error'); input.focus(); return; }
+    var id = state.sel, btn = $('[data-kefu=note-add]');
+    btn.disabled = true;
+    api('POST', convURL(id, '/notes'), { text: text }).then(function (d) {
+      input.value = '';
+      if (state.sel === id) addNote(d.note);
+    }, failed).then(function () { btn.disabled = false; });
+  });
+
   function renderActions() {
     var held = mine(), ok = verifiedNow();
+    $('#verify').hidden = !(held && state.member && !ok);
     $all('[data-action]').forEach(function (b) {
       b.disabled = !(held && ok) || !!state.pending;
       b.setAttribute('aria-pressed', String(state.pending === b.getAttribute('data-action')));
