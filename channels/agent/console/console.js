@@ -66,7 +66,26 @@
       backToChat: '返回对话', noCallbacks: '没有待回电的工单', closeNote: '结案备注（会员看不到）', closeCallback: '结案',
       noteNeeded: '请填写结案备注。', noReason: '（未填写原因）',
       callbackClosed: function (n) { return '工单 ' + n + ' 已结案。'; },
-      replies: '常用语', repliesHint: '输入 / 插入常用语，↑↓ 选择，Enter 插入。'
+      replies: '常用语', repliesHint: '输入 / 插入常用语，↑↓ 选择，Enter 插入。',
+      reports: '报表', reportsTitle: '服务报表', reportsSub: '只有数量，没有任何会员信息。按工作台时区计日，起止两天都计入。',
+      rangeFrom: '开始日期', rangeTo: '结束日期', showReport: '查看', quickRange: '快速选择', last7: '近 7 天', last30: '近 30 天',
+      downloadCSV: '下载 CSV', loadingReport: '正在加载报表…', rangeNeeded: '请选择开始和结束日期。', rangeBad: '开始日期不能晚于结束日期。',
+      rangeText: function (from, to, n) { return from + ' 至 ' + to + '，共 ' + n + ' 天'; },
+      chartOutcomes: '每日办理结果', chartContacts: '每日转人工与回电', chartReasons: '取消原因', kbTitle: '帮助文章评价',
+      series: { cancel_now: '立即取消', no_renew: '到期不续费', kept: '保留会员', handoffs: '转人工', callbacks: '回电' },
+      reason: { price: '价格太贵', unused: '用得不多', switching: '换了其他平台', other: '其他原因' },
+      tile: { cancel_now: '立即取消', no_renew: '到期不续费', kept: '保留会员', handoffs: '转人工', callbacks: '回电',
+        csat: '满意度', wait: '转人工等待（中位 / P90）', actions: '会员操作次数（中位）' },
+      csatShare: function (p) { return p + '% 满意'; }, noAnswers: '暂无评价',
+      seconds: function (s) {
+        if (s < 60) return s + ' 秒';
+        if (s < 3600) return Math.floor(s / 60) + ' 分' + (s % 60 ? ' ' + (s % 60) + ' 秒' : '');
+        return Math.floor(s / 3600) + ' 小时' + (Math.floor(s / 60) % 60 ? ' ' + (Math.floor(s / 60) % 60) + ' 分' : '');
+      },
+      perDay: function (title, n, parts) { return title + '，' + n + ' 天合计：' + parts.join('，') + '。'; },
+      overRange: function (title, parts) { return title + '：' + parts.join('，') + '。'; },
+      showTable: '以表格查看数字', date: '日期', total: '合计', reasonCol: '原因', countCol: '次数',
+      kbArticle: '文章', kbHelpful: '有帮助', kbNotHelpful: '没帮助', kbShare: '有帮助占比', noKB: '还没有文章评价'
     },
     en: {
       title: 'Agent console', loginSub: 'Sign in to help the members waiting', name: 'Agent name', token: 'Token', login: 'Sign in',
@@ -118,7 +137,26 @@
       backToChat: 'Back to conversations', noCallbacks: 'No open call-backs', closeNote: 'Closing note (the member never sees it)', closeCallback: 'Close',
       noteNeeded: 'Write a closing note.', noReason: '(no reason given)',
       callbackClosed: function (n) { return 'Call-back ' + n + ' closed.'; },
-      replies: 'Canned replies', repliesHint: 'Type / for canned replies; ↑↓ to choose, Enter to insert.'
+      replies: 'Canned replies', repliesHint: 'Type / for canned replies; ↑↓ to choose, Enter to insert.',
+      reports: 'Reports', reportsTitle: 'Service reports', reportsSub: "Counts only, never a member's details. Days are in the console's time zone; both dates are included.",
+      rangeFrom: 'From', rangeTo: 'To', showReport: 'Show', quickRange: 'Quick ranges', last7: 'Last 7 days', last30: 'Last 30 days',
+      downloadCSV: 'Download CSV', loadingReport: 'Loading the report…', rangeNeeded: 'Choose a start and an end date.', rangeBad: 'The start date must not be after the end date.',
+      rangeText: function (from, to, n) { return from + ' to ' + to + ', ' + n + (n === 1 ? ' day' : ' days'); },
+      chartOutcomes: 'Outcomes per day', chartContacts: 'Handoffs and call-backs per day', chartReasons: 'Reasons for leaving', kbTitle: 'Help-center article verdicts',
+      series: { cancel_now: 'Cancelled now', no_renew: "Don't renew", kept: 'Kept', handoffs: 'Handoffs', callbacks: 'Call-backs' },
+      reason: { price: 'Too expensive', unused: "I don't use it enough", switching: 'Switching to another service', other: 'Something else' },
+      tile: { cancel_now: 'Cancelled now', no_renew: "Don't renew", kept: 'Kept', handoffs: 'Handoffs', callbacks: 'Call-backs',
+        csat: 'Satisfaction', wait: 'Wait for an agent (median / p90)', actions: 'Member actions (median)' },
+      csatShare: function (p) { return p + '% satisfied'; }, noAnswers: 'No answers yet',
+      seconds: function (s) {
+        if (s < 60) return s + ' s';
+        if (s < 3600) return Math.floor(s / 60) + ' min' + (s % 60 ? ' ' + (s % 60) + ' s' : '');
+        return Math.floor(s / 3600) + ' h' + (Math.floor(s / 60) % 60 ? ' ' + (Math.floor(s / 60) % 60) + ' min' : '');
+      },
+      perDay: function (title, n, parts) { return title + ', ' + n + (n === 1 ? ' day' : ' days') + ' in all: ' + parts.join(', ') + '.'; },
+      overRange: function (title, parts) { return title + ': ' + parts.join(', ') + '.'; },
+      showTable: 'Show the numbers as a table', date: 'Date', total: 'Total', reasonCol: 'Reason', countCol: 'Count',
+      kbArticle: 'Article', kbHelpful: 'Helpful', kbNotHelpful: 'Not helpful', kbShare: 'Share helpful', noKB: 'No verdicts on articles yet'
     }
   };
 
@@ -158,7 +196,10 @@
     results: null,        // search results, null when not searching
     searchError: '',
     callbacks: [],        // open call-back orders, newest first
-    view: 'chat'          // or 'callbacks'
+    view: 'chat',         // or 'callbacks' or 'reports'
+    report: null,         // the report shown, counts only
+    reportSeq: 0,         // the latest report request; older answers are dropped
+    reportWidth: 0        // the charts' width when drawn
   };
 
   // ---- language --------------------------------------------------------
@@ -175,7 +216,7 @@
     updateTitle();
     setConn($('#conn').getAttribute('data-state'));
     renderVerifyMethod();
-    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); renderResults(); renderCallbacks(); renderNotes(); }
+    if (state.token) { renderList(); renderHead(); renderMember(); rerenderLog(); renderResults(); renderCallbacks(); renderNotes(); renderReport(); }
   }
 
   $all('[data-kefu=ui-lang]').forEach(function (b) {
@@ -308,10 +349,12 @@
     $('#action-result').hidden = true;
     state.replies = [];
     state.callbacks = [];
+    state.report = null;
     state.results = null;
     $('#search-q').value = '';
     renderResults();
     renderCallbacks();
+    renderReport();
     showView('chat');
     renderMember();
     $('#app').hidden = true;
@@ -1004,8 +1047,11 @@
   function showView(view) {
     state.view = view;
     $('#callbacks').hidden = view !== 'callbacks';
-    $('#chat-view').hidden = view === 'callbacks';
+    $('#reports').hidden = view !== 'reports';
+    $('#chat-view').hidden = view !== 'chat';
+    $('.side').hidden = view === 'reports'; // the reports take its room
     $('[data-kefu=callbacks-view]').setAttribute('aria-pressed', String(view === 'callbacks'));
+    $('[data-kefu=reports-view]').setAttribute('aria-pressed', String(view === 'reports'));
   }
 
   function loadCallbacks() {
@@ -1097,6 +1143,364 @@
     $('#callbacks-title').focus();
   });
   $('#callbacks-back').addEventListener('click', function () { showView('chat'); });
+
+  // ---- reports ---------------------------------------------------------
+  // GET /agent/api/reports: counts per day and over the range, never a
+  // member's details. The charts are SVG drawn here; each one's accessible
+  // name sums it up and a table under it holds the same numbers. A figure
+  // the server does not send reads as 0 (a count) or "—" (a median).
+
+  var SVG = $('.bar-brand svg').namespaceURI; // the page's own SVG's: no address in this file
+  var OUTCOMES = ['cancel_now', 'no_renew', 'kept'];
+  var CONTACTS = ['handoffs', 'callbacks'];
+  var REASONS = ['price', 'unused', 'switching', 'other'];
+
+  function svg(tag, attrs, text) {
+    var e = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  function px(n) { return Math.round(n * 10) / 10; }
+  // chartWidth is the box's width in pixels, so that a chart's text is
+  // drawn at its size in the style sheet, whatever the window.
+  function chartWidth(box) { return Math.max(320, Math.round(box.clientWidth) || 640); }
+
+  function count(v) { return typeof v === 'number' && v > 0 && isFinite(v) ? v : 0; }
+  function figure(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
+  function num(v) { return v === null ? '—' : new Intl.NumberFormat(lang).format(v); }
+  function duration(s) { return s === null ? '—' : t.seconds(Math.round(s)); }
+  function reasonLabel(k) { return t.reason[k] || k; }
+
+  function normalReport(d) {
+    d = d || {};
+    var days = (Array.isArray(d.days) ? d.days : []).map(function (x) {
+      x = x || {};
+      var day = { date: String(x.date || '') };
+      OUTCOMES.concat(CONTACTS, ['csat_up', 'csat_down']).forEach(function (k) { day[k] = count(x[k]); });
+      return day;
+    });
+    var reasons = {};
+    REASONS.concat(Object.keys(d.reasons || {})).forEach(function (k) { reasons[k] = count((d.reasons || {})[k]); });
+    var byFlow = {};
+    Object.keys(d.median_member_actions_by_flow || {}).forEach(function (k) {
+      var v = figure(d.median_member_actions_by_flow[k]);
+      if (v !== null) byFlow[k] = v;
+    });
+    var kb = Object.keys(d.kb || {}).map(function (id) {
+      var f = d.kb[id] || {};
+      return { id: id, helpful: count(f.helpful), notHelpful: count(f.not_helpful) };
+    });
+    return {
+      from: String(d.from || ''), to: String(d.to || ''), days: days, reasons: reasons, kb: kb,
+      waitP50: figure(d.handoff_wait_p50_s), waitP90: figure(d.handoff_wait_p90_s),
+      actions: figure(d.median_member_actions), actionsByFlow: byFlow
+    };
+  }
+
+  function totalsOf(days, keys) {
+    var sum = {};
+    keys.forEach(function (k) { sum[k] = days.reduce(function (a, d) { return a + d[k]; }, 0); });
+    return sum;
+  }
+
+  function dayLabel(date) {
+    var d = new Date(date + 'T00:00:00Z');
+    return isNaN(d) ? date : new Intl.DateTimeFormat(lang, { month: 'numeric', day: 'numeric', timeZone: 'UTC' }).format(d);
+  }
+
+  // axis is a round top for a y axis that must reach max, and its step;
+  // counts are whole, so the step is at least 1.
+  function axis(max) {
+    var raw = Math.max(max, 1) / 4, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = Math.max(1, [1, 2, 5, 10].map(function (m) { return m * mag; }).filter(function (s) { return s >= raw; })[0]);
+    return { top: Math.max(1, Math.ceil(max / step)) * step, step: step };
+  }
+
+  // dataTable holds a chart's numbers, folded under the chart.
+  function dataTable(caption, head, rows, foot) {
+    var box = el('details', 'chart-data');
+    box.appendChild(el('summary', '', t.showTable));
+    var table = el('table', 'data');
+    table.appendChild(el('caption', 'sr', caption));
+    function line(parent, cells, headCol) {
+      var tr = el('tr');
+      cells.forEach(function (c, i) {
+        var cell = el(headCol && i === 0 ? 'th' : 'td', '', c);
+        if (headCol && i === 0) cell.setAttribute('scope', 'row');
+        tr.appendChild(cell);
+      });
+      parent.appendChild(tr);
+    }
+    var thead = el('thead'), tr = el('tr');
+    head.forEach(function (h) { var th = el('th', '', h); th.setAttribute('scope', 'col'); tr.appendChild(th); });
+    thead.appendChild(tr);
+    table.appendChild(thead);
+    var tbody = el('tbody');
+    rows.forEach(function (r) { line(tbody, r, true); });
+    table.appendChild(tbody);
+    if (foot) { var tfoot = el('tfoot'); line(tfoot, foot, true); table.appendChild(tfoot); }
+    box.appendChild(table);
+    return box;
+  }
+
+  function legend(keys, label) {
+    var ul = el('ul', 'legend');
+    keys.forEach(function (k) {
+      var li = el('li');
+      var sw = el('span', 'sw s-' + k);
+      sw.setAttribute('aria-hidden', 'true');
+      li.appendChild(sw);
+      li.appendChild(document.createTextNode(label(k)));
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  // dayChart draws keys' counts per day as bars, stacked or side by side.
+  function dayChart(box, title, days, keys, stacked) {
+    var W = chartWidth(box), H = 220, L = 34, R = 6, T = 10, B = 26, pw = W - L - R, ph = H - T - B;
+    var max = 0;
+    days.forEach(function (d) {
+      var v = stacked ? keys.reduce(function (a, k) { return a + d[k]; }, 0) : Math.max.apply(null, keys.map(function (k) { return d[k]; }));
+      max = Math.max(max, v);
+    });
+    var ax = axis(max);
+    function y(v) { return px(T + ph - v / ax.top * ph); }
+    var totals = totalsOf(days, keys);
+    var summary = t.perDay(title, days.length, keys.map(function (k) { return t.series[k] + ' ' + num(totals[k]); }));
+    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': summary, 'class': 'chart-svg' });
+    root.appendChild(svg('title', {}, summary));
+    for (var v = 0; v <= ax.top; v += ax.step) {
+      root.appendChild(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), 'class': v ? 'grid' : 'axis' }));
+      root.appendChild(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'class': 'tick' }, num(v)));
+    }
+    var slot = pw / Math.max(days.length, 1), bw = Math.max(1, slot * (stacked ? 0.6 : 0.72));
+    var every = Math.ceil(days.length / 8); // at most 8 dates under the axis, the last always
+    days.forEach(function (d, i) {
+      var x0 = L + i * slot + (slot - bw) / 2, base = 0;
+      keys.forEach(function (k, j) {
+        var val = d[k], w = stacked ? bw : bw / keys.length, x = stacked ? x0 : x0 + j * w, top = stacked ? base + val : val;
+        var bar = svg('rect', {
+          x: px(x), y: y(top), width: px(w), height: px(y(stacked ? base : 0) - y(top)), 'class': 'bar s-' + k,
+          'data-kefu': 'bar', 'data-date': d.date, 'data-series': k, 'data-value': val
+        });
+        bar.appendChild(svg('title', {}, dayLabel(d.date) + ' ' + t.series[k] + ' ' + num(val)));
+        root.appendChild(bar);
+        if (stacked) base += val;
+      });
+      if ((days.length - 1 - i) % every === 0) {
+        root.appendChild(svg('text', { x: px(L + i * slot + slot / 2), y: H - 8, 'text-anchor': 'middle', 'class': 'tick' }, dayLabel(d.date)));
+      }
+    });
+    box.appendChild(legend(keys, function (k) { return t.series[k]; }));
+    box.appendChild(root);
+    box.appendChild(dataTable(title, [t.date].concat(keys.map(function (k) { return t.series[k]; })),
+      days.map(function (d) { return [d.date].concat(keys.map(function (k) { return num(d[k]); })); }),
+      [t.total].concat(keys.map(function (k) { return num(totals[k]); }))));
+  }
+
+  // reasonChart draws the count of each reason as a horizontal bar under
+  // its label (a label beside it would not fit a narrow window).
+  function reasonChart(box, title, reasons) {
+    var keys = Object.keys(reasons);
+    var W = chartWidth(box), R = 44, row = 46, T = 2, H = T + keys.length * row, pw = W - R;
+    var ax = axis(Math.max.apply(null, keys.map(function (k) { return reasons[k]; })));
+    var summary = t.overRange(title, keys.map(function (k) { return reasonLabel(k) + ' ' + num(reasons[k]); }));
+    var root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': summary, 'class': 'chart-svg' });
+    root.appendChild(svg('title', {}, summary));
+    keys.forEach(function (k, i) {
+      var top = T + i * row, w = px(reasons[k] / ax.top * pw);
+      root.appendChild(svg('text', { x: 0, y: top + 15, 'class': 'label' }, reasonLabel(k)));
+      root.appendChild(svg('rect', { x: 0, y: top + 22, width: pw, height: 14, rx: 2, 'class': 'track' }));
+      var bar = svg('rect', { x: 0, y: top + 22, width: w, height: 14, rx: 2, 'class': 'bar s-reason', 'data-kefu': 'bar', 'data-series': k, 'data-value': reasons[k] });
+      bar.appendChild(svg('title', {}, reasonLabel(k) + ' ' + num(reasons[k])));
+      root.appendChild(bar);
+      root.appendChild(svg('text', { x: pw + 8, y: top + 34, 'class': 'value' }, num(reasons[k])));
+    });
+    box.appendChild(root);
+    box.appendChild(dataTable(title, [t.reasonCol, t.countCol], keys.map(function (k) { return [reasonLabel(k), num(reasons[k])]; })));
+  }
+
+  function kbTable(box, kb) {
+    if (!kb.length) { box.appendChild(el('p', 'muted', t.noKB)); return; }
+    var table = el('table', 'data');
+    table.appendChild(el('caption', 'sr', t.kbTitle));
+    var thead = el('thead'), tr = el('tr');
+    [t.kbArticle, t.kbHelpful, t.kbNotHelpful, t.kbShare].forEach(function (h) { var th = el('th', '', h); th.setAttribute('scope', 'col'); tr.appendChild(th); });
+    thead.appendChild(tr);
+    table.appendChild(thead);
+    var tbody = el('tbody');
+    kb.slice().sort(function (a, b) { return (b.helpful + b.notHelpful) - (a.helpful + a.notHelpful) || (a.id < b.id ? -1 : 1); }).forEach(function (a) {
+      var row = el('tr');
+      row.setAttribute('data-kefu', 'kb-article');
+      row.setAttribute('data-id', a.id);
+      var th = el('th');
+      th.setAttribute('scope', 'row');
+      var link = el('a', 'wo', a.id);
+      link.href = '/help/' + encodeURIComponent(a.id);
+      link.target = '_blank';
+      link.rel = 'noopener';
+      th.appendChild(link);
+      row.appendChild(th);
+      var all = a.helpful + a.notHelpful;
+      [num(a.helpful), num(a.notHelpful), all ? Math.round(100 * a.helpful / all) + '%' : '—'].forEach(function (v) { row.appendChild(el('td', '', v)); });
+      tbody.appendChild(row);
+    });
+    table.appendChild(tbody);
+    box.appendChild(table);
+  }
+
+  function tile(key, value, sub) {
+    var li = el('li', 'tile');
+    li.setAttribute('data-kefu', 'tile');
+    li.setAttribute('data-tile', key);
+    li.appendChild(el('span', 'tile-label', t.tile[key]));
+    li.appendChild(el('strong', 'tile-value', value));
+    if (sub) li.appendChild(el('span', 'tile-sub', sub));
+    return li;
+  }
+
+  function todayHere() {
+    var p = {};
+    new Intl.DateTimeFormat('en-US', { timeZone: state.tz, year: 'numeric', month: '2-digit', day: '2-digit' })
+      .formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + '-' + p.month + '-' + p.day;
+  }
+  function addDays(date, n) {
+    var d = new Date(date + 'T00:00:00Z');
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  }
+
+  function renderReport() {
+    var r = state.report;
+    var section = $('#reports');
+    var open = $all('.chart-data[open]', section).map(function (d) { return d.parentNode.id; });
+    ['#reports-tiles', '#chart-outcomes', '#chart-contacts', '#chart-reasons', '#reports-kb'].forEach(function (s) { $(s).textContent = ''; });
+    $('[data-kefu=reports-csv]').disabled = !r;
+    if (!r) {
+      section.removeAttribute('data-from');
+      section.removeAttribute('data-to');
+      $('#reports-range-text').textContent = '';
+      return;
+    }
+    section.setAttribute('data-from', r.from);
+    section.setAttribute('data-to', r.to);
+    $('#reports-range-text').textContent = t.rangeText(r.from, r.to, r.days.length);
+    var today = todayHere();
+    $all('[data-kefu=reports-days]').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(r.to === today && r.from === addDays(today, 1 - Number(b.getAttribute('data-days')))));
+    });
+
+    var sum = totalsOf(r.days, OUTCOMES.concat(CONTACTS, ['csat_up', 'csat_down']));
+    var tiles = $('#reports-tiles');
+    OUTCOMES.concat(CONTACTS).forEach(function (k) { tiles.appendChild(tile(k, num(sum[k]))); });
+    var answers = sum.csat_up + sum.csat_down;
+    tiles.appendChild(tile('csat', '👍 ' + num(sum.csat_up) + ' / 👎 ' + num(sum.csat_down),
+      answers ? t.csatShare(Math.round(100 * sum.csat_up / answers)) : t.noAnswers));
+    tiles.appendChild(tile('wait', r.waitP50 === null && r.waitP90 === null ? '—' : duration(r.waitP50) + ' / ' + duration(r.waitP90)));
+    tiles.appendChild(tile('actions', num(r.actions), Object.keys(r.actionsByFlow).map(function (k) {
+      return (t.series[k] || k) + ' ' + num(r.actionsByFlow[k]);
+    }).join(' · ')));
+
+    dayChart($('#chart-outcomes'), t.chartOutcomes, r.days, OUTCOMES, true);
+    dayChart($('#chart-contacts'), t.chartContacts, r.days, CONTACTS, false);
+    reasonChart($('#chart-reasons'), t.chartReasons, r.reasons);
+    kbTable($('#reports-kb'), r.kb);
+    open.forEach(function (id) { $('#' + id + ' .chart-data').open = true; });
+    state.reportWidth = $('#chart-outcomes').clientWidth;
+  }
+
+  function showReportError(text) {
+    $('#reports-error').textContent = text;
+    $('#reports-error').hidden = !text;
+  }
+
+  // loadReport shows the report from..to, or the server's default range.
+  function loadReport(from, to) {
+    var seq = ++state.reportSeq;
+    var section = $('#reports');
+    section.setAttribute('aria-busy', 'true');
+    $('#reports-range-text').textContent = t.loadingReport;
+    var q = from && to ? '?from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(to) : '';
+    return api('GET', '/agent/api/reports' + q).then(function (d) {
+      if (seq !== state.reportSeq) return;
+      state.report = normalReport(d);
+      $('#reports-from').value = state.report.from;
+      $('#reports-to').value = state.report.to;
+      showReportError('');
+      renderReport();
+    }, function (err) {
+      if (seq !== state.reportSeq || err.status === 401) return;
+      showReportError(err.message);
+      renderReport();
+    }).then(function () {
+      if (seq === state.reportSeq) section.removeAttribute('aria-busy');
+    });
+  }
+
+  // saveFile hands a blob to the browser's downloads: the CSV needs the
+  // Authorization header, so a plain link to the API cannot fetch it.
+  function saveFile(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = el('a');
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  var redraw = null;
+  window.addEventListener('resize', function () {
+    if (redraw !== null) return;
+    redraw = requestAnimationFrame(function () {
+      redraw = null;
+      if (state.view === 'reports' && state.report && $('#chart-outcomes').clientWidth !== state.reportWidth) renderReport();
+    });
+  });
+
+  $('#reports-title').tabIndex = -1;
+  $('[data-kefu=reports-view]').addEventListener('click', function () {
+    if (state.view === 'reports') { showView('chat'); return; }
+    showView('reports');
+    if (state.report) loadReport(state.report.from, state.report.to);
+    else loadReport();
+    $('#reports-title').focus();
+  });
+  $('#reports-back').addEventListener('click', function () { showView('chat'); });
+  $('#reports-range').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var from = $('#reports-from').value, to = $('#reports-to').value;
+    if (!from || !to) { showReportError(t.rangeNeeded); return; }
+    if (from > to) { showReportError(t.rangeBad); return; }
+    loadReport(from, to);
+  });
+  $all('[data-kefu=reports-days]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      var to = todayHere();
+      loadReport(addDays(to, 1 - Number(b.getAttribute('data-days'))), to);
+    });
+  });
+  $('[data-kefu=reports-csv]').addEventListener('click', function () {
+    var r = state.report, btn = this;
+    if (!r) return;
+    btn.disabled = true;
+    fetch('/agent/api/reports?from=' + encodeURIComponent(r.from) + '&to=' + encodeURIComponent(r.to), {
+      headers: { Authorization: 'Bearer ' + state.token, Accept: 'text/csv' }, cache: 'no-store'
+    }).then(function (res) {
+      if (res.status === 401) { logout(t.sessionEnded); return; }
+      if (!res.ok) {
+        return res.json().catch(function () { return {}; }).then(function (d) { throw new Error(d.error || res.status + ' ' + res.statusText); });
+      }
+      return res.blob().then(function (b) { saveFile(b, 'kefu-report-' + r.from + '-' + r.to + '.csv'); });
+    }).catch(function (err) {
+      toast(t.failed + (err instanceof TypeError ? t.network : err.message), 'error');
+    }).then(function () { btn.disabled = !state.report; });
+  });
 
   // Wait times and verification expiry move with the clock; nothing is
   // fetched for it.
