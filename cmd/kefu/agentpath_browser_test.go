@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -75,7 +75,7 @@ func TestBrowserAgentFullPath(t *testing.T) {
 	)
 	agent.waitJS("verified", `document.querySelector('#member-verified').getAttribute('data-verified') === 'true' && document.querySelector('[data-kefu=verify-form]').hidden`)
 	member.waitMessage("system", "已通过安全问题核实")
-	shot(t, agent, "verified")
+	agent.screenshot("/tmp/kefu-verified.png")
 
 	// Cancel now for them: the member gets the receipt.
 	agent.waitJS("the action enabled", `!document.querySelector('[data-kefu=action-cancel-now]').disabled`)
@@ -99,7 +99,7 @@ func TestBrowserAgentFullPath(t *testing.T) {
 	reply := agent.eval(`document.querySelector('[data-kefu=input]').value`)
 	agent.do(chromedp.Click(agent.sel("[data-kefu=send]")))
 	member.waitMessage("agent", reply)
-	shot(t, agent, "conversation")
+	agent.screenshot("/tmp/kefu-conversation.png")
 	browsertest.RequireAccessible(t, agent.ctx, "the conversation with notes")
 
 	// Close: the member is asked one optional question, and answers it.
@@ -120,20 +120,20 @@ func TestBrowserAgentFullPath(t *testing.T) {
 	if err != nil || !found || o.Action != dialog.KindCancelNow || o.Executor != "demo" {
 		t.Fatalf("order %s: %+v found=%v %v", number, o, found, err)
 	}
-}
 
-// shot saves the tab's screenshot as /tmp/kefu-<name>.png when
-// KEFU_SCREENSHOTS is set, for a person to look at.
-func shot(t *testing.T, b *tab, name string) {
-	t.Helper()
-	if os.Getenv("KEFU_SCREENSHOTS") == "" {
-		return
+	// The day in the report: the cancellation, the handoff, the 👍.
+	today := o.CreatedAt.In(m.Config.TZ).Format(time.DateOnly)
+	agent.do(chromedp.Click(agent.sel("[data-kefu=reports-view]")))
+	agent.waitReport("the report", 7)
+	if bars := agent.bars("#chart-outcomes"); bars[today+" cancel_now"] != 1 {
+		t.Fatalf("outcome bars %v, want the cancellation on %s", bars, today)
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
+	if bars := agent.bars("#chart-contacts"); bars[today+" handoffs"] != 1 {
+		t.Fatalf("contact bars %v, want the handoff on %s", bars, today)
 	}
-	if err := os.WriteFile("/tmp/kefu-"+name+".png", png, 0o644); err != nil {
-		t.Fatal(err)
+	if tiles := agent.texts(`#reports-tiles [data-kefu=tile] .tile-value`); len(tiles) != 8 || !strings.Contains(tiles[5], "👍 1") || tiles[6] == "—" {
+		t.Fatalf("tiles %q, want 👍 1 and the wait for a person", tiles)
 	}
+	browsertest.RequireAccessible(t, agent.ctx, "the reports view")
+	agent.screenshot("/tmp/kefu-path-report.png")
 }

@@ -35,8 +35,10 @@ func TestBrowserReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Runtime.Handle(ctx, conv, dialog.InputButton, "kb:up:refund-policy", dialog.ZH); err != nil {
-		t.Fatal(err)
+	for _, v := range []string{"csat:up", "kb:up:refund-policy"} { // rates the flow, then an article
+		if err := m.Runtime.Handle(ctx, conv, dialog.InputButton, v, dialog.ZH); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Each order counts on its own day (the two may straddle midnight).
 	nowDay := now.CreatedAt.In(m.Config.TZ).Format(time.DateOnly)
@@ -85,8 +87,8 @@ func TestBrowserReports(t *testing.T) {
 
 	// The tiles and the tables hold the same totals.
 	tiles := agent.texts(`#reports-tiles [data-kefu=tile] .tile-value`)
-	if len(tiles) != 8 || tiles[0] != "1" || tiles[1] != "1" || tiles[2] != "0" {
-		t.Fatalf("tiles %q, want 8 starting cancelled 1, don't renew 1, kept 0", tiles)
+	if len(tiles) != 8 || tiles[0] != "1" || tiles[1] != "1" || tiles[2] != "0" || !strings.Contains(tiles[5], "👍 1") || tiles[7] != "5" {
+		t.Fatalf("tiles %q, want 8: cancelled 1, don't renew 1, kept 0, …, 👍 1, …, 5 member actions", tiles)
 	}
 	if foot := agent.texts(`#chart-outcomes tfoot td`); strings.Join(foot, ",") != "1,1,0" {
 		t.Fatalf("the outcome table's totals %q, want 1,1,0", foot)
@@ -118,7 +120,7 @@ func TestBrowserReports(t *testing.T) {
 	if got := agent.texts(`#reports-tiles .tile-label`); len(got) < 2 || got[0] != "Cancelled now" || got[1] != "Don't renew" {
 		t.Fatalf("English tile labels %q", got)
 	}
-	if got := agent.texts(`#chart-reasons svg text.label`); strings.Join(got, "|") != "Too expensive|Don't use it enough|Switching to another service|Other" {
+	if got := agent.texts(`#chart-reasons svg text.label`); strings.Join(got, "|") != "Too expensive|I don't use it enough|Switching to another service|Something else" {
 		t.Fatalf("English reason labels %q", got)
 	}
 	if got := agent.eval(`document.querySelector('#chart-outcomes svg').getAttribute('aria-label')`); !strings.Contains(got, "Cancelled now 1") {
@@ -266,14 +268,14 @@ func (b *tab) texts(css string) []string {
 	return out
 }
 
-// screenshot saves the whole Reports view to file when KEFU_SCREENSHOTS=1,
-// for a person to look at.
+// screenshot saves the tab, the Reports view whole, to file when
+// KEFU_SCREENSHOTS=1, for a person to look at.
 func (b *tab) screenshot(file string) {
 	b.t.Helper()
 	if os.Getenv("KEFU_SCREENSHOTS") != "1" {
 		return
 	}
-	h := b.eval(`String(document.querySelector('#reports-body').scrollHeight + 120)`)
+	h := b.eval(`String(Math.max(document.body.scrollHeight, document.querySelector('#reports-body').scrollHeight + 120))`)
 	var height int64
 	if err := json.Unmarshal([]byte(h), &height); err != nil {
 		b.t.Fatal(err)
