@@ -16,6 +16,9 @@
 //	                            and MaxLen (RateLimitError, TooLongError)
 //	               kbfeedback.go  members' verdicts on help-center
 //	                            articles: KBFeedback
+//	               stats.go     what the reports count besides work
+//	                            orders (kept, completed, handoffs, waits,
+//	                            satisfaction): Tallies
 //	               subscribe.go Subscribe and SubscribeChannel
 //	               open.go      Open, Config, Close, and the accessors below
 //	Conversation,  conversation.go  what a conversation and a transcript line are
@@ -25,6 +28,11 @@
 //	                            conversations by
 //	               agent.go     what an agent does: Claim, AgentMessage,
 //	                            Release, CloseConversation, AgentAct
+//	               agentverify.go  agents verify a member: AgentVerify (the
+//	                            questions), AgentSendCode (a code the
+//	                            member types while held)
+//	               notes.go     agents' internal notes, kept apart from
+//	                            the transcript: AddNote, Notes
 //	Outbox         outbox.go    deliveries that must not be lost (receipts),
 //	                            retried until accepted, by one courier
 //	               renewals.go  renewal reminders
