@@ -115,8 +115,10 @@ func (r *Runtime) turn(ctx context.Context, id string, in dialog.Input, echo str
 		}
 		switch c.Status {
 		case ConvActive: // an agent holds the conversation: the bot stays silent
-			if code, ok := dialog.ExtractCode(in.Text); ok && c.CodeBy != "" && in.Kind == dialog.InputText {
-				r.ho.codeTyped(ctx, e, code)
+			if c.CodeBy != "" && in.Kind == dialog.InputText { // the code an agent had sent?
+				if code, ok := dialog.ExtractCode(in.Text); ok {
+					r.ho.codeTyped(ctx, e, code)
+				}
 			}
 			return nil
 		case ConvClosed:
