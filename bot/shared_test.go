@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
 	"strconv"
@@ -273,4 +274,57 @@ func BenchmarkTurnPostgres(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "turns/s")
+}
+
+// What the reports count is stored with the conversations, so every
+// instance on one database counts the same: a member keeps the membership
+// on A, another asks for a person on B, is claimed and closed on A, and
+// rates the agent on B.
+func TestTalliesAgreeAcrossInstances(t *testing.T) {
+	rts, cs := openShared(t, 2)
+	a, b := rts[0], rts[1]
+	ctx := context.Background()
+	say := func(rt *bot.Runtime, id string, kind dialog.InputKind, text string) {
+		t.Helper()
+		if err := rt.Handle(ctx, id, kind, text, dialog.ZH); err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+	}
+	keeper, _, _ := a.Resolve(ctx, "test", "keeper")
+	say(a, keeper, dialog.InputText, "我要取消会员")
+	say(a, keeper, dialog.InputText, "13800138000")
+	say(a, keeper, dialog.InputText, cs.get("13800138000"))
+	say(a, keeper, dialog.InputText, "算了，不取消了")
+
+	waiter, _, _ := b.Resolve(ctx, "test", "waiter")
+	say(b, waiter, dialog.InputText, "转人工")
+	if _, err := a.Handoffs().Claim(ctx, waiter, "alice", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Handoffs().CloseConversation(ctx, waiter, "alice", 0); err != nil {
+		t.Fatal(err)
+	}
+	say(b, waiter, dialog.InputButton, "csat:down")
+
+	count := func(rt *bot.Runtime) map[string]int {
+		t.Helper()
+		got := map[string]int{}
+		now := time.Now()
+		err := rt.Tallies(ctx, now.AddDate(0, 0, -1), now.AddDate(0, 0, 1), func(_ time.Time, x bot.Tally) {
+			got[x.Kind+map[bool]string{true: "+", false: ""}[x.Up]]++
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	want := map[string]int{bot.TallyKept: 1, bot.TallyHandoff: 1, bot.TallyClaimed: 1, bot.TallyCSAT: 1}
+	for name, rt := range map[string]*bot.Runtime{"A": a, "B": b} {
+		if got := count(rt); !maps.Equal(got, want) {
+			t.Fatalf("instance %s counts %v, want %v", name, got, want)
+		}
+	}
+	if c, _ := a.Conversation(ctx, waiter); c.CSAT != "down" {
+		t.Fatalf("the conversation keeps csat %q, want down", c.CSAT)
+	}
 }

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,7 +57,11 @@ func TestReports(t *testing.T) {
 	check := func(e *env, when string) {
 		t.Helper()
 		var rep report
-		e.ok("GET", "/agent/api/reports?from="+today+"&to="+today, alice, "", &rep)
+		_, body := e.call("GET", "/agent/api/reports?from="+today+"&to="+today, alice, "")
+		if err := json.Unmarshal(body, &rep); err != nil {
+			t.Fatalf("%s: %s: %v", when, body, err)
+		}
+		t.Logf("%s: %s", when, body) // the scripted day's figures, for the record
 		want := reportDay{Date: today, CancelNow: 1, NoRenew: 1, Kept: 1, Handoffs: 1, Callbacks: 1, CSATUp: 1, CSATDown: 1}
 		if len(rep.Days) != 1 || rep.Days[0] != want {
 			t.Fatalf("%s: days %+v, want %+v", when, rep.Days, want)
