@@ -1116,8 +1116,17 @@ func Receipt(o WorkOrder) Reply {
 		"Refund":    refundText(o.RefundCents),
 		"AutoRenew": onOff(o.AutoRenew),
 		"Closes":    o.Closes,
+		"Agent":     agentOf(o),
 		"Link":      "",
 	}, Buttons: []Button{btn("btn_order_status", btnOrder+o.Number)}}
+}
+
+// agentOf is the agent who executed o, or "" for the bot's orders.
+func agentOf(o WorkOrder) string {
+	if o.Kind == KindAgentAction {
+		return o.Executor
+	}
+	return ""
 }
 
 func orderAction(o WorkOrder) OrderKind {

@@ -130,7 +130,16 @@ func TestAgentVerifiesByCode(t *testing.T) {
 	if o.Executor != "alice" || o.Action != dialog.KindNoRenew {
 		t.Fatalf("the agent's order %+v", o)
 	}
-	m.drain() // the receipt
+	// The receipt names the agent, in the chat and by the notifier (the
+	// demo's shows it, after the turn).
+	m.await("the receipt naming alice", func(msg bot.Message) bool {
+		return msg.From == bot.FromAgent && strings.Contains(msg.Text, o.Number) && strings.Contains(msg.Text, "办理人：客服 alice")
+	})
+	for _, by := range []string{"短信", "邮件"} {
+		m.await("the notifier's receipt by "+by+" naming alice", func(msg bot.Message) bool {
+			return msg.From == bot.FromSystem && strings.Contains(msg.Text, o.Number+" 的"+by) && strings.Contains(msg.Text, "客服 alice")
+		})
+	}
 	if heard := m.say(code); len(heard) != 0 {
 		t.Fatalf("the code again after verifying was answered: %+v", heard)
 	}
