@@ -182,7 +182,10 @@ func (r *Runtime) apply(ctx context.Context, e *edit, eff dialog.Effect) {
 		r.tally(e, Tally{Kind: TallyCompleted, Flow: string(eff.Kind), Actions: eff.Actions})
 	case dialog.Satisfaction:
 		r.tally(e, Tally{Kind: TallyCSAT, Up: eff.Up})
-		e.c.CSAT = map[bool]string{true: "up", false: "down"}[eff.Up]
+		e.c.CSAT = "down"
+		if eff.Up {
+			e.c.CSAT = "up"
+		}
 	}
 }
 

@@ -51,7 +51,7 @@ func (r *Runtime) Tallies(ctx context.Context, from, to time.Time, fn func(day t
 		for d := midnight(from, r.loc); !d.After(to); d = d.AddDate(0, 0, 1) {
 			err := txn.Scan([]byte(tallyPrefix+d.Format(tallyDay)+"/"), store.ScanOptions{}, func(_, v []byte) error {
 				var t Tally
-				if json.Unmarshal(v, &t) == nil { // a record from a newer kefu is skipped, not fatal
+				if json.Unmarshal(v, &t) == nil { // an unreadable record is skipped, not fatal
 					fn(d, t)
 				}
 				return nil
