@@ -5,6 +5,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kefu-dev/kefu/dialog"
 	"github.com/kefu-dev/kefu/store"
@@ -32,13 +33,21 @@ type ArticleFeedback struct {
 	NotHelpful int `json:"not_helpful"`
 }
 
-// KBFeedback returns the verdicts on each article that has any, from the
-// store, so every instance counts the same.
-func (r *Runtime) KBFeedback(ctx context.Context) (map[string]ArticleFeedback, error) {
+// KBFeedback returns the verdicts given from from until before until on
+// each article that has any (zero times: no bound), from the store, so
+// every instance counts the same.
+func (r *Runtime) KBFeedback(ctx context.Context, from, until time.Time) (map[string]ArticleFeedback, error) {
 	out := map[string]ArticleFeedback{}
 	err := r.state.View(ctx, func(txn store.Txn) error {
 		return txn.Scan([]byte(kbFeedbackPrefix), store.ScanOptions{}, func(k, v []byte) error {
-			id, _, _ := strings.Cut(string(k[len(kbFeedbackPrefix):]), "/")
+			id, rest, _ := strings.Cut(string(k[len(kbFeedbackPrefix):]), "/")
+			msText, _, _ := strings.Cut(rest, "/")
+			if ms, err := strconv.ParseInt(msText, 10, 64); err == nil {
+				at := time.UnixMilli(ms)
+				if !from.IsZero() && at.Before(from) || !until.IsZero() && !at.Before(until) {
+					return nil
+				}
+			}
 			f := out[id]
 			if bytes.Equal(v, []byte("up")) {
 				f.Helpful++

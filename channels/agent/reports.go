@@ -81,7 +81,7 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, agent string) 
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")
 		return
 	}
-	kb, err := c.rt.KBFeedback(r.Context())
+	kb, err := c.rt.KBFeedback(r.Context(), from, to.AddDate(0, 0, 1))
 	if err != nil {
 		c.log.Error("reports: article verdicts", "agent", agent, "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")

@@ -88,7 +88,7 @@ func TestReports(t *testing.T) {
 	}
 	var empty report
 	e.ok("GET", "/agent/api/reports?from=2020-01-01&to=2020-01-02", alice, "", &empty)
-	if empty.WaitP50 != nil || empty.MedianActions != nil || len(empty.Days) != 2 || empty.Days[0].Handoffs != 0 {
+	if empty.WaitP50 != nil || empty.MedianActions != nil || len(empty.Days) != 2 || empty.Days[0].Handoffs != 0 || len(empty.KB) != 0 {
 		t.Fatalf("a range with nothing: %+v", empty)
 	}
 

@@ -27,7 +27,7 @@ type Runtime interface {
 	// Reports and callbacks: work orders, and members' verdicts on
 	// help-center articles.
 	WorkOrders() *bot.WorkOrderBook
-	KBFeedback(ctx context.Context) (map[string]bot.ArticleFeedback, error)
+	KBFeedback(ctx context.Context, from, until time.Time) (map[string]bot.ArticleFeedback, error)
 	Tallies(ctx context.Context, from, to time.Time, fn func(day time.Time, t bot.Tally)) error
 
 	Catalog() *locales.Catalog

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -121,7 +122,7 @@ func TestArticleVerdictsCounted(t *testing.T) {
 	c.until("the apology", func(f frame) bool {
 		return f.Type == "message" && f.From == "bot" && hasButton(f, "intent:human_agent") && !hasButton(f, "kb:down:card-code-missing")
 	})
-	got, err := srv.rt.KBFeedback(t.Context())
+	got, err := srv.rt.KBFeedback(t.Context(), time.Time{}, time.Time{})
 	if err != nil || got["card-code-missing"] != (bot.ArticleFeedback{NotHelpful: 1}) {
 		t.Fatalf("verdicts %+v (%v), want one not helpful for card-code-missing", got, err)
 	}
