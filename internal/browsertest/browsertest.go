@@ -57,6 +57,13 @@ func Browser(t *testing.T) context.Context {
 func Tab(t *testing.T, name string, timeout time.Duration) context.Context {
 	t.Helper()
 	tab, closeTab := chromedp.NewContext(Browser(t))
+	// Open the tab on its own context: chromedp ties a tab to the context
+	// of its first Run, and the deadline below must not close it before a
+	// failing test's screenshot.
+	if err := chromedp.Do(tab); err != nil {
+		closeTab()
+		t.Fatalf("open a tab: %v", err)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			screenshot(t, tab, name)
