@@ -39,21 +39,23 @@ type convEvent struct {
 // not, the runtime is alone and needs neither (leads are then this
 // process's).
 type cluster struct {
-	bus      store.Cluster // nil: alone on the store
-	instance string        // this instance's ID on the bus
-	unlisten func()
-	solo     soloLeads // leads taken while alone
+	bus       store.Cluster // nil: alone on the store
+	instance  string        // this instance's ID on the bus
+	unlistens []func()
+	solo      soloLeads // leads taken while alone
 }
 
 // join joins the other instances on st's bus when st is a store.Cluster,
-// calling fn with each change another instance announces.
-func (c *cluster) join(st store.Store, fn func(payload []byte)) {
+// calling each topic's function with what is published on it.
+func (c *cluster) join(st store.Store, topics map[string]func(payload []byte)) {
 	bus, ok := st.(store.Cluster)
 	if !ok {
 		return
 	}
 	c.bus, c.instance = bus, newID()
-	c.unlisten = bus.Listen(convTopic, fn)
+	for topic, fn := range topics {
+		c.unlistens = append(c.unlistens, bus.Listen(topic, fn))
+	}
 }
 
 // shared reports whether other instances may use the store.
@@ -61,8 +63,8 @@ func (c *cluster) shared() bool { return c.bus != nil }
 
 // leave stops listening to the bus.
 func (c *cluster) leave() {
-	if c.unlisten != nil {
-		c.unlisten()
+	for _, unlisten := range c.unlistens {
+		unlisten()
 	}
 }
 

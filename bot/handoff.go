@@ -33,12 +33,13 @@ type Handoffs struct {
 	loc     *time.Location // of cfg.Hours
 	started time.Time      // leases left from before a restart count from here
 
-	mu       sync.Mutex
-	queue    []string // waiting conversation IDs, oldest first
-	online   map[string]*presence
-	watchers map[int]func(Conversation)
-	nextW    int
-	told     map[string]int // last queue position told to each waiting conversation
+	mu           sync.Mutex
+	queue        []string // waiting conversation IDs, oldest first
+	online       map[string]*presence
+	watchers     map[int]func(Conversation)
+	nextW        int
+	noteWatchers map[int]func(conv string, n Note) // numbered by nextW too
+	told         map[string]int                    // last queue position told to each waiting conversation
 }
 
 type presence struct {

@@ -14,7 +14,7 @@ import (
 // Internal notes: what agents write about a conversation for each other.
 // They are kept apart from the transcript (notePrefix, not msgKeyPrefix),
 // so no channel, no history replay and no subscriber of the conversation
-// ever meets one; only the agents' API reads them.
+// ever meets one; only the agents' API and note watchers (WatchNotes) do.
 
 // Note is one agent's internal note on a conversation.
 type Note struct {
@@ -48,7 +48,66 @@ func (h *Handoffs) AddNote(ctx context.Context, id, agent, text string) (Note, e
 	if err != nil {
 		return Note{}, fmt.Errorf("note on %s: %w", id, err)
 	}
+	if !h.rt.cluster.shared() {
+		h.tellNote(id, n)
+		return n, nil
+	}
+	// The bus carries the key, not the note: a note may be longer than a
+	// payload. Every instance, this one included, reads it from the store.
+	if err := h.rt.cluster.bus.Publish(ctx, noteTopic, noteKey(id, n)); err != nil {
+		h.rt.log.Warn("announce a note", "conv", id, "err", err) // consoles see it when they reload
+	}
 	return n, nil
+}
+
+// noteTopic is the bus topic of new notes: the payload is the note's key.
+const noteTopic = "note"
+
+// remoteNote reads a note announced on the bus and tells the watchers.
+func (h *Handoffs) remoteNote(key []byte) {
+	rest, ok := strings.CutPrefix(string(key), notePrefix)
+	conv, _, found := strings.Cut(rest, "/")
+	if !ok || !found {
+		return
+	}
+	var n Note
+	err := h.rt.state.View(context.Background(), func(txn store.Txn) error { // the bus has no caller to wait for it
+		_, err := getJSON(txn, key, &n)
+		return err
+	})
+	if err != nil || n.ID == "" {
+		h.rt.log.Warn("read an announced note", "conv", conv, "err", err)
+		return
+	}
+	h.tellNote(conv, n)
+}
+
+// WatchNotes calls fn with each note added from now on to any
+// conversation, on any instance sharing the store, until unwatch is
+// called. fn must not block.
+func (h *Handoffs) WatchNotes(fn func(conv string, n Note)) (unwatch func()) {
+	h.mu.Lock()
+	k := h.nextW
+	h.nextW++
+	h.noteWatchers[k] = fn
+	h.mu.Unlock()
+	return func() {
+		h.mu.Lock()
+		delete(h.noteWatchers, k)
+		h.mu.Unlock()
+	}
+}
+
+func (h *Handoffs) tellNote(conv string, n Note) {
+	h.mu.Lock()
+	fns := make([]func(string, Note), 0, len(h.noteWatchers))
+	for _, fn := range h.noteWatchers {
+		fns = append(fns, fn)
+	}
+	h.mu.Unlock()
+	for _, fn := range fns {
+		fn(conv, n)
+	}
 }
 
 // Notes returns the notes on conversation id, oldest first.

@@ -131,7 +131,7 @@ func Open(cfg Config) (*Runtime, error) {
 		channels: NewChannelState(st.State()),
 	}
 	r.ho = &Handoffs{rt: r, cfg: cfg.Handoff, loc: cfg.Location, started: cfg.Now(),
-		online: map[string]*presence{}, watchers: map[int]func(Conversation){}, told: map[string]int{}}
+		online: map[string]*presence{}, watchers: map[int]func(Conversation){}, noteWatchers: map[int]func(string, Note){}, told: map[string]int{}}
 	notifier := cfg.Notifier
 	if notifier == nil {
 		notifier = LogNotifier{Log: cfg.Log}
@@ -156,7 +156,7 @@ func Open(cfg Config) (*Runtime, error) {
 			return receiptLink(cfg.PublicURL, o)
 		},
 	}
-	r.cluster.join(st, r.remoteChange)
+	r.cluster.join(st, map[string]func([]byte){convTopic: r.remoteChange, noteTopic: r.ho.remoteNote})
 	if err := r.ho.load(ctx); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("load handoff queue: %w", err)

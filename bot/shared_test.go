@@ -328,3 +328,43 @@ func TestTalliesAgreeAcrossInstances(t *testing.T) {
 		t.Fatalf("the conversation keeps csat %q, want down", c.CSAT)
 	}
 }
+
+// A note added on one instance reaches the note watchers (agents'
+// consoles) on every instance, a note longer than a bus payload too.
+func TestNotesReachEveryInstance(t *testing.T) {
+	rts, _ := openShared(t, 2)
+	a, b := rts[0], rts[1]
+	ctx := context.Background()
+	id, _, _ := a.Resolve(ctx, "test", "noted")
+	if err := a.Handle(ctx, id, dialog.InputText, "转人工", dialog.ZH); err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		conv string
+		note bot.Note
+	}
+	watch := func(rt *bot.Runtime) chan seen {
+		ch := make(chan seen, 4)
+		t.Cleanup(rt.Handoffs().WatchNotes(func(conv string, n bot.Note) { ch <- seen{conv, n} }))
+		return ch
+	}
+	onA, onB := watch(a), watch(b)
+	long := strings.Repeat("会员要求回电", 2000/6) // 6 000 bytes: more than a bus payload holds
+	n, err := a.Handoffs().AddNote(ctx, id, "alice", long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ch := range map[string]chan seen{"A": onA, "B": onB} {
+		select {
+		case got := <-ch:
+			if got.conv != id || got.note != n {
+				t.Fatalf("instance %s saw %+v, want %+v on %s", name, got, n, id)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("instance %s never saw the note", name)
+		}
+	}
+	if notes, err := b.Handoffs().Notes(ctx, id); err != nil || len(notes) != 1 || notes[0] != n {
+		t.Fatalf("B lists %+v %v", notes, err)
+	}
+}

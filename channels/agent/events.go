@@ -27,8 +27,8 @@ import (
 //	event: message       {"conversation":"<id>","message":{…}} for every
 //	                     new message of the conversations the console has
 //	                     open (PUT /agent/api/events/<stream>)
-//	event: note          {"conversation":"<id>","note":{…}} for an internal
-//	                     note added through this server on one of those
+//	event: note          {"conversation":"<id>","note":{…}} for each new
+//	                     internal note on one of those
 //	: keep-alive         a comment when idle
 //
 // A console that falls behind (streamBuffer events unsent) is dropped; it
@@ -218,6 +218,12 @@ func (c *Console) serveEvents(w http.ResponseWriter, r *http.Request, agent stri
 	defer offline()
 	unwatch := c.ho.Watch(func(conv bot.Conversation) { s.push(event{conv: conv}) })
 	defer unwatch()
+	unwatchNotes := c.ho.WatchNotes(func(conv string, n bot.Note) {
+		if s.follows(conv) {
+			s.push(event{id: conv, note: &n})
+		}
+	})
+	defer unwatchNotes()
 
 	rc := http.NewResponseController(w)
 	h := w.Header()

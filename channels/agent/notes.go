@@ -13,7 +13,8 @@ import (
 // /agent/api/conversations/{id}/notes {"text":"…"} → 201 {"note":{…}}, and
 // GET of the same path → {"notes":[…]}. Any agent may note any
 // conversation; notes reach agents only (the conversation's detail, the
-// event streams of consoles that have it open), never the member.
+// event streams of consoles that have it open, on any instance), never the
+// member.
 
 func (c *Console) addNote(w http.ResponseWriter, r *http.Request, agent string) {
 	var b actionBody
@@ -38,13 +39,6 @@ func (c *Console) addNote(w http.ResponseWriter, r *http.Request, agent string) 
 		return
 	}
 	c.log.Info("note added", "agent", agent, "conv", id)
-	c.streams.mu.Lock()
-	for _, s := range c.streams.byID {
-		if s.follows(id) {
-			s.push(event{id: id, note: &n})
-		}
-	}
-	c.streams.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"note": n})
 }
 
