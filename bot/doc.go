@@ -32,7 +32,7 @@
 //	                            questions), AgentSendCode (a code the
 //	                            member types while held)
 //	               notes.go     agents' internal notes, kept apart from
-//	                            the transcript: AddNote, Notes
+//	                            the transcript: AddNote, Notes, WatchNotes
 //	Outbox         outbox.go    deliveries that must not be lost (receipts),
 //	                            retried until accepted, by one courier
 //	               renewals.go  renewal reminders
