@@ -103,6 +103,18 @@ func (b *tab) waitMessage(from, text string) {
 	b.waitJS(from+" says "+text, `Array.from(`+b.root()+`.querySelectorAll('[data-kefu=message][data-from=`+from+`] .bubble')).some(x => x.textContent.includes(`+jsString(text)+`))`)
 }
 
+// signIn signs the console's sign-in page in as the demo agent and waits
+// for the live connection.
+func (b *tab) signIn() {
+	b.t.Helper()
+	b.do(
+		chromedp.SendKeys(b.sel("[data-kefu=agent-name]"), "demo"),
+		chromedp.SendKeys(b.sel("[data-kefu=agent-token]"), "demo"),
+		chromedp.Click(b.sel("[data-kefu=agent-login]")),
+	)
+	b.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+}
+
 // say types into [data-kefu=input] and presses [data-kefu=send].
 func (b *tab) say(text string) {
 	b.t.Helper()
@@ -149,12 +161,7 @@ func TestBrowserAgentTakesOver(t *testing.T) {
 
 	// The agent signs in; nobody waits yet.
 	agent.do(chromedp.Navigate(base+"/agent/"), chromedp.WaitVisible(agent.sel("[data-kefu=agent-name]")))
-	agent.do(
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-name]"), "demo"),
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-token]"), "demo"),
-		chromedp.Click(agent.sel("[data-kefu=agent-login]")),
-	)
-	agent.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+	agent.signIn()
 	if n := agent.eval(`String(document.querySelectorAll('[data-kefu=conversation]').length)`); n != "0" {
 		t.Fatalf("%s conversations listed before anyone asked", n)
 	}
@@ -283,12 +290,7 @@ func TestBrowserAgentTools(t *testing.T) {
 
 	agent := newTab(t, "agent")
 	agent.do(chromedp.Navigate(base+"/agent/"), chromedp.WaitVisible(agent.sel("[data-kefu=agent-name]")))
-	agent.do(
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-name]"), "demo"),
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-token]"), "demo"),
-		chromedp.Click(agent.sel("[data-kefu=agent-login]")),
-	)
-	agent.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+	agent.signIn()
 
 	// Search by the last 4 digits; the list never shows the whole phone.
 	agent.do(chromedp.SendKeys(agent.sel("[data-kefu=search]"), channelDemoPhone[7:]+"\r"))

@@ -25,12 +25,7 @@ func TestBrowserAgentFullPath(t *testing.T) {
 
 	agent.do(chromedp.Navigate(base+"/agent/"), chromedp.WaitVisible(agent.sel("[data-kefu=agent-name]")))
 	browsertest.RequireAccessible(t, agent.ctx, "the sign-in page")
-	agent.do(
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-name]"), "demo"),
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-token]"), "demo"),
-		chromedp.Click(agent.sel("[data-kefu=agent-login]")),
-	)
-	agent.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+	agent.signIn()
 
 	// The member locks the account with wrong codes, then asks for a person.
 	member.do(chromedp.Navigate(base+"/?lang=zh-CN"), chromedp.Click(member.sel("[data-kefu=launcher]")))

@@ -20,12 +20,7 @@ func TestBrowserConsoleAccessible(t *testing.T) {
 	agent.do(chromedp.Navigate(base+"/agent/"), chromedp.WaitVisible(agent.sel("[data-kefu=agent-name]")))
 	browsertest.RequireAccessible(t, agent.ctx, "the sign-in page")
 
-	agent.do(
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-name]"), "demo"),
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-token]"), "demo"),
-		chromedp.Click(agent.sel("[data-kefu=agent-login]")),
-	)
-	agent.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+	agent.signIn()
 	browsertest.RequireAccessible(t, agent.ctx, "the console with nobody waiting")
 
 	// A member asks for a person while the agent is online.

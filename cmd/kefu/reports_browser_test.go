@@ -48,12 +48,7 @@ func TestBrowserReports(t *testing.T) {
 	agent.do(chromedp.Navigate(base+"/agent/"), chromedp.WaitVisible(agent.sel("[data-kefu=agent-name]")))
 	// The charts are drawn within the console's CSP (no inline style).
 	agent.do(chromedp.Evaluate[chromedp.Void](`window.kefuCSP = []; document.addEventListener('securitypolicyviolation', e => window.kefuCSP.push(e.violatedDirective + ' ' + e.blockedURI))`))
-	agent.do(
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-name]"), "demo"),
-		chromedp.SendKeys(agent.sel("[data-kefu=agent-token]"), "demo"),
-		chromedp.Click(agent.sel("[data-kefu=agent-login]")),
-	)
-	agent.waitJS("the live connection", `document.querySelector('#conn').getAttribute('data-state') === 'online'`)
+	agent.signIn()
 	if agent.eval(`document.documentElement.lang`) != "zh-CN" { // the browser's language picks the first
 		agent.do(chromedp.Click(agent.sel("#app [data-kefu=ui-lang]")))
 		agent.waitJS("the Chinese labels", `document.documentElement.lang === 'zh-CN'`)
