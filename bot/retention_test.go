@@ -125,6 +125,9 @@ func TestRetentionExpiresOldRecords(t *testing.T) {
 	ctx := context.Background()
 
 	oldConv, number := e.cancel("old", "15000000000")
+	if _, err := e.rt.Handoffs().AddNote(ctx, oldConv, "alice", "已回电"); err != nil { // notes go with the transcript
+		t.Fatal(err)
+	}
 	waiting := e.conversation("waiting", "转人工")
 	watched := e.conversation("watched", "你好")
 	unsubscribe, err := e.rt.Subscribe(watched, func(Message) {})
@@ -202,6 +205,11 @@ func TestRetentionLongTranscript(t *testing.T) {
 	id := e.conversation("chatty")
 	for range sweepChunk / 2 { // two messages each: echo and reply
 		e.handle(id, "你好")
+	}
+	for range 3 { // and agents' notes, past the first transaction's chunk
+		if _, err := e.rt.Handoffs().AddNote(context.Background(), id, "alice", "备注"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.Advance(2 * time.Hour)
 	n, err := e.rt.Expire(context.Background(), Retention{Transcripts: time.Hour})
