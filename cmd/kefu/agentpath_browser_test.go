@@ -51,6 +51,7 @@ func TestBrowserAgentFullPath(t *testing.T) {
 	agent.do(chromedp.Click(agent.sel("[data-kefu=claim]")))
 	agent.waitJS("the verify form", `!document.querySelector('[data-kefu=verify-form]').hidden && !document.querySelector('[data-kefu=input]').disabled`)
 	member.waitMessage("system", "demo")
+	agent.waitJS("the search result held", `document.querySelector('`+result+`[data-status=active][data-mine=true]')`)
 	if agent.eval(`String(document.querySelector('[data-kefu=action-cancel-now]').disabled)`) != "true" {
 		t.Fatal("cancel offered before the member is verified")
 	}

@@ -435,6 +435,10 @@
         if (!old || old.updated_at !== v.updated_at) state.unread.add(v.id);
       }
       upsert(v);
+      if (state.results && state.results.some(function (c) { return c.id === v.id; })) {
+        state.results = state.results.map(function (c) { return c.id === v.id ? v : c; }); // a result shows its status now
+        renderResults();
+      }
       if (v.id === state.sel) scheduleRefresh();
       if (v.callback && !state.callbacks.some(function (o) { return o.number === v.callback; })) loadCallbacks();
     } else if (name === 'message') {
