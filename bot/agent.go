@@ -92,8 +92,7 @@ func (h *Handoffs) AgentMessage(ctx context.Context, id, agent string, version i
 func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
-		c.Status, c.Agent, c.CodeBy = ConvBot, "", ""
-		c.Version++
+		c.letGo(ConvBot)
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_released", nil), nil)
 		st, replies, _ := h.rt.engine.Turn(ctx, c.State, dialog.Input{Kind: dialog.InputButton, Text: dialog.ValueContinue, At: e.now, Conv: c.ID, Channel: c.Channel})
 		c.State = st
@@ -109,8 +108,7 @@ func (h *Handoffs) Release(ctx context.Context, id, agent string, version int64)
 func (h *Handoffs) CloseConversation(ctx context.Context, id, agent string, version int64) (Conversation, error) {
 	return h.agentChange(ctx, id, agent, version, func(e *edit) error {
 		c := &e.c
-		c.Status, c.Agent, c.CodeBy = ConvClosed, "", ""
-		c.Version++
+		c.letGo(ConvClosed)
 		c.State.Reset()
 		e.add(FromSystem, h.rt.render(c.Lang(), "agent_closed", nil), nil)
 		e.reply(h.rt, dialog.AskCSAT(&c.State, "close/"+strconv.FormatInt(c.Version, 10)))

@@ -78,6 +78,14 @@ type Conversation struct {
 	UpdatedAt time.Time    `json:"updated_at"`
 }
 
+// letGo ends an agent's hold on c (a release, a close, a lease lost):
+// status says who answers now, and a code the agent had sent no longer
+// verifies.
+func (c *Conversation) letGo(status string) {
+	c.Status, c.Agent, c.CodeBy = status, "", ""
+	c.Version++
+}
+
 // Lang is the conversation's language.
 func (c *Conversation) Lang() dialog.Lang {
 	if c.State.Lang == "" {

@@ -374,8 +374,8 @@ func (h *Handoffs) ExpireLeases(ctx context.Context) {
 			if c.Status != ConvActive || !gone(c.Agent) {
 				return errUnchanged
 			}
-			c.Status, c.Agent, c.WaitingSince = ConvWaiting, "", e.now
-			c.Version++
+			c.letGo(ConvWaiting)
+			c.WaitingSince = e.now
 			pos := len(h.queueSnapshot()) + 1
 			e.add(FromSystem, h.rt.render(c.Lang(), "agent_lost", map[string]any{"Position": pos, "Minutes": h.waitMinutes(pos)}), nil)
 			return nil

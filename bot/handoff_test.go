@@ -154,6 +154,9 @@ func TestLeaseExpiresWithoutConsole(t *testing.T) {
 	if _, err := e.rt.Handoffs().Claim(ctx, id, "alice", 0); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.rt.Handoffs().AgentSendCode(ctx, id, "alice", 0, "13800138000", dialog.MethodSMS); err != nil {
+		t.Fatal(err)
+	}
 	offline()
 	e.rt.Handoffs().ExpireLeases(ctx) // within the grace period: kept
 	if c, _ := e.rt.Conversation(ctx, id); c.Status != bot.ConvActive {
@@ -162,8 +165,8 @@ func TestLeaseExpiresWithoutConsole(t *testing.T) {
 	e.advance(3 * time.Minute)
 	e.rt.Handoffs().ExpireLeases(ctx)
 	c, _ := e.rt.Conversation(ctx, id)
-	if c.Status != bot.ConvWaiting || c.Agent != "" {
-		t.Fatalf("after the grace period: %q held by %q", c.Status, c.Agent)
+	if c.Status != bot.ConvWaiting || c.Agent != "" || c.CodeBy != "" {
+		t.Fatalf("after the grace period: %q held by %q, code pending for %q", c.Status, c.Agent, c.CodeBy)
 	}
 	if e.rt.Handoffs().QueuePosition(id) != 1 {
 		t.Fatalf("not back in the queue")
