@@ -248,11 +248,7 @@ func (d demoNotifier) Notify(ctx context.Context, n Notice) error {
 		text := d.r.render(n.Lang, "demo_code_"+string(n.Method), map[string]any{"Code": n.Code, "To": to})
 		d.r.note(n.Conv, Message{From: FromSystem, Text: text})
 	case "receipt": // sent after the turn that made the order
-		agent := ""
-		if n.Order.Kind == dialog.KindAgentAction {
-			agent = n.Order.Executor
-		}
-		text := d.r.render(n.Lang, "demo_receipt_"+string(n.Method), map[string]any{"Number": n.Order.Number, "To": to, "Agent": agent})
+		text := d.r.render(n.Lang, "demo_receipt_"+string(n.Method), map[string]any{"Number": n.Order.Number, "To": to, "Agent": n.Order.Agent()})
 		if _, cerr := d.r.change(ctx, n.Conv, func(e *edit) error {
 			e.add(FromSystem, text, nil)
 			return nil

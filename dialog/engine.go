@@ -916,11 +916,15 @@ func (t *turn) cancelNowButton(m Member) Button {
 }
 
 // setReason records a reason chosen after the receipt.
-func (t *turn) setReason(code string) {
-	if !slices.Contains(reasons, code) {
-		code = "other"
+func (t *turn) setReason(code string) { t.recordReason(ReasonCode(code)) }
+
+// ReasonCode is the reason code of a work order's reason: one of those the
+// chat offers, or "other" for anything else (words a member typed).
+func ReasonCode(reason string) string {
+	if slices.Contains(reasons, reason) {
+		return reason
 	}
-	t.recordReason(code)
+	return "other"
 }
 
 // reasonText reads text typed at the optional reason question after a
@@ -1109,31 +1113,16 @@ func (t *turn) receipt(o WorkOrder) {
 // application and effective times, refund, auto-renew state, the callback
 // it closed, and how to look it up later.
 func Receipt(o WorkOrder) Reply {
-	return Reply{ID: "receipt_" + string(orderAction(o)), Data: map[string]any{
+	return Reply{ID: "receipt_" + string(o.ActionKind()), Data: map[string]any{
 		"Number":    o.Number,
 		"Applied":   o.CreatedAt,
 		"Effective": o.EffectiveAt,
 		"Refund":    refundText(o.RefundCents),
 		"AutoRenew": onOff(o.AutoRenew),
 		"Closes":    o.Closes,
-		"Agent":     agentOf(o),
+		"Agent":     o.Agent(),
 		"Link":      "",
 	}, Buttons: []Button{btn("btn_order_status", btnOrder+o.Number)}}
-}
-
-// agentOf is the agent who executed o, or "" for the bot's orders.
-func agentOf(o WorkOrder) string {
-	if o.Kind == KindAgentAction {
-		return o.Executor
-	}
-	return ""
-}
-
-func orderAction(o WorkOrder) OrderKind {
-	if o.Kind == KindAgentAction {
-		return o.Action
-	}
-	return o.Kind
 }
 
 // lookupNumber answers a work-order number: a malformed number or a wrong

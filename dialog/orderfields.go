@@ -7,7 +7,7 @@ package dialog
 func OrderFields(o WorkOrder) map[string]any {
 	return map[string]any{
 		"Number":    o.Number,
-		"Kind":      Msg("kind_" + string(orderAction(o))),
+		"Kind":      Msg("kind_" + string(o.ActionKind())),
 		"Status":    Msg("order_" + o.Status),
 		"Created":   o.CreatedAt,
 		"Effective": o.EffectiveAt,

@@ -194,6 +194,23 @@ type WorkOrder struct {
 	Sig         string    `json:"sig,omitempty"` // receipt signature (README "Verifiable receipts"); not stored
 }
 
+// Agent is the agent who executed o, or "" for the bot's orders.
+func (o WorkOrder) Agent() string {
+	if o.Kind == KindAgentAction {
+		return o.Executor
+	}
+	return ""
+}
+
+// ActionKind is what o did to the membership: the action of an agent's
+// order, or its kind.
+func (o WorkOrder) ActionKind() OrderKind {
+	if o.Kind == KindAgentAction {
+		return o.Action
+	}
+	return o.Kind
+}
+
 // WorkOrders executes confirmed choices and records them durably: an order
 // returned by Execute is on stable storage before the call returns.
 type WorkOrders interface {

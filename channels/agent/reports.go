@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"mime"
 	"net/http"
@@ -52,10 +54,6 @@ type report struct {
 // maxReportDays bounds a report's range.
 const maxReportDays = 366
 
-// knownReasons are the reason codes the chat offers; anything a member
-// typed instead is counted as "other", never shown.
-var knownReasons = []string{"price", "unused", "switching", "other"}
-
 func (c *Console) reports(w http.ResponseWriter, r *http.Request, agent string) {
 	today := c.now().In(c.loc)
 	from, to := today.AddDate(0, 0, -6), today
@@ -70,70 +68,89 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, agent string) 
 		}
 	}
 	from, to = day(from, c.loc), day(to, c.loc)
-	n := daysBetween(from, to) + 1
-	if n < 1 || n > maxReportDays {
+	if n := daysBetween(from, to) + 1; n < 1 || n > maxReportDays {
 		writeError(w, http.StatusBadRequest, CodeBadRequest, "from must not be after to, and a report covers at most 366 days")
 		return
 	}
-	orders, err := c.rt.WorkOrders().Since(r.Context(), from)
+	rep, err := c.report(r.Context(), from, to)
 	if err != nil {
-		c.log.Error("reports: work orders", "agent", agent, "err", err)
+		c.log.Error("reports", "agent", agent, "err", err)
 		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")
 		return
 	}
-	kb, err := c.rt.KBFeedback(r.Context(), from, to.AddDate(0, 0, 1))
-	if err != nil {
-		c.log.Error("reports: article verdicts", "agent", agent, "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")
+	if !wantsCSV(r) {
+		writeJSON(w, http.StatusOK, rep)
 		return
 	}
-	rep := report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Days: make([]reportDay, n), Reasons: map[string]int{}, MedianActionsByFlow: map[string]float64{}, KB: kb}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "kefu-report-" + rep.From + "-" + rep.To + ".csv"}))
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"date", "cancel_now", "no_renew", "kept", "handoffs", "callbacks", "csat_up", "csat_down"})
+	for _, d := range rep.Days {
+		_ = cw.Write([]string{d.Date, strconv.Itoa(d.CancelNow), strconv.Itoa(d.NoRenew), strconv.Itoa(d.Kept),
+			strconv.Itoa(d.Handoffs), strconv.Itoa(d.Callbacks), strconv.Itoa(d.CSATUp), strconv.Itoa(d.CSATDown)})
+	}
+	cw.Flush()
+}
+
+// report counts the days from through to (midnights in the console's
+// zone, both included) from the stored work orders, tallies and verdicts.
+func (c *Console) report(ctx context.Context, from, to time.Time) (report, error) {
+	n := daysBetween(from, to) + 1
+	rep := report{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly), Days: make([]reportDay, n), Reasons: map[string]int{}, MedianActionsByFlow: map[string]float64{}}
 	for i := range rep.Days {
 		rep.Days[i].Date = from.AddDate(0, 0, i).Format(time.DateOnly)
 	}
+	dayOf := func(t time.Time) *reportDay { // nil outside the range
+		if i := daysBetween(from, day(t, c.loc)); i >= 0 && i < n {
+			return &rep.Days[i]
+		}
+		return nil
+	}
+
+	orders, err := c.rt.WorkOrders().Since(ctx, from)
+	if err != nil {
+		return rep, fmt.Errorf("work orders: %w", err)
+	}
 	for _, o := range orders {
-		i := daysBetween(from, day(o.CreatedAt, c.loc))
-		if i < 0 || i >= n {
+		d := dayOf(o.CreatedAt)
+		if d == nil {
 			continue
 		}
-		switch kind := orderAction(o); kind {
+		switch o.ActionKind() {
 		case dialog.KindCancelNow:
-			rep.Days[i].CancelNow++
+			d.CancelNow++
 		case dialog.KindNoRenew:
-			rep.Days[i].NoRenew++
+			d.NoRenew++
 		case dialog.KindCallback:
-			rep.Days[i].Callbacks++
+			d.Callbacks++
 			continue // its reason is the system's, not the member's
 		}
 		if o.Reason != "" {
-			reason := o.Reason
-			if !slices.Contains(knownReasons, reason) {
-				reason = "other"
-			}
-			rep.Reasons[reason]++
+			rep.Reasons[dialog.ReasonCode(o.Reason)]++ // what a member typed is never shown
 		}
 	}
-	var waits []float64
-	var actions []float64
+
+	var waits, actions []float64
 	byFlow := map[string][]float64{}
-	err = c.rt.Tallies(r.Context(), from, to, func(d time.Time, t bot.Tally) {
-		i := daysBetween(from, d)
-		if i < 0 || i >= n {
-			return // the runtime's days in another zone: none here
+	err = c.rt.Tallies(ctx, from, to, func(at time.Time, t bot.Tally) {
+		d := dayOf(at)
+		if d == nil {
+			return
 		}
-		day := &rep.Days[i]
 		switch t.Kind {
 		case bot.TallyKept:
-			day.Kept++
+			d.Kept++
 		case bot.TallyHandoff:
-			day.Handoffs++
+			d.Handoffs++
 		case bot.TallyClaimed:
 			waits = append(waits, t.Seconds)
 		case bot.TallyCSAT:
 			if t.Up {
-				day.CSATUp++
+				d.CSATUp++
 			} else {
-				day.CSATDown++
+				d.CSATDown++
 			}
 		case bot.TallyCompleted:
 			actions = append(actions, float64(t.Actions))
@@ -141,29 +158,18 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, agent string) 
 		}
 	})
 	if err != nil {
-		c.log.Error("reports: tallies", "agent", agent, "err", err)
-		writeError(w, http.StatusInternalServerError, CodeInternal, "the reports cannot be read right now")
-		return
+		return rep, fmt.Errorf("tallies: %w", err)
 	}
 	rep.WaitP50, rep.WaitP90 = rank(waits, 0.5), rank(waits, 0.9)
 	rep.MedianActions = median(actions)
 	for flow, xs := range byFlow {
 		rep.MedianActionsByFlow[flow] = *median(xs)
 	}
-	if wantsCSV(r) {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "kefu-report-" + rep.From + "-" + rep.To + ".csv"}))
-		w.Header().Set("Cache-Control", "no-store")
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"date", "cancel_now", "no_renew", "kept", "handoffs", "callbacks", "csat_up", "csat_down"})
-		for _, d := range rep.Days {
-			_ = cw.Write([]string{d.Date, strconv.Itoa(d.CancelNow), strconv.Itoa(d.NoRenew), strconv.Itoa(d.Kept),
-				strconv.Itoa(d.Handoffs), strconv.Itoa(d.Callbacks), strconv.Itoa(d.CSATUp), strconv.Itoa(d.CSATDown)})
-		}
-		cw.Flush()
-		return
+
+	if rep.KB, err = c.rt.KBFeedback(ctx, from, to.AddDate(0, 0, 1)); err != nil {
+		return rep, fmt.Errorf("article verdicts: %w", err)
 	}
-	writeJSON(w, http.StatusOK, rep)
+	return rep, nil
 }
 
 // rank is the nearest-rank q-quantile of xs, rounded to the second; nil
@@ -200,13 +206,4 @@ func daysBetween(a, b time.Time) int { return int(math.Round(b.Sub(a).Hours() / 
 func day(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
-}
-
-// orderAction is what an order did to the membership (the action of an
-// agent's order), or its kind.
-func orderAction(o dialog.WorkOrder) dialog.OrderKind {
-	if o.Kind == dialog.KindAgentAction {
-		return o.Action
-	}
-	return o.Kind
 }
