@@ -36,10 +36,9 @@ type Handoffs struct {
 	mu           sync.Mutex
 	queue        []string // waiting conversation IDs, oldest first
 	online       map[string]*presence
-	watchers     map[int]func(Conversation)
-	nextW        int
-	noteWatchers map[int]func(conv string, n Note) // numbered by nextW too
-	told         map[string]int                    // last queue position told to each waiting conversation
+	watchers     watchers[Conversation]
+	noteWatchers watchers[convNote]
+	told         map[string]int // last queue position told to each waiting conversation
 }
 
 type presence struct {
@@ -191,18 +190,7 @@ func (h *Handoffs) AgentsAvailable(ctx context.Context) bool {
 // Watch calls fn with a snapshot of every conversation whose handoff state
 // changes or that gets a message while waiting or held, until the returned
 // function is called. fn must not block.
-func (h *Handoffs) Watch(fn func(Conversation)) (unwatch func()) {
-	h.mu.Lock()
-	n := h.nextW
-	h.nextW++
-	h.watchers[n] = fn
-	h.mu.Unlock()
-	return func() {
-		h.mu.Lock()
-		delete(h.watchers, n)
-		h.mu.Unlock()
-	}
-}
+func (h *Handoffs) Watch(fn func(Conversation)) (unwatch func()) { return h.watchers.add(fn) }
 
 // changed updates the queue after a conversation was stored and
 // tells watchers. It runs after the conversation's lock is released by
@@ -219,14 +207,8 @@ func (h *Handoffs) changed(c Conversation, before string) {
 		delete(h.told, c.ID)
 		moved = true
 	}
-	watchers := make([]func(Conversation), 0, len(h.watchers))
-	for _, fn := range h.watchers {
-		watchers = append(watchers, fn)
-	}
 	h.mu.Unlock()
-	for _, fn := range watchers {
-		fn(c)
-	}
+	h.watchers.tell(c)
 	if moved {
 		go h.announceQueue()
 	}

@@ -49,7 +49,7 @@ func (h *Handoffs) AddNote(ctx context.Context, id, agent, text string) (Note, e
 		return Note{}, fmt.Errorf("note on %s: %w", id, err)
 	}
 	if !h.rt.cluster.shared() {
-		h.tellNote(id, n)
+		h.noteWatchers.tell(convNote{id, n})
 		return n, nil
 	}
 	// The bus carries the key, not the note: a note may be longer than a
@@ -79,35 +79,20 @@ func (h *Handoffs) remoteNote(key []byte) {
 		h.rt.log.Warn("read an announced note", "conv", conv, "err", err)
 		return
 	}
-	h.tellNote(conv, n)
+	h.noteWatchers.tell(convNote{conv, n})
 }
 
 // WatchNotes calls fn with each note added from now on to any
 // conversation, on any instance sharing the store, until unwatch is
 // called. fn must not block.
 func (h *Handoffs) WatchNotes(fn func(conv string, n Note)) (unwatch func()) {
-	h.mu.Lock()
-	k := h.nextW
-	h.nextW++
-	h.noteWatchers[k] = fn
-	h.mu.Unlock()
-	return func() {
-		h.mu.Lock()
-		delete(h.noteWatchers, k)
-		h.mu.Unlock()
-	}
+	return h.noteWatchers.add(func(cn convNote) { fn(cn.conv, cn.note) })
 }
 
-func (h *Handoffs) tellNote(conv string, n Note) {
-	h.mu.Lock()
-	fns := make([]func(string, Note), 0, len(h.noteWatchers))
-	for _, fn := range h.noteWatchers {
-		fns = append(fns, fn)
-	}
-	h.mu.Unlock()
-	for _, fn := range fns {
-		fn(conv, n)
-	}
+// convNote is a note and its conversation, as note watchers are told.
+type convNote struct {
+	conv string
+	note Note
 }
 
 // Notes returns the notes on conversation id, oldest first.

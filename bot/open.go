@@ -131,7 +131,7 @@ func Open(cfg Config) (*Runtime, error) {
 		channels: NewChannelState(st.State()),
 	}
 	r.ho = &Handoffs{rt: r, cfg: cfg.Handoff, loc: cfg.Location, started: cfg.Now(),
-		online: map[string]*presence{}, watchers: map[int]func(Conversation){}, noteWatchers: map[int]func(string, Note){}, told: map[string]int{}}
+		online: map[string]*presence{}, told: map[string]int{}}
 	notifier := cfg.Notifier
 	if notifier == nil {
 		notifier = LogNotifier{Log: cfg.Log}
